@@ -1,0 +1,234 @@
+package auth0client
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Secret holds a credential. It prints as "[redacted]" in every format verb
+// and in JSON, so a secret cannot leak through a log line or an error by
+// accident; Reveal is the one explicit way to read it.
+type Secret struct{ v string }
+
+// NewSecret wraps a credential.
+func NewSecret(s string) Secret { return Secret{v: s} }
+
+// Reveal returns the credential. Call it only where it is sent to Auth0.
+func (s Secret) Reveal() string { return s.v }
+
+// IsZero reports whether no secret is set.
+func (s Secret) IsZero() bool { return s.v == "" }
+
+// String redacts.
+func (s Secret) String() string { return "[redacted]" }
+
+// GoString redacts, for %#v.
+func (s Secret) GoString() string { return "[redacted]" }
+
+// MarshalJSON redacts.
+func (s Secret) MarshalJSON() ([]byte, error) { return []byte(`"[redacted]"`), nil }
+
+// Config is what the client needs to reach one tenant.
+type Config struct {
+	// BaseURL is the tenant's origin, e.g. https://acme.eu.auth0.com
+	// (http only for loopback hosts).
+	BaseURL      *url.URL
+	ClientID     string
+	ClientSecret Secret
+	// MaxRate caps Management API requests per second; 0 means use at most
+	// 80% of the limit observed from the tenant's rate-limit headers.
+	MaxRate float64
+	// UserAgent identifies atoctl in the tenant's sapi logs.
+	UserAgent string
+	// ResetClientID is the application used for password-reset emails (it
+	// must be enabled on the database connection).
+	ResetClientID string
+}
+
+// ParseDomain accepts a host ("acme.eu.auth0.com", https implied) or a URL
+// and returns the tenant's origin. Plain http is allowed only for loopback
+// hosts (the sandbox, tests): anything else would send credentials in clear.
+func ParseDomain(s string) (*url.URL, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, fmt.Errorf("%w: empty domain: set --domain or AUTH0_DOMAIN (e.g. acme.eu.auth0.com)", ErrConfig)
+	}
+	if strings.ContainsAny(s, " \t\r\n\x00") {
+		return nil, fmt.Errorf("%w: domain %q contains whitespace or control characters", ErrConfig, Clean(s))
+	}
+	raw := s
+	if !strings.Contains(s, "://") {
+		raw = "https://" + s
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%w: domain %q is not a host or URL: %v", ErrConfig, Clean(s), err)
+	}
+	if u.Scheme != "https" && u.Scheme != "http" {
+		return nil, fmt.Errorf("%w: domain %q: scheme %q is not supported; use https", ErrConfig, Clean(s), Clean(u.Scheme))
+	}
+	if u.Host == "" || u.Hostname() == "" {
+		return nil, fmt.Errorf("%w: domain %q has no host", ErrConfig, Clean(s))
+	}
+	if u.User != nil {
+		return nil, fmt.Errorf("%w: domain must not carry credentials; use --client-id and --client-secret-file", ErrConfig)
+	}
+	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("%w: domain %q must be a bare host or origin, without a path or query", ErrConfig, Clean(s))
+	}
+	if p := u.Port(); p != "" {
+		if _, err := net.LookupPort("tcp", p); err != nil || strings.HasPrefix(p, "0") && p != "0" {
+			return nil, fmt.Errorf("%w: domain %q has a bad port", ErrConfig, Clean(s))
+		}
+	}
+	if u.Scheme == "http" && !IsLoopbackHost(u.Hostname()) {
+		return nil, fmt.Errorf("%w: plain http is allowed only for loopback hosts (the sandbox); use https://%s", ErrConfig, Clean(u.Host))
+	}
+	return &url.URL{Scheme: u.Scheme, Host: strings.ToLower(u.Host)}, nil
+}
+
+// IsLoopbackHost reports whether host is localhost or a loopback address.
+func IsLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Settings are the raw, unresolved inputs from one source (flags, the
+// environment or a profile); empty fields mean "not set here".
+type Settings struct {
+	Domain           string `json:"domain,omitempty"`
+	ClientID         string `json:"client_id,omitempty"`
+	ClientSecret     Secret `json:"-"`
+	ClientSecretFile string `json:"client_secret_file,omitempty"`
+	ResetClientID    string `json:"reset_client_id,omitempty"`
+}
+
+// profileFile is the config file: named profiles of Settings. Secrets are
+// not stored in it; a profile points at a secret file instead.
+type profileFile struct {
+	Profiles map[string]Settings `json:"profiles"`
+}
+
+// DefaultConfigPath is $XDG_CONFIG_HOME/atoctl/config.json (or ~/.config/…).
+func DefaultConfigPath(getenv func(string) string) string {
+	dir := getenv("XDG_CONFIG_HOME")
+	if dir == "" {
+		if home := getenv("HOME"); home != "" {
+			dir = filepath.Join(home, ".config")
+		}
+	}
+	if dir == "" {
+		return ""
+	}
+	return filepath.Join(dir, "atoctl", "config.json")
+}
+
+// EnvSettings reads AUTH0_DOMAIN, AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET
+// (the names the Auth0 Terraform provider uses).
+func EnvSettings(getenv func(string) string) Settings {
+	return Settings{
+		Domain:       getenv("AUTH0_DOMAIN"),
+		ClientID:     getenv("AUTH0_CLIENT_ID"),
+		ClientSecret: NewSecret(getenv("AUTH0_CLIENT_SECRET")),
+	}
+}
+
+// LoadProfile reads one named profile from the config file at path. An
+// empty name with no file is not an error (there is simply no profile).
+func LoadProfile(path, name string) (Settings, error) {
+	if path == "" {
+		if name != "" {
+			return Settings{}, fmt.Errorf("%w: profile %q requested but no config path (set XDG_CONFIG_HOME or HOME)", ErrConfig, name)
+		}
+		return Settings{}, nil
+	}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) && name == "" {
+		return Settings{}, nil
+	}
+	if err != nil {
+		return Settings{}, fmt.Errorf("%w: read config %s: %v", ErrConfig, path, err)
+	}
+	var pf profileFile
+	if err := json.Unmarshal(data, &pf); err != nil {
+		return Settings{}, fmt.Errorf("%w: config %s is not valid JSON: %v", ErrConfig, path, err)
+	}
+	if name == "" {
+		name = "default"
+		if _, ok := pf.Profiles[name]; !ok {
+			return Settings{}, nil
+		}
+	}
+	s, ok := pf.Profiles[name]
+	if !ok {
+		return Settings{}, fmt.Errorf("%w: no profile %q in %s", ErrConfig, name, path)
+	}
+	return s, nil
+}
+
+// Resolve merges sources by precedence (flags > environment > profile),
+// reads a secret file if one is named, and validates the result.
+func Resolve(flags, env, profile Settings) (Config, error) {
+	pick := func(vals ...string) string {
+		for _, v := range vals {
+			if v != "" {
+				return v
+			}
+		}
+		return ""
+	}
+	var cfg Config
+	domain := pick(flags.Domain, env.Domain, profile.Domain)
+	u, err := ParseDomain(domain)
+	if err != nil {
+		return Config{}, err
+	}
+	cfg.BaseURL = u
+	cfg.ClientID = pick(flags.ClientID, env.ClientID, profile.ClientID)
+	if cfg.ClientID == "" {
+		return Config{}, fmt.Errorf("%w: no client id: set --client-id, AUTH0_CLIENT_ID or a profile", ErrConfig)
+	}
+	cfg.ResetClientID = pick(flags.ResetClientID, env.ResetClientID, profile.ResetClientID)
+
+	// A secret file named on the command line beats an environment secret;
+	// an environment secret beats a profile's file.
+	switch {
+	case flags.ClientSecretFile != "":
+		cfg.ClientSecret, err = readSecretFile(flags.ClientSecretFile)
+	case !flags.ClientSecret.IsZero():
+		cfg.ClientSecret = flags.ClientSecret
+	case !env.ClientSecret.IsZero():
+		cfg.ClientSecret = env.ClientSecret
+	case profile.ClientSecretFile != "":
+		cfg.ClientSecret, err = readSecretFile(profile.ClientSecretFile)
+	}
+	if err != nil {
+		return Config{}, err
+	}
+	if cfg.ClientSecret.IsZero() {
+		return Config{}, fmt.Errorf("%w: no client secret: set --client-secret-file, AUTH0_CLIENT_SECRET or a profile's client_secret_file", ErrConfig)
+	}
+	return cfg, nil
+}
+
+func readSecretFile(path string) (Secret, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		// The error names the file, never its content.
+		return Secret{}, fmt.Errorf("%w: read client secret file %s: %v", ErrConfig, path, errors.Unwrap(err))
+	}
+	s := strings.TrimSpace(string(data))
+	if s == "" {
+		return Secret{}, fmt.Errorf("%w: client secret file %s is empty", ErrConfig, path)
+	}
+	return NewSecret(s), nil
+}
