@@ -1,0 +1,36 @@
+// Command atoctl is an incident-response console for account takeover on
+// Auth0 tenants: a full-screen console, scriptable subcommands, dry-run and a
+// training sandbox. See README.md.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/atoctl/atoctl/auth0client"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))
+}
+
+// run executes one atoctl invocation and returns its exit code. Everything
+// the process touches comes in as an argument, so tests run it in-process.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	env := &environment{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+	root := newRootCmd(env)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	env.closeSandbox()
+	if err != nil {
+		// One line: what was wrong and, where we know it, what to do.
+		fmt.Fprintln(stderr, "atoctl: "+auth0client.Clean(err.Error()))
+	}
+	return exitCode(err)
+}

@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/mattn/go-isatty"
+
+	"github.com/atoctl/atoctl/auth0client"
+)
+
+// environment is what one invocation works with: its streams, its
+// environment variables, the global options and, once needed, the tenant
+// client (and the in-process training sandbox behind it).
+type environment struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	opts           globalOptions
+
+	client  *auth0client.Client
+	sandbox *trainingSandbox
+}
+
+// globalOptions are the flags every command takes.
+type globalOptions struct {
+	training         bool
+	scenario         string
+	domain           string
+	clientID         string
+	clientSecretFile string
+	profile          string
+	maxRate          float64
+	json             bool
+}
+
+func newRootCmd(env *environment) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "atoctl",
+		Short: "Account-takeover response for Auth0 tenants",
+		Long: `atoctl finds the accounts an attacker took over on an Auth0 tenant and contains
+them: search users, read their logs, sessions and refresh tokens, and run the
+response playbook, from scripts or (soon) a full-screen console.
+
+Credentials come from flags, then AUTH0_DOMAIN / AUTH0_CLIENT_ID /
+AUTH0_CLIENT_SECRET, then a profile in $XDG_CONFIG_HOME/atoctl/config.json.
+--training runs everything against a built-in fake tenant under attack.`,
+		Example: `  # practise on the built-in tenant under a credential-stuffing attack
+  atoctl --training users search 'email:*@example.com'
+
+  # a real tenant (the secret is read from a file, never a flag value)
+  AUTH0_DOMAIN=acme.eu.auth0.com AUTH0_CLIENT_ID=... \
+    atoctl --client-secret-file ~/.atoctl-secret users show alice@example.com`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usagef("unknown command %q: see 'atoctl --help'", args[0])
+			}
+			return runOverview(cmd.Context(), env)
+		},
+		Args: cobra.ArbitraryArgs,
+	}
+	root.SetOut(env.stdout)
+	root.SetErr(env.stderr)
+	root.SetIn(env.stdin)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return usagef("%v (see --help)", err)
+	})
+	f := root.PersistentFlags()
+	o := &env.opts
+	f.BoolVar(&o.training, "training", false, "run against the built-in training tenant (nothing real is touched)")
+	f.StringVar(&o.scenario, "scenario", defaultScenario, "training scenario (see 'atoctl training list')")
+	f.StringVar(&o.domain, "domain", "", "tenant domain or URL (e.g. acme.eu.auth0.com); env AUTH0_DOMAIN")
+	f.StringVar(&o.clientID, "client-id", "", "M2M application client id; env AUTH0_CLIENT_ID")
+	f.StringVar(&o.clientSecretFile, "client-secret-file", "", "file holding the client secret; env AUTH0_CLIENT_SECRET")
+	f.StringVar(&o.profile, "profile", "", "profile name in $XDG_CONFIG_HOME/atoctl/config.json")
+	f.Float64Var(&o.maxRate, "max-rate", 0, "Management API requests/s (default: 80% of the tenant's observed limit)")
+	f.BoolVar(&o.json, "json", false, "print JSON (NDJSON for streams)")
+
+	root.AddCommand(newUsersCmd(env), newLogsCmd(env), newSandboxCmd(env), newTrainingCmd(env))
+	return root
+}
+
+// tenant returns the client for the configured tenant, building it (and,
+// with --training, starting the in-process sandbox) on first use.
+func (env *environment) tenant(ctx context.Context) (*auth0client.Client, error) {
+	if env.client != nil {
+		return env.client, nil
+	}
+	if env.opts.maxRate < 0 {
+		return nil, usagef("--max-rate must be positive, got %g", env.opts.maxRate)
+	}
+	var cfg auth0client.Config
+	var err error
+	if env.opts.training {
+		if env.opts.domain != "" || env.opts.clientID != "" || env.opts.clientSecretFile != "" || env.opts.profile != "" {
+			return nil, usagef("--training cannot be combined with --domain, --client-id, --client-secret-file or --profile: training never reaches a real tenant")
+		}
+		env.sandbox, err = startTrainingSandbox(env.opts.scenario, env.getenv)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(env.stderr, "TRAINING: scenario %s (fake tenant at %s; nothing real is touched)\n", env.opts.scenario, env.sandbox.url)
+		cfg, err = env.sandbox.config()
+	} else {
+		cfg, err = env.realConfig()
+	}
+	if err != nil {
+		return nil, err
+	}
+	cfg.MaxRate = env.opts.maxRate
+	env.client, err = auth0client.New(cfg)
+	return env.client, err
+}
+
+// realConfig resolves credentials: flags > environment > profile.
+func (env *environment) realConfig() (auth0client.Config, error) {
+	flags := auth0client.Settings{Domain: env.opts.domain, ClientID: env.opts.clientID, ClientSecretFile: env.opts.clientSecretFile}
+	profile, err := auth0client.LoadProfile(auth0client.DefaultConfigPath(env.getenv), env.opts.profile)
+	if err != nil {
+		return auth0client.Config{}, err
+	}
+	cfg, err := auth0client.Resolve(flags, auth0client.EnvSettings(env.getenv), profile)
+	if err != nil {
+		return cfg, fmt.Errorf("%w (or use --training to practise on the built-in tenant)", err)
+	}
+	return cfg, nil
+}
+
+func (env *environment) closeSandbox() {
+	if env.sandbox != nil {
+		env.sandbox.close()
+		env.sandbox = nil
+	}
+}
+
+// isTTY reports whether w is a terminal (tables there, TSV otherwise).
+func isTTY(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && isatty.IsTerminal(f.Fd())
+}
+
+// runOverview is what `atoctl` with no command does until the console
+// lands: a one-screen summary of the tenant's last 24 hours.
+func runOverview(ctx context.Context, env *environment) error {
+	c, err := env.tenant(ctx)
+	if err != nil {
+		return err
+	}
+	since := time.Now().Add(-24 * time.Hour)
+	_ = since
+	page, err := c.SearchUsers(ctx, "", 0, 1)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "tenant %s: %d users\n", c.Tenant(), page.Total)
+	return errors.New("the console is not built yet: try 'atoctl --training --help'")
+}
