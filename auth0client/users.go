@@ -102,3 +102,25 @@ func (c *Client) SetBlocked(ctx context.Context, id string, blocked bool) error 
 	}
 	return wrapErr(fmt.Sprintf("%s user %s", verb, Clean(id)), err)
 }
+
+// UserBlock is a brute-force protection block: Auth0 refuses logins for
+// Identifier from IP after too many failures (limit_wc).
+type UserBlock struct {
+	Identifier string `json:"identifier"`
+	IP         string `json:"ip"`
+}
+
+// UserBlocks lists a user's brute-force blocks (GET /api/v2/user-blocks/{id}).
+func (c *Client) UserBlocks(ctx context.Context, id string) ([]UserBlock, error) {
+	bs, err := c.m.User.Blocks(ctx, id)
+	if err != nil {
+		return nil, wrapErr(fmt.Sprintf("read brute-force blocks of %s", Clean(id)), err)
+	}
+	out := make([]UserBlock, 0, len(bs))
+	for _, b := range bs {
+		if b != nil {
+			out = append(out, UserBlock{Identifier: str(b.Identifier), IP: str(b.IP)})
+		}
+	}
+	return out, nil
+}
