@@ -25,7 +25,9 @@ func Clean(s string) string {
 	var b strings.Builder
 	b.Grow(min(len(s), MaxTextBytes) + 16)
 	for i := 0; i < len(s); {
-		if b.Len() >= MaxTextBytes {
+		// Stop early enough that the marker fits within MaxTextBytes too:
+		// then cleaning a cleaned string changes nothing.
+		if b.Len() >= MaxTextBytes-64 {
 			fmt.Fprintf(&b, "…⟨+%d bytes⟩", len(s)-i)
 			break
 		}

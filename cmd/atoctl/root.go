@@ -2,11 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"time"
+	"strings"
 
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
@@ -62,7 +61,7 @@ AUTH0_CLIENT_SECRET, then a profile in $XDG_CONFIG_HOME/atoctl/config.json.
 			if len(args) > 0 {
 				return usagef("unknown command %q: see 'atoctl --help'", args[0])
 			}
-			return runOverview(cmd.Context(), env)
+			return runOverview(cmd, env)
 		},
 		Args: cobra.ArbitraryArgs,
 	}
@@ -147,18 +146,24 @@ func isTTY(w io.Writer) bool {
 }
 
 // runOverview is what `atoctl` with no command does until the console
-// lands: a one-screen summary of the tenant's last 24 hours.
-func runOverview(ctx context.Context, env *environment) error {
-	c, err := env.tenant(ctx)
+// lands: in training, the on-call page of the scenario and where to start;
+// otherwise the help.
+func runOverview(cmd *cobra.Command, env *environment) error {
+	if !env.opts.training {
+		return cmd.Help()
+	}
+	sc, err := lookupScenario(env.opts.scenario)
 	if err != nil {
 		return err
 	}
-	since := time.Now().Add(-24 * time.Hour)
-	_ = since
-	page, err := c.SearchUsers(ctx, "", 0, 1)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(env.stdout, "tenant %s: %d users\n", c.Tenant(), page.Total)
-	return errors.New("the console is not built yet: try 'atoctl --training --help'")
+	fmt.Fprintf(env.stderr, "TRAINING: scenario %s\n\n", sc.Name)
+	fmt.Fprintf(env.stdout, "%s\n\n", strings.TrimSpace(sc.Brief))
+	fmt.Fprintf(env.stdout, `The full-screen console is not built yet. Investigate from the shell:
+  atoctl --training logs search --type limit_wc,pwd_leak --since 48h
+  atoctl --training logs search --type s --ip <IP or CIDR> --since 48h
+  atoctl --training users show <user id or email>
+  atoctl --training users sessions <user id or email>
+Every command takes --json. 'atoctl training reset' starts the scenario over.
+`)
+	return nil
 }
