@@ -25,8 +25,8 @@ func syntheticLogs(n int) *sandbox.State {
 			Description: "Wrong email or password.", Connection: "Username-Password-Authentication",
 			ClientID: "bench-client", ClientName: "Bench App", IP: fmt.Sprintf("193.42.33.%d", i%250+1),
 			UserID: "auth0|bench", UserName: "bench@example.com",
-			UserAgent: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36",
-			Details:   map[string]any{"error": map[string]any{"message": "Wrong email or password."}},
+			UserAgent:    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36",
+			Details:      map[string]any{"error": map[string]any{"message": "Wrong email or password."}},
 			LocationInfo: &sandbox.LocationInfo{CountryCode: "RO", CountryName: "Romania", CityName: "Bucharest"},
 		})
 	}
