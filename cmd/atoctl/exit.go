@@ -59,3 +59,16 @@ func exitCode(err error) int {
 	}
 	return exitError
 }
+
+// hint is what to do about an error, where the kind tells us.
+func hint(err error) string {
+	switch {
+	case errors.Is(err, auth0client.ErrInsufficientScope):
+		return "grant the scope to atoctl's application (Auth0 dashboard: Applications → APIs → Auth0 Management API → Machine to Machine Applications)"
+	case errors.Is(err, auth0client.ErrBadCredentials):
+		return "check the domain, --client-id and the client secret"
+	case errors.Is(err, auth0client.ErrRateLimited):
+		return "the tenant is at its rate limit; retry later or lower --max-rate"
+	}
+	return ""
+}

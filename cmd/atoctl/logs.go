@@ -297,7 +297,7 @@ func runLogsTail(ctx context.Context, env *environment, o *logsTailOptions) erro
 	if len(newest) > 0 {
 		from = newest[0].ID
 	}
-	tty := isTTY(env.stdout)
+	tty := env.stdoutTTY
 	fmt.Fprintln(env.stderr, "following new events (ctrl+c stops)")
 	for {
 		batch, err := c.LogsAfter(ctx, from, auth0client.MaxPerPage)

@@ -23,14 +23,25 @@ func main() {
 // run executes one atoctl invocation and returns its exit code. Everything
 // the process touches comes in as an argument, so tests run it in-process.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-	env := &environment{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+	env := &environment{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, stdoutTTY: isTTY(stdout)}
+	return runEnv(ctx, env, args)
+}
+
+// runEnv runs one invocation in a prepared environment (tests set stdoutTTY
+// to render the terminal form into a buffer).
+func runEnv(ctx context.Context, env *environment, args []string) int {
+	stderr := env.stderr
 	root := newRootCmd(env)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	env.closeSandbox()
 	if err != nil {
 		// One line: what was wrong and, where we know it, what to do.
-		fmt.Fprintln(stderr, "atoctl: "+auth0client.Clean(err.Error()))
+		msg := "atoctl: " + auth0client.Clean(err.Error())
+		if h := hint(err); h != "" {
+			msg += ": " + h
+		}
+		fmt.Fprintln(stderr, msg)
 	}
 	return exitCode(err)
 }

@@ -28,10 +28,18 @@ func newCLI(t *testing.T) *cli {
 
 func (c *cli) run(args ...string) result {
 	c.t.Helper()
-	var out, errb bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	code := run(ctx, args, strings.NewReader(""), &out, &errb, func(k string) string { return c.env[k] })
+	return c.runCtx(ctx, false, args...)
+}
+
+// runCtx runs with a caller's context; tty renders the terminal form.
+func (c *cli) runCtx(ctx context.Context, tty bool, args ...string) result {
+	c.t.Helper()
+	var out, errb bytes.Buffer
+	env := &environment{stdin: strings.NewReader(""), stdout: &out, stderr: &errb,
+		getenv: func(k string) string { return c.env[k] }, stdoutTTY: tty}
+	code := runEnv(ctx, env, args)
 	return result{stdout: out.String(), stderr: errb.String(), code: code}
 }
 

@@ -21,6 +21,8 @@ type environment struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	opts           globalOptions
+	// stdoutTTY selects tables (a terminal) or TSV (a pipe or file).
+	stdoutTTY bool
 
 	client  *auth0client.Client
 	sandbox *trainingSandbox

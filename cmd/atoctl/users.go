@@ -108,7 +108,7 @@ func runUsersSearch(ctx context.Context, env *environment, o *usersSearchOptions
 	for _, u := range users {
 		t.add(u.ID, u.Email, u.Name, connectionOf(u), yesNo(u.Blocked), fmtTime(u.LastLogin), u.LastIP, strconv.FormatInt(u.LoginsCount, 10))
 	}
-	return t.print(env.stdout, isTTY(env.stdout))
+	return t.print(env.stdout, env.stdoutTTY)
 }
 
 func connectionOf(u auth0client.User) string {
@@ -199,7 +199,7 @@ func printUserReport(env *environment, r userReport) error {
 		}
 		t.add("auth method", desc+", enrolled "+fmtTime(firstNonZero(m.EnrolledAt, m.CreatedAt)))
 	}
-	return t.print(env.stdout, isTTY(env.stdout))
+	return t.print(env.stdout, env.stdoutTTY)
 }
 
 // usersLogsOptions are the inputs of `users logs`.
@@ -306,7 +306,7 @@ func printLogEvents(env *environment, events []auth0client.LogEvent) error {
 		}
 		t.add(fmtTime(e.Date), e.Type, user, e.IP, e.Country, e.ClientName, e.Description, e.UserAgent)
 	}
-	return t.print(env.stdout, isTTY(env.stdout))
+	return t.print(env.stdout, env.stdoutTTY)
 }
 
 func newUsersSessionsCmd(env *environment) *cobra.Command {
@@ -347,7 +347,7 @@ another network is a classic sign of session hijacking.`,
 				t.add(s.ID, fmtTime(s.CreatedAt), fmtTime(firstNonZero(s.LastInteractedAt, s.UpdatedAt)),
 					s.Device.InitialIP, s.Device.InitialASN, s.Device.LastIP, s.Device.LastASN, change, s.Device.LastUserAgent)
 			}
-			return t.print(env.stdout, isTTY(env.stdout))
+			return t.print(env.stdout, env.stdoutTTY)
 		},
 	}
 }
@@ -387,7 +387,7 @@ func newUsersTokensCmd(env *environment) *cobra.Command {
 				t.add(tk.ID, tk.ClientID, fmtTime(tk.CreatedAt), fmtTime(tk.LastExchangedAt), fmtTime(tk.ExpiresAt),
 					tk.Device.LastIP, tk.Device.LastASN, change, tk.Device.LastUserAgent)
 			}
-			return t.print(env.stdout, isTTY(env.stdout))
+			return t.print(env.stdout, env.stdoutTTY)
 		},
 	}
 }
