@@ -23,6 +23,7 @@ const Version = "0.1.0"
 // Client talks to one tenant. It is safe for concurrent use.
 type Client struct {
 	m     *management.Management
+	hc    *http.Client // for the one Authentication API call atoctl makes itself
 	cfg   Config
 	stats *Stats
 	mgmt  *budget
@@ -77,6 +78,7 @@ func New(cfg Config) (*Client, error) {
 		return nil, errors.Join(ErrConfig, err)
 	}
 	c.m = m
+	c.hc = hc
 	return c, nil
 }
 
@@ -85,6 +87,9 @@ func (c *Client) Stats() *Stats { return c.stats }
 
 // Tenant names the tenant the client talks to (its host).
 func (c *Client) Tenant() string { return c.cfg.BaseURL.Host }
+
+// ResetClientID is the application used for password-reset emails.
+func (c *Client) ResetClientID() string { return c.cfg.ResetClientID }
 
 // ManagementRate is the current Management API pacing rate (requests/s;
 // 0 = not paced yet).

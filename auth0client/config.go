@@ -133,12 +133,14 @@ func DefaultConfigPath(getenv func(string) string) string {
 }
 
 // EnvSettings reads AUTH0_DOMAIN, AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET
-// (the names the Auth0 Terraform provider uses).
+// (the names the Auth0 Terraform provider uses), and atoctl's own
+// AUTH0_RESET_CLIENT_ID (the application used for reset emails).
 func EnvSettings(getenv func(string) string) Settings {
 	return Settings{
-		Domain:       getenv("AUTH0_DOMAIN"),
-		ClientID:     getenv("AUTH0_CLIENT_ID"),
-		ClientSecret: NewSecret(getenv("AUTH0_CLIENT_SECRET")),
+		Domain:        getenv("AUTH0_DOMAIN"),
+		ClientID:      getenv("AUTH0_CLIENT_ID"),
+		ClientSecret:  NewSecret(getenv("AUTH0_CLIENT_SECRET")),
+		ResetClientID: getenv("AUTH0_RESET_CLIENT_ID"),
 	}
 }
 
