@@ -91,3 +91,12 @@ func printNDJSON(w io.Writer, v any) error {
 	}
 	return nil
 }
+
+// mustJSONLine is compact JSON for one-line displays (planned call bodies).
+func mustJSONLine(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return []byte("?")
+	}
+	return b
+}

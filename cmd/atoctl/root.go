@@ -38,6 +38,7 @@ type globalOptions struct {
 	profile          string
 	maxRate          float64
 	json             bool
+	dryRun           bool
 }
 
 func newRootCmd(env *environment) *cobra.Command {
@@ -83,8 +84,10 @@ AUTH0_CLIENT_SECRET, then a profile in $XDG_CONFIG_HOME/atoctl/config.json.
 	f.StringVar(&o.profile, "profile", "", "profile name in $XDG_CONFIG_HOME/atoctl/config.json")
 	f.Float64Var(&o.maxRate, "max-rate", 0, "Management API requests/s (default: 80% of the tenant's observed limit)")
 	f.BoolVar(&o.json, "json", false, "print JSON (NDJSON for streams)")
+	f.BoolVar(&o.dryRun, "dry-run", false, "plan writes and show them without sending any (reads stay real)")
 
-	root.AddCommand(newUsersCmd(env), newLogsCmd(env), newSandboxCmd(env), newTrainingCmd(env))
+	root.AddCommand(newUsersCmd(env), newLogsCmd(env), newContainCmd(env), newSandboxCmd(env), newTrainingCmd(env))
+	root.AddCommand(newIncidentCmd(env))
 	return root
 }
 

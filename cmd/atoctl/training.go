@@ -77,7 +77,23 @@ func (t *trainingSandbox) config() (auth0client.Config, error) {
 	if err != nil {
 		return auth0client.Config{}, err
 	}
-	return auth0client.Config{BaseURL: u, ClientID: sandbox.ClientID, ClientSecret: auth0client.NewSecret(sandbox.ClientSecret)}, nil
+	return auth0client.Config{BaseURL: u, ClientID: sandbox.ClientID, ClientSecret: auth0client.NewSecret(sandbox.ClientSecret),
+		ResetClientID: resetClientOf(t.srv)}, nil
+}
+
+// resetClientOf picks the application enabled on the tenant's database
+// connection: the reset_client_id a real profile would configure.
+func resetClientOf(srv *sandbox.Server) string {
+	var id string
+	srv.View(func(st *sandbox.State) {
+		for _, c := range st.Connections {
+			if c.Strategy == "auth0" && len(c.EnabledClients) > 0 {
+				id = c.EnabledClients[0]
+				return
+			}
+		}
+	})
+	return id
 }
 
 func (t *trainingSandbox) close() { _ = t.srv.Close() }

@@ -22,6 +22,7 @@ or an email; an email shared by several accounts lists them and exits 2.`,
 	}
 	cmd.AddCommand(newUsersSearchCmd(env), newUsersShowCmd(env), newUsersLogsCmd(env),
 		newUsersSessionsCmd(env), newUsersTokensCmd(env))
+	cmd.AddCommand(newUserWriteCmds(env)...)
 	return cmd
 }
 

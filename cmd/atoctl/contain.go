@@ -1,0 +1,451 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/atoctl/atoctl/auth0client"
+	"github.com/atoctl/atoctl/responders"
+)
+
+// containOptions are the inputs of `contain` and of the single-step user
+// commands (block, revoke, unblock), which run the same engine.
+type containOptions struct {
+	users       []string
+	fromFile    string
+	steps       []string
+	resetMethod string
+	ticketOut   string
+	incident    string
+	since       string
+	yes         bool
+	resend      bool
+	force       bool
+	concurrency int
+}
+
+func newContainCmd(env *environment) *cobra.Command {
+	o := &containOptions{}
+	cmd := &cobra.Command{
+		Use:   "contain USER...",
+		Short: "Run the ATO playbook on accounts: snapshot, block, revoke, reset, unblock check",
+		Long: `Contain taken-over accounts with the ATO playbook, in this order:
+
+  snapshot       save profile, sessions, tokens, MFA methods and recent logs into the incident
+  block          PATCH blocked=true, so the attacker cannot sign in again during the revoke
+  revoke         delete sessions and refresh tokens (or grants, on plans without them)
+  reset          password reset email (or --reset-method ticket, delivered out of band)
+  unblock-check  is a deployed post-change-password Action going to unblock the owner?
+
+Every step is idempotent: a second run reports "already-done" and sends only reads.
+Before the reset, atoctl reports persistence found in the attack window (--since): an
+email or phone changed, MFA enrolled, identities linked; it refuses to send a reset to
+an address changed in the window unless --force. The optional step "mfa" removes
+factors enrolled in the window and invalidates remembered browsers.
+
+Every action is journaled in the incident (--incident, default: the current one).
+Interactive runs show the plan and ask you to type the user id (or the count of
+users); scripts must pass --yes. --dry-run shows every call and sends no write.
+Ticket URLs are credentials: they go to the terminal or --ticket-out FILE only.`,
+		Example: `  atoctl contain 'auth0|65f0c2a1b3d4e5f6a7b8c9d0'
+  atoctl contain alice@example.com bob@example.com --dry-run
+  atoctl contain --from-file compromised.txt --yes --json
+  atoctl contain USER --reset-method ticket --ticket-out tickets.txt --yes
+  atoctl contain USER --steps snapshot,block,revoke,mfa --incident inc-20261127-0210-ab12`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.users = args
+			return runContain(cmd.Context(), env, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.fromFile, "from-file", "", "read users (ids or emails, one per line) from a file, or - for stdin")
+	f.StringSliceVar(&o.steps, "steps", responders.DefaultSteps, "steps to run, in order (snapshot,block,revoke,reset,unblock-check,mfa)")
+	f.StringVar(&o.resetMethod, "reset-method", "email", "email (Auth0 mails the owner) or ticket (a URL you deliver)")
+	f.StringVar(&o.ticketOut, "ticket-out", "", "write password-change ticket URLs to this file (mode 0600) instead of the terminal")
+	bindCommonContainFlags(cmd, o)
+	f.BoolVar(&o.resend, "resend", false, "send a reset again when an interrupted run left one unconfirmed")
+	f.BoolVar(&o.force, "force", false, "send a reset even to an email changed in the attack window")
+	f.IntVar(&o.concurrency, "concurrency", 8, "users worked on at once (they share the rate budget)")
+	return cmd
+}
+
+func bindCommonContainFlags(cmd *cobra.Command, o *containOptions) {
+	f := cmd.Flags()
+	f.StringVar(&o.incident, "incident", "", "incident to journal into (default: the current incident, or a new one)")
+	f.StringVar(&o.since, "since", "72h", "start of the attack window: a duration back (72h, 7d) or an RFC 3339 time")
+	f.BoolVar(&o.yes, "yes", false, "do not ask for confirmation (required when not interactive)")
+}
+
+// containRun is a validated contain invocation.
+type containRun struct {
+	targets []string
+	steps   []responders.Step
+	opts    responders.Options
+	action  string // what is asked for confirmation: "contain", "block", …
+}
+
+func (env *environment) stdinTTY() bool {
+	f, ok := env.stdin.(*os.File)
+	return ok && isTTY(f)
+}
+
+// readTargets gathers users from arguments and --from-file.
+func readTargets(env *environment, args []string, fromFile string) ([]string, error) {
+	targets := append([]string(nil), args...)
+	if fromFile != "" {
+		var r io.Reader
+		if fromFile == "-" {
+			r = env.stdin
+		} else {
+			f, err := os.Open(fromFile)
+			if err != nil {
+				return nil, usagef("--from-file: %v", err)
+			}
+			defer f.Close()
+			r = f
+		}
+		sc := bufio.NewScanner(r)
+		sc.Buffer(make([]byte, 64<<10), 64<<10)
+		for n := 1; sc.Scan(); n++ {
+			line := strings.TrimSpace(sc.Text())
+			if line == "" || strings.HasPrefix(line, "#") {
+				continue
+			}
+			if err := validUserArg(line); err != nil {
+				return nil, usagef("--from-file line %d: %v", n, err)
+			}
+			targets = append(targets, line)
+		}
+		if err := sc.Err(); err != nil {
+			return nil, usagef("--from-file: %v", err)
+		}
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, t := range targets {
+		if err := validUserArg(t); err != nil {
+			return nil, err
+		}
+		if !seen[t] {
+			seen[t] = true
+			out = append(out, strings.TrimSpace(t))
+		}
+	}
+	if len(out) == 0 {
+		return nil, usagef("no users given: pass user ids or emails, or --from-file FILE (- for stdin)")
+	}
+	return out, nil
+}
+
+func runContain(ctx context.Context, env *environment, o *containOptions) error {
+	run, err := prepareContain(env, o, "contain")
+	if err != nil {
+		return err
+	}
+	return executeContain(ctx, env, o, run)
+}
+
+// prepareContain validates everything before anything is sent.
+func prepareContain(env *environment, o *containOptions, action string) (*containRun, error) {
+	targets, err := readTargets(env, o.users, o.fromFile)
+	if err != nil {
+		return nil, err
+	}
+	run := &containRun{targets: targets, action: action}
+	for _, name := range o.steps {
+		s, err := responders.StepByName(strings.TrimSpace(name))
+		if err != nil {
+			return nil, usagef("--steps: %v", err)
+		}
+		run.steps = append(run.steps, s)
+	}
+	if len(run.steps) == 0 {
+		return nil, usagef("--steps is empty")
+	}
+	since, err := parseSince(o.since, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	run.opts = responders.Options{WindowStart: since, ResetMethod: o.resetMethod, Force: o.force, Resend: o.resend, VerifyTimeout: 20 * time.Second}
+	switch o.resetMethod {
+	case "email":
+		if o.ticketOut != "" {
+			return nil, usagef("--ticket-out is for --reset-method ticket")
+		}
+	case "ticket":
+		sink, err := ticketSink(env, o.ticketOut)
+		if err != nil {
+			return nil, err
+		}
+		run.opts.TicketSink = sink
+	default:
+		return nil, usagef("--reset-method %q: use email or ticket", auth0client.Clean(o.resetMethod))
+	}
+	if o.incident != "" {
+		if err := responders.ValidIncidentID(o.incident); err != nil {
+			return nil, usagef("--incident: %v", err)
+		}
+	}
+	if o.concurrency < 1 || o.concurrency > 64 {
+		return nil, usagef("--concurrency must be between 1 and 64")
+	}
+	if !env.opts.dryRun && !o.yes && !env.stdinTTY() {
+		return nil, usagef("%s changes the tenant: pass --yes to confirm when not running interactively (or --dry-run to see the plan)", action)
+	}
+	return run, nil
+}
+
+// ticketSink delivers password-change ticket URLs: to a 0600 file, or to
+// the controlling terminal. Never to stdout, JSON or the journal.
+func ticketSink(env *environment, path string) (func(string, auth0client.Secret) error, error) {
+	if path != "" {
+		if dir := filepath.Dir(path); dir != "" {
+			if _, err := os.Stat(dir); err != nil {
+				return nil, usagef("--ticket-out: %v", err)
+			}
+		}
+		return func(userID string, t auth0client.Secret) error {
+			f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+			if err != nil {
+				return fmt.Errorf("write ticket: %w", err)
+			}
+			defer f.Close()
+			if err := f.Chmod(0o600); err != nil {
+				return fmt.Errorf("write ticket: %w", err)
+			}
+			_, err = fmt.Fprintf(f, "%s\t%s\n", userID, t.Reveal())
+			return err
+		}, nil
+	}
+	if env.opts.dryRun {
+		return nil, nil
+	}
+	tty, err := os.OpenFile("/dev/tty", os.O_WRONLY, 0)
+	if err != nil {
+		return nil, usagef("--reset-method ticket needs a terminal to show the ticket on, or --ticket-out FILE")
+	}
+	_ = tty.Close()
+	return func(userID string, t auth0client.Secret) error {
+		tty, err := os.OpenFile("/dev/tty", os.O_WRONLY, 0)
+		if err != nil {
+			return fmt.Errorf("show ticket: %w", err)
+		}
+		defer tty.Close()
+		_, err = fmt.Fprintf(tty, "password-change ticket for %s (deliver it to the owner; it is a credential):\n  %s\n", auth0client.Clean(userID), t.Reveal())
+		return err
+	}, nil
+}
+
+// containReport is the JSON form of a contain run.
+type containReport struct {
+	Incident     string                  `json:"incident"`
+	Mode         string                  `json:"mode"`
+	Results      []responders.UserResult `json:"results"`
+	PlannedCalls []auth0client.Call      `json:"planned_calls,omitempty"`
+	JournalHead  string                  `json:"journal_head"`
+}
+
+func executeContain(ctx context.Context, env *environment, o *containOptions, run *containRun) error {
+	c, err := env.tenant(ctx)
+	if err != nil {
+		return err
+	}
+	ids := make([]string, 0, len(run.targets))
+	for _, t := range run.targets {
+		u, err := resolveUser(ctx, c, t)
+		if err != nil {
+			return err
+		}
+		ids = append(ids, u.ID)
+	}
+	j, incident, err := env.openIncident(o.incident, c.Tenant())
+	if err != nil {
+		return err
+	}
+	defer j.Close()
+
+	var writer auth0client.Writer = c
+	var rec *auth0client.Recorder
+	if env.opts.dryRun {
+		rec = &auth0client.Recorder{ResetClientID: c.ResetClientID()}
+		writer = rec
+	}
+	runner := &responders.Runner{Client: c, Writer: writer, DryRun: env.opts.dryRun, Journal: j, Steps: run.steps, Opts: run.opts, Workers: o.concurrency}
+
+	if !env.opts.dryRun && !o.yes {
+		if err := confirmContain(ctx, env, runner, run, ids); err != nil {
+			return err
+		}
+	}
+
+	events := make(chan responders.Event, 64)
+	runner.Events = events
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ev := range events {
+			printProgress(env, ev)
+		}
+	}()
+	fmt.Fprintf(env.stderr, "incident %s: %s %d user(s)%s\n", incident, run.action, len(ids), modeNote(env))
+	results := runner.Run(ctx, ids)
+	close(events)
+	<-done
+
+	rep := containReport{Incident: incident, Mode: env.mode(), Results: results, JournalHead: j.Head()}
+	if rec != nil {
+		rep.PlannedCalls = rec.Calls()
+	}
+	if env.opts.json {
+		if err := printJSON(env.stdout, rep); err != nil {
+			return err
+		}
+	} else if err := printContainResults(env, rep); err != nil {
+		return err
+	}
+	failed := 0
+	for _, r := range results {
+		if r.Failed() {
+			failed++
+		}
+		for _, s := range r.Steps {
+			if s.Outcome == responders.AwaitingUnblock {
+				fmt.Fprintf(env.stderr, "WARNING: %s stays blocked after the reset: %s\n", auth0client.Clean(r.UserID), s.Reason)
+			}
+		}
+	}
+	fmt.Fprintf(env.stderr, "journal %s head %s (verify: atoctl incident verify %s --head %s)\n", j.Path(), j.Head(), incident, j.Head())
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if failed > 0 {
+		return partialError{done: len(results) - failed, failed: failed}
+	}
+	return nil
+}
+
+func modeNote(env *environment) string {
+	switch {
+	case env.opts.dryRun:
+		return " (DRY-RUN: no write is sent)"
+	case env.opts.training:
+		return " (TRAINING)"
+	}
+	return ""
+}
+
+// mode is the journal's mode for this invocation.
+func (env *environment) mode() string {
+	switch {
+	case env.opts.dryRun:
+		return "dry-run"
+	case env.opts.training:
+		return "training"
+	}
+	return "live"
+}
+
+// confirmContain shows the plan on stderr and asks for the user id (one
+// user) or the count (several) typed back. Anything else cancels.
+func confirmContain(ctx context.Context, env *environment, runner *responders.Runner, run *containRun, ids []string) error {
+	fmt.Fprintf(env.stderr, "The plan (%s):\n", run.action)
+	for _, id := range ids {
+		t, err := runner.Load(ctx, id)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.stderr, "\n  %s <%s>\n", auth0client.Clean(id), auth0client.Clean(t.User.Email))
+		for _, f := range t.Findings {
+			fmt.Fprintf(env.stderr, "    ! persistence: %s: %s\n", f.Kind, auth0client.Clean(f.Detail))
+		}
+		for _, ps := range runner.PlanUser(ctx, t) {
+			fmt.Fprintf(env.stderr, "    %-14s %s\n", ps.Step, planSummary(ps))
+			for _, c := range ps.Plan.Calls {
+				fmt.Fprintf(env.stderr, "                   %s %s%s\n", c.Method, c.Path, bodyText(c.Body))
+			}
+		}
+	}
+	want := ids[0]
+	prompt := "\nType the user id to confirm (anything else cancels): "
+	if len(ids) > 1 {
+		want = strconv.Itoa(len(ids))
+		prompt = fmt.Sprintf("\nType the number of users (%d) to confirm (anything else cancels): ", len(ids))
+	}
+	fmt.Fprint(env.stderr, prompt)
+	line, _ := bufio.NewReader(env.stdin).ReadString('\n')
+	if strings.TrimSpace(line) != want {
+		return errors.New("not confirmed: nothing was changed")
+	}
+	return nil
+}
+
+func planSummary(ps responders.PlannedStep) string {
+	p := ps.Plan
+	switch {
+	case ps.Err != nil:
+		return "cannot plan: " + auth0client.Clean(ps.Err.Error())
+	case p.Skip != "":
+		return "skip: " + p.Skip
+	case p.Refuse != "":
+		return "REFUSED: " + p.Refuse
+	case p.AlreadyDone:
+		return "already done: " + p.Reason
+	case p.Awaiting:
+		return "WARNING: " + p.Reason
+	}
+	return p.Reason
+}
+
+func bodyText(b map[string]any) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return " " + string(mustJSONLine(b))
+}
+
+func printProgress(env *environment, ev responders.Event) {
+	if env.opts.json && !isTTY(env.stderr) {
+		return
+	}
+	msg := fmt.Sprintf("%-9s %-14s %-16s", ev.Outcome, ev.Step, ev.UserID)
+	if ev.Reason != "" {
+		msg += " " + ev.Reason
+	}
+	if ev.Error != "" {
+		msg += " — " + ev.Error
+	}
+	fmt.Fprintln(env.stderr, auth0client.Clean(msg))
+}
+
+func printContainResults(env *environment, rep containReport) error {
+	t := &table{header: []string{"user", "step", "outcome", "detail"}}
+	for _, r := range rep.Results {
+		if r.Error != "" {
+			t.add(r.UserID, "", string(responders.Failed), r.Error)
+		}
+		for _, s := range r.Steps {
+			detail := s.Reason
+			if s.Error != "" {
+				detail = s.Error
+			}
+			t.add(r.UserID, s.Step, string(s.Outcome), detail)
+		}
+	}
+	if err := t.print(env.stdout, env.stdoutTTY); err != nil {
+		return err
+	}
+	for _, c := range rep.PlannedCalls {
+		fmt.Fprintf(env.stdout, "planned: %s %s%s\n", c.Method, c.Path, bodyText(c.Body))
+	}
+	return nil
+}

@@ -1,0 +1,73 @@
+package responders
+
+import (
+	"context"
+	"errors"
+
+	"github.com/atoctl/atoctl/auth0client"
+)
+
+type blockStep struct{}
+
+func (blockStep) Name() string { return StepBlock }
+
+func (blockStep) Plan(_ context.Context, _ *Context, t *Target) (Plan, error) {
+	if t.User.Blocked {
+		return Plan{AlreadyDone: true, Reason: "the user is already blocked"}, nil
+	}
+	return Plan{Calls: []auth0client.Call{auth0client.CallSetBlocked(t.User.ID, true)}, Reason: "block sign-in, so the attacker cannot log in again while tokens are revoked"}, nil
+}
+
+func (blockStep) Apply(ctx context.Context, rc *Context, t *Target, _ Plan) error {
+	return rc.Writer.SetBlocked(ctx, t.User.ID, true)
+}
+
+func (blockStep) Verify(ctx context.Context, rc *Context, t *Target) error {
+	u, err := rc.Client.User(ctx, t.User.ID)
+	if err != nil {
+		return err
+	}
+	if !u.Blocked {
+		return errors.New("read back: the user is not blocked")
+	}
+	t.User = u
+	return nil
+}
+
+// unblockStep lets the owner back in after a successful password change.
+type unblockStep struct{}
+
+func (unblockStep) Name() string { return StepUnblock }
+
+func (unblockStep) Plan(_ context.Context, rc *Context, t *Target) (Plan, error) {
+	if !t.User.Blocked {
+		return Plan{AlreadyDone: true, Reason: "the user is not blocked"}, nil
+	}
+	p := Plan{Calls: []auth0client.Call{auth0client.CallSetBlocked(t.User.ID, false)}}
+	if scp, ok := passwordChangedSince(t, blockedSince(rc, t)); ok {
+		p.Reason = "the password was changed at " + scp.Date.Format("2006-01-02 15:04Z") + " (scp) after the block"
+		return p, nil
+	}
+	if rc.Opts.Force {
+		p.Reason = "no password change (scp) since the block; unblocking anyway (--force)"
+		return p, nil
+	}
+	p.Refuse = "no successful password change (scp) since the block: unblocking now hands the account back to whoever knows the old password; wait for the owner's reset, or use --force"
+	return p, nil
+}
+
+func (unblockStep) Apply(ctx context.Context, rc *Context, t *Target, _ Plan) error {
+	return rc.Writer.SetBlocked(ctx, t.User.ID, false)
+}
+
+func (unblockStep) Verify(ctx context.Context, rc *Context, t *Target) error {
+	u, err := rc.Client.User(ctx, t.User.ID)
+	if err != nil {
+		return err
+	}
+	if u.Blocked {
+		return errors.New("read back: the user is still blocked")
+	}
+	t.User = u
+	return nil
+}

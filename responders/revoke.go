@@ -1,0 +1,89 @@
+package responders
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/atoctl/atoctl/auth0client"
+)
+
+// revokeStep kills what the attacker holds: sessions (the login cookie) and
+// refresh tokens (long-lived API access). Without the Enterprise endpoints it
+// deletes the user's grants instead, which revokes refresh tokens only.
+type revokeStep struct{}
+
+const planFallbackReason = "sessions NOT revoked: the tenant's plan lacks the sessions and refresh-token endpoints; the user's grants are deleted instead, which revokes refresh tokens only — live login sessions survive until they expire"
+
+func (revokeStep) Name() string { return StepRevoke }
+
+func (revokeStep) Plan(ctx context.Context, rc *Context, t *Target) (Plan, error) {
+	c := rc.Client
+	sessions, err := c.Sessions(ctx, t.User.ID)
+	if errors.Is(err, auth0client.ErrPlanLacksFeature) {
+		grants, err := c.Grants(ctx, t.User.ID)
+		if err != nil {
+			return Plan{}, err
+		}
+		if len(grants) == 0 {
+			return Plan{AlreadyDone: true, Reason: planFallbackReason + " (no grants left)"}, nil
+		}
+		return Plan{Calls: []auth0client.Call{auth0client.CallDeleteGrants(t.User.ID)}, Reason: planFallbackReason, items: []string{"grants"}}, nil
+	}
+	if err != nil {
+		return Plan{}, err
+	}
+	tokens, err := c.RefreshTokens(ctx, t.User.ID)
+	if err != nil {
+		return Plan{}, err
+	}
+	var p Plan
+	if len(sessions) > 0 {
+		p.Calls = append(p.Calls, auth0client.CallRevokeSessions(t.User.ID))
+		p.items = append(p.items, "sessions")
+	}
+	if len(tokens) > 0 {
+		p.Calls = append(p.Calls, auth0client.CallRevokeRefreshTokens(t.User.ID))
+		p.items = append(p.items, "refresh-tokens")
+	}
+	if len(p.Calls) == 0 {
+		return Plan{AlreadyDone: true, Reason: "no sessions or refresh tokens left"}, nil
+	}
+	p.Reason = fmt.Sprintf("revoke %d session(s) and %d refresh token(s)", len(sessions), len(tokens))
+	return p, nil
+}
+
+func (revokeStep) Apply(ctx context.Context, rc *Context, t *Target, p Plan) error {
+	for _, what := range p.items {
+		var err error
+		switch what {
+		case "sessions":
+			err = rc.Writer.RevokeSessions(ctx, t.User.ID)
+		case "refresh-tokens":
+			err = rc.Writer.RevokeRefreshTokens(ctx, t.User.ID)
+		case "grants":
+			err = rc.Writer.DeleteGrants(ctx, t.User.ID)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Verify polls: Auth0 deletes sessions and tokens asynchronously (202).
+func (revokeStep) Verify(ctx context.Context, rc *Context, t *Target) error {
+	c := rc.Client
+	return poll(ctx, rc.Opts.VerifyTimeout, func() (bool, error) {
+		sessions, err := c.Sessions(ctx, t.User.ID)
+		if errors.Is(err, auth0client.ErrPlanLacksFeature) {
+			grants, err := c.Grants(ctx, t.User.ID)
+			return len(grants) == 0, err
+		}
+		if err != nil {
+			return false, err
+		}
+		tokens, err := c.RefreshTokens(ctx, t.User.ID)
+		return len(sessions) == 0 && len(tokens) == 0, err
+	})
+}

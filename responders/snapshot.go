@@ -1,0 +1,62 @@
+package responders
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/atoctl/atoctl/auth0client"
+)
+
+// Evidence is what the snapshot step saves into the incident before anything
+// is destroyed: revoking sessions erases where the attacker came from.
+type Evidence struct {
+	TakenAt       time.Time                  `json:"taken_at"`
+	User          auth0client.User           `json:"user"`
+	Sessions      []auth0client.Session      `json:"sessions"`
+	RefreshTokens []auth0client.RefreshToken `json:"refresh_tokens"`
+	AuthMethods   []auth0client.AuthMethod   `json:"authentication_methods"`
+	Logs          []auth0client.LogEvent     `json:"logs"`
+	// Notes say what could not be read (a plan without sessions, say).
+	Notes []string `json:"notes,omitempty"`
+}
+
+type snapshotStep struct{}
+
+func (snapshotStep) Name() string { return StepSnapshot }
+
+func (snapshotStep) Plan(_ context.Context, rc *Context, t *Target) (Plan, error) {
+	if _, ok := rc.priorOutcome(t.User.ID, StepSnapshot); ok {
+		return Plan{AlreadyDone: true, Reason: "evidence already saved in this incident"}, nil
+	}
+	return Plan{Reason: "save profile, sessions, refresh tokens, authentication methods and recent logs (reads only)"}, nil
+}
+
+// Apply reads; a snapshot writes nothing to the tenant, so dry-run takes it too.
+func (snapshotStep) Apply(ctx context.Context, rc *Context, t *Target, _ Plan) error {
+	c := rc.Client
+	ev := Evidence{TakenAt: time.Now().UTC(), User: t.User, Logs: t.Logs}
+	var err error
+	if ev.Sessions, err = c.Sessions(ctx, t.User.ID); errors.Is(err, auth0client.ErrPlanLacksFeature) {
+		ev.Notes = append(ev.Notes, "sessions not readable: the tenant's plan lacks the feature")
+	} else if err != nil {
+		return err
+	}
+	if ev.RefreshTokens, err = c.RefreshTokens(ctx, t.User.ID); errors.Is(err, auth0client.ErrPlanLacksFeature) {
+		ev.Notes = append(ev.Notes, "refresh tokens not readable: the tenant's plan lacks the feature")
+	} else if err != nil {
+		return err
+	}
+	if ev.AuthMethods, err = c.AuthMethods(ctx, t.User.ID); err != nil {
+		return err
+	}
+	t.evidence = mustJSON(ev)
+	return nil
+}
+
+func (snapshotStep) Verify(_ context.Context, _ *Context, t *Target) error {
+	if len(t.evidence) == 0 {
+		return errors.New("no evidence was taken")
+	}
+	return nil
+}

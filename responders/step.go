@@ -1,0 +1,214 @@
+package responders
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/atoctl/atoctl/auth0client"
+)
+
+// Outcome is how a step ended for one user.
+type Outcome string
+
+// Step outcomes, as the journal and the progress stream carry them.
+const (
+	Planned         Outcome = "planned" // dry-run: the calls were recorded, not sent
+	Running         Outcome = "running"
+	Done            Outcome = "done"
+	AlreadyDone     Outcome = "already-done"
+	Skipped         Outcome = "skipped"
+	Failed          Outcome = "failed"
+	AwaitingUnblock Outcome = "awaiting-unblock"
+)
+
+// Step names, in the order DESIGN.md runs them.
+const (
+	StepSnapshot     = "snapshot"
+	StepBlock        = "block"
+	StepRevoke       = "revoke"
+	StepReset        = "reset"
+	StepUnblockCheck = "unblock-check"
+	StepMFA          = "mfa"
+	StepUnblock      = "unblock"
+)
+
+// DefaultSteps is the playbook: evidence first, block before revoke (so an
+// attacker who knows the password cannot sign in again between the two).
+var DefaultSteps = []string{StepSnapshot, StepBlock, StepRevoke, StepReset, StepUnblockCheck}
+
+// Plan is what a step would do to one user, read from the tenant now.
+type Plan struct {
+	// Calls are the writes Apply will make (method, path, body; no secrets).
+	Calls []auth0client.Call
+	// AlreadyDone: the tenant is already in the step's end state.
+	AlreadyDone bool
+	// Skip is why the step does not apply (e.g. no database identity).
+	Skip string
+	// Refuse is why the step must not run without --force.
+	Refuse string
+	// Awaiting marks a check that passed its reads but leaves the user
+	// needing an analyst (the unblock check).
+	Awaiting bool
+	// Reason explains the plan in a sentence (for every outcome).
+	Reason string
+	// items is step-private: what Apply acts on (method ids, resources).
+	items []string
+}
+
+// Step is one playbook step. Plan reads; Apply writes only through the
+// Writer (the dry-run seam); Verify reads the end state back.
+type Step interface {
+	Name() string
+	Plan(ctx context.Context, rc *Context, t *Target) (Plan, error)
+	Apply(ctx context.Context, rc *Context, t *Target, p Plan) error
+	Verify(ctx context.Context, rc *Context, t *Target) error
+}
+
+// Context is what steps share during one run.
+type Context struct {
+	Client *auth0client.Client // reads
+	Writer auth0client.Writer  // writes (the Client, or a dry-run Recorder)
+	DryRun bool
+	Opts   Options
+	// prior are the journal's records from earlier runs of this incident.
+	prior []Record
+	// started is when this incident began (its first record), or now.
+	started time.Time
+}
+
+// Options tune the steps.
+type Options struct {
+	// WindowStart is the start of the attack window: persistence found
+	// after it (email changed, MFA enrolled) is reported.
+	WindowStart time.Time
+	// ResetMethod is "email" (Auth0 emails the owner) or "ticket" (a URL to
+	// deliver out of band).
+	ResetMethod string
+	// Force sends a reset even to an address changed in the attack window.
+	Force bool
+	// Resend sends a reset again after an interrupted run left it unconfirmed.
+	Resend bool
+	// TicketSink delivers a password-change ticket out of band (never to
+	// stdout or the journal).
+	TicketSink func(userID string, ticket auth0client.Secret) error
+	// VerifyTimeout bounds read-back polling (revocations are asynchronous).
+	VerifyTimeout time.Duration
+}
+
+// Target is one user being contained, with what the steps need to know.
+type Target struct {
+	User auth0client.User
+	// Logs are the user's events since the attack window began, newest first.
+	Logs []auth0client.LogEvent
+	// Findings are signs of attacker persistence.
+	Findings []Finding
+	// evidence is the snapshot step's result, journaled with its outcome.
+	evidence []byte
+}
+
+// StepResult is how one step went for one user.
+type StepResult struct {
+	Step    string             `json:"step"`
+	Outcome Outcome            `json:"outcome"`
+	Reason  string             `json:"reason,omitempty"`
+	Error   string             `json:"error,omitempty"`
+	Calls   []auth0client.Call `json:"calls,omitempty"`
+}
+
+// StepByName returns the step implementation for a name.
+func StepByName(name string) (Step, error) {
+	switch name {
+	case StepSnapshot:
+		return snapshotStep{}, nil
+	case StepBlock:
+		return blockStep{}, nil
+	case StepRevoke:
+		return revokeStep{}, nil
+	case StepReset:
+		return resetStep{}, nil
+	case StepUnblockCheck:
+		return unblockCheckStep{}, nil
+	case StepMFA:
+		return mfaStep{}, nil
+	case StepUnblock:
+		return unblockStep{}, nil
+	}
+	return nil, fmt.Errorf("unknown step %q: choose from snapshot, block, revoke, reset, unblock-check, mfa", auth0client.Clean(name))
+}
+
+// journalCalls converts calls for the journal.
+func journalCalls(cs []auth0client.Call) []Call {
+	out := make([]Call, len(cs))
+	for i, c := range cs {
+		out[i] = Call{Method: c.Method, Path: c.Path, Body: c.Body}
+	}
+	return out
+}
+
+// priorOutcome finds the newest live (not dry-run) outcome of a step for a
+// user in this incident's earlier records.
+func (rc *Context) priorOutcome(userID, step string) (Record, bool) {
+	for i := len(rc.prior) - 1; i >= 0; i-- {
+		r := rc.prior[i]
+		if r.UserID == userID && r.Step == step && r.Kind == "outcome" && r.Mode != "dry-run" {
+			return r, true
+		}
+	}
+	return Record{}, false
+}
+
+// priorIntentWithoutOutcome finds a step that was started (intent written)
+// and never finished: the process died between sending and recording.
+func (rc *Context) priorIntentWithoutOutcome(userID, step string) (Record, bool) {
+	var intent Record
+	found := false
+	for _, r := range rc.prior {
+		if r.UserID != userID || r.Step != step || r.Mode == "dry-run" {
+			continue
+		}
+		switch r.Kind {
+		case "intent":
+			intent, found = r, true
+		case "outcome":
+			found = false
+		}
+	}
+	return intent, found
+}
+
+func mustJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return json.RawMessage(`null`)
+	}
+	return b
+}
+
+// poll re-runs check until it reports done, the timeout passes or ctx ends.
+func poll(ctx context.Context, timeout time.Duration, check func() (bool, error)) error {
+	if timeout <= 0 {
+		timeout = 15 * time.Second
+	}
+	deadline := time.Now().Add(timeout)
+	wait := 100 * time.Millisecond
+	for {
+		done, err := check()
+		if err != nil {
+			return err
+		}
+		if done {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("not confirmed within %s", timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, time.Second)
+	}
+}
