@@ -37,6 +37,18 @@ type UserResult struct {
 	Error string `json:"error,omitempty"`
 }
 
+// Succeeded counts the steps that ended well (done, already done, skipped
+// as not applicable, awaiting an analyst, or planned in a dry-run).
+func (r UserResult) Succeeded() int {
+	n := 0
+	for _, s := range r.Steps {
+		if s.Outcome != Failed {
+			n++
+		}
+	}
+	return n
+}
+
 // Failed reports whether anything for this user failed.
 func (r UserResult) Failed() bool {
 	if r.Error != "" {
@@ -232,6 +244,8 @@ func (r *Runner) runStep(ctx context.Context, rc *Context, s Step, t *Target) (S
 		return finish(Failed, "refused", errors.New(p.Refuse))
 	case p.Awaiting:
 		return finish(AwaitingUnblock, p.Reason, nil)
+	case p.Confirmed:
+		return finish(Done, p.Reason, nil)
 	case p.AlreadyDone:
 		return finish(AlreadyDone, p.Reason, nil)
 	}

@@ -51,6 +51,8 @@ type Plan struct {
 	// Awaiting marks a check that passed its reads but leaves the user
 	// needing an analyst (the unblock check).
 	Awaiting bool
+	// Confirmed marks a read-only check that passed: nothing to apply.
+	Confirmed bool
 	// Reason explains the plan in a sentence (for every outcome).
 	Reason string
 	// items is step-private: what Apply acts on (method ids, resources).

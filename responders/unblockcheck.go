@@ -30,7 +30,7 @@ func (unblockCheckStep) Plan(ctx context.Context, rc *Context, t *Target) (Plan,
 func unblockVerdict(actions []auth0client.BoundAction) Plan {
 	for _, a := range actions {
 		if a.HasDeployed && auth0client.UnblocksUser(a.DeployedCode) {
-			return Plan{AlreadyDone: true, Reason: fmt.Sprintf("the post-change-password Action %q (deployed version %d) unblocks the user after the reset", a.Name, a.DeployedNum)}
+			return Plan{Confirmed: true, Reason: fmt.Sprintf("the post-change-password Action %q (deployed version %d) unblocks the user after the reset", a.Name, a.DeployedNum)}
 		}
 	}
 	const stays = "the user STAYS BLOCKED after the reset: run 'atoctl users unblock USER' once the logs show a successful password change (scp)"

@@ -313,10 +313,13 @@ func executeContain(ctx context.Context, env *environment, o *containOptions, ru
 	} else if err := printContainResults(env, rep); err != nil {
 		return err
 	}
-	failed := 0
+	failedSteps, okSteps := 0, 0
 	for _, r := range results {
-		if r.Failed() {
-			failed++
+		ok := r.Succeeded()
+		okSteps += ok
+		failedSteps += len(r.Steps) - ok
+		if r.Error != "" {
+			failedSteps++
 		}
 		for _, s := range r.Steps {
 			if s.Outcome == responders.AwaitingUnblock {
@@ -328,8 +331,10 @@ func executeContain(ctx context.Context, env *environment, o *containOptions, ru
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	if failed > 0 {
-		return partialError{done: len(results) - failed, failed: failed}
+	// Exit 0 when nothing failed, 3 when some steps failed and others
+	// worked, 1 when nothing worked.
+	if failedSteps > 0 {
+		return partialError{done: okSteps, failed: failedSteps}
 	}
 	return nil
 }

@@ -29,13 +29,13 @@ func usagef(format string, args ...any) error {
 	return usageError{fmt.Errorf(format, args...)}
 }
 
-// partialError reports a bulk run where some targets failed.
+// partialError reports a run where some steps (or targets) failed.
 type partialError struct {
 	done, failed int
 }
 
 func (e partialError) Error() string {
-	return fmt.Sprintf("%d of %d targets failed", e.failed, e.done+e.failed)
+	return fmt.Sprintf("%d of %d steps failed (see above)", e.failed, e.done+e.failed)
 }
 
 // exitCode maps an error to the process exit code.
