@@ -422,8 +422,8 @@ func printProgress(env *environment, ev responders.Event) {
 	if env.opts.json && !isTTY(env.stderr) {
 		return
 	}
-	msg := fmt.Sprintf("%-9s %-14s %-16s", ev.Outcome, ev.Step, ev.UserID)
-	if ev.Reason != "" {
+	msg := fmt.Sprintf("%-12s %-14s %s", ev.Outcome, ev.Step, ev.UserID)
+	if ev.Reason != "" && ev.Outcome != responders.Running {
 		msg += " " + ev.Reason
 	}
 	if ev.Error != "" {

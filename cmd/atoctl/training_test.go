@@ -6,10 +6,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/atoctl/atoctl/auth0client"
 	"github.com/atoctl/atoctl/fixtures/sandbox"
 	"github.com/atoctl/atoctl/fixtures/scenarios"
+	"github.com/atoctl/atoctl/responders"
 )
 
 // TestTrainingWritePersistsAcrossSandboxesUntilReset blocks a user through
@@ -107,4 +109,32 @@ func TestUnknownScenarioIsUsageError(t *testing.T) {
 	if res.code != exitUsage || !strings.Contains(res.stderr, "credential-stuffing") {
 		t.Fatalf("exit %d, stderr %q", res.code, res.stderr)
 	}
+}
+
+func TestTrainingContainPersistsTheContainedState(t *testing.T) {
+	c := newCLI(t)
+	getenv := func(k string) string { return c.env[k] }
+	sc, _ := scenarios.Get(scenarios.DefaultScenario)
+	_, key := sc.Generate(sc.DefaultSeed, time.Now().UTC())
+	var user string
+	for _, id := range key.Compromised {
+		if _, changed := key.EmailChanged[id]; !changed {
+			user = id
+			break
+		}
+	}
+	res := c.run("--training", "contain", user, "--yes", "--json")
+	if res.code != 0 {
+		t.Fatalf("exit %d: %s", res.code, res.stderr)
+	}
+	if got, why := decodeContain(t, res).outcome(user, responders.StepUnblockCheck); got != string(responders.Done) {
+		t.Fatalf("unblock-check %s (%s)", got, why)
+	}
+	// Read it back through the next training sandbox, as the next command would.
+	next, err := startTrainingSandbox(scenarios.DefaultScenario, getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer next.close()
+	contained(t, next.srv, user)
 }
