@@ -45,7 +45,7 @@ func New(cfg Config) (*Client, error) {
 	base.MaxIdleConnsPerHost = 64
 	base.ResponseHeaderTimeout = 60 * time.Second
 	base.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
-	tr := &transport{base: base, mgmt: c.mgmt, auth: c.auth, userAgent: ua, stats: c.stats, sleep: sleepCtx}
+	tr := &transport{base: base, mgmt: c.mgmt, auth: c.auth, userAgent: ua, stats: c.stats, sleep: sleepCtx, observer: cfg.Observer}
 	hc := &http.Client{
 		Transport: tr,
 		// A redirect could carry the bearer token to another host: Auth0's

@@ -49,6 +49,9 @@ type Config struct {
 	// ResetClientID is the application used for password-reset emails (it
 	// must be enabled on the database connection).
 	ResetClientID string
+	// Observer, if set, is told about every request sent (the console's
+	// command log). It must not block.
+	Observer func(CallInfo)
 }
 
 // ParseDomain accepts a host ("acme.eu.auth0.com", https implied) or a URL

@@ -59,6 +59,7 @@ func (e *TransportError) Unwrap() error { return e.Err }
 // with the API's budget, retries by the rules of DESIGN.md, and turns error
 // answers into *APIError with Auth0's errorCode, which go-auth0 drops.
 type transport struct {
+	observer  func(CallInfo)
 	base      http.RoundTripper
 	mgmt      *budget // /api/v2/*
 	auth      *budget // /oauth/token, /dbconnections/* (the Authentication API)
@@ -108,23 +109,25 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			t.stats.Retries.Add(1)
 		}
 		t.stats.Requests.Add(1)
+		sent := time.Now()
 		resp, err := t.base.RoundTrip(attempt)
+		t.observe(req, sent, resp, err, failures+limited+1)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
 			t.stats.TransportErrors.Add(1)
-			sent := wrote.Load()
+			reached := wrote.Load()
 			failures++
 			// A write that was sent may have been applied before the
 			// connection dropped: repeat it only if repeating is harmless.
-			if (safe || !sent) && failures < maxAttempts {
+			if (safe || !reached) && failures < maxAttempts {
 				if err := t.sleep(ctx, backoff(failures)); err != nil {
 					return nil, err
 				}
 				continue
 			}
-			return nil, &TransportError{Method: req.Method, Path: path, MayBeApplied: sent && !safe, Err: err}
+			return nil, &TransportError{Method: req.Method, Path: path, MayBeApplied: reached && !safe, Err: err}
 		}
 		b.observe(resp.Header, resp.StatusCode)
 		switch {
@@ -152,6 +155,32 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return resp, nil
 	}
+}
+
+// CallInfo describes one request sent to the tenant, for the command log.
+// It carries no header, body or query value that could hold a secret.
+type CallInfo struct {
+	Time     time.Time
+	Method   string
+	Path     string // escaped path, no query
+	Status   int    // 0 when the connection failed
+	Duration time.Duration
+	Attempt  int
+	Err      string
+}
+
+func (t *transport) observe(req *http.Request, sent time.Time, resp *http.Response, err error, attempt int) {
+	if t.observer == nil {
+		return
+	}
+	ci := CallInfo{Time: sent, Method: req.Method, Path: req.URL.EscapedPath(), Duration: time.Since(sent), Attempt: attempt}
+	if resp != nil {
+		ci.Status = resp.StatusCode
+	}
+	if err != nil {
+		ci.Err = "connection failed"
+	}
+	t.observer(ci)
 }
 
 // prepare clones req for one attempt with a fresh body, a User-Agent, and a
