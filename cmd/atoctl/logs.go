@@ -236,7 +236,7 @@ func warnRetention(ctx context.Context, env *environment, c *auth0client.Client,
 		return
 	}
 	if first := oldest[0].Date; first.After(since.Add(time.Hour)) {
-		fmt.Fprintf(env.stderr, "note: --since reaches %s but the tenant's logs start at %s (log retention); earlier events are gone\n",
+		fmt.Fprintf(env.stderr, "note: --since reaches %s but the tenant's oldest event is from %s: nothing before it can be searched (log retention is plan-dependent)\n",
 			fmtTime(since), fmtTime(first))
 	}
 }
