@@ -30,7 +30,7 @@ func (blockStep) Verify(ctx context.Context, rc *Context, t *Target) error {
 	if !u.Blocked {
 		return errors.New("read back: the user is not blocked")
 	}
-	t.User = u
+	t.User, t.verified = u, "read back: blocked=true"
 	return nil
 }
 
@@ -68,6 +68,6 @@ func (unblockStep) Verify(ctx context.Context, rc *Context, t *Target) error {
 	if u.Blocked {
 		return errors.New("read back: the user is still blocked")
 	}
-	t.User = u
+	t.User, t.verified = u, "read back: blocked=false"
 	return nil
 }

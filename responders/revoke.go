@@ -78,12 +78,14 @@ func (revokeStep) Verify(ctx context.Context, rc *Context, t *Target) error {
 		sessions, err := c.Sessions(ctx, t.User.ID)
 		if errors.Is(err, auth0client.ErrPlanLacksFeature) {
 			grants, err := c.Grants(ctx, t.User.ID)
+			t.verified = "read back: no grants left (sessions not readable on this plan)"
 			return len(grants) == 0, err
 		}
 		if err != nil {
 			return false, err
 		}
 		tokens, err := c.RefreshTokens(ctx, t.User.ID)
+		t.verified = "read back: no sessions, no refresh tokens"
 		return len(sessions) == 0 && len(tokens) == 0, err
 	})
 }

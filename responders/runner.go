@@ -216,8 +216,9 @@ func (r *Runner) runUser(ctx context.Context, rc *Context, userID string) UserRe
 func (r *Runner) runStep(ctx context.Context, rc *Context, s Step, t *Target) (StepResult, error) {
 	uid := t.User.ID
 	sr := StepResult{Step: s.Name()}
+	t.verified = ""
 	finish := func(o Outcome, reason string, stepErr error) (StepResult, error) {
-		sr.Outcome, sr.Reason = o, reason
+		sr.Outcome, sr.Reason, sr.Evidence = o, reason, t.verified
 		rec := Record{Kind: "outcome", UserID: uid, Step: s.Name(), Outcome: string(o), Reason: reason, Calls: journalCalls(sr.Calls)}
 		if stepErr != nil {
 			sr.Error = auth0client.Clean(stepErr.Error())

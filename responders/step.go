@@ -108,6 +108,8 @@ type Target struct {
 	Findings []Finding
 	// evidence is the snapshot step's result, journaled with its outcome.
 	evidence []byte
+	// verified is what the last Verify read back, for the step's result.
+	verified string
 }
 
 // StepResult is how one step went for one user.
@@ -117,6 +119,8 @@ type StepResult struct {
 	Reason  string             `json:"reason,omitempty"`
 	Error   string             `json:"error,omitempty"`
 	Calls   []auth0client.Call `json:"calls,omitempty"`
+	// Evidence is what the read-back found (the end state, a log id).
+	Evidence string `json:"evidence,omitempty"`
 }
 
 // StepByName returns the step implementation for a name.

@@ -43,7 +43,7 @@ type containJSON struct {
 		UserID string `json:"user_id"`
 		Error  string `json:"error"`
 		Steps  []struct {
-			Step, Outcome, Reason, Error string
+			Step, Outcome, Reason, Error, Evidence string
 		} `json:"steps"`
 	} `json:"results"`
 }
@@ -116,6 +116,13 @@ func TestContainLeavesTheUserContainedAndASecondRunOnlyReads(t *testing.T) {
 	}
 	out := decodeContain(t, res)
 	contained(t, srv, user)
+	for step, want := range map[string]string{responders.StepBlock: "blocked=true", responders.StepRevoke: "no sessions", responders.StepReset: "scpr event", responders.StepSnapshot: "saved"} {
+		for _, s := range out.Results[0].Steps {
+			if s.Step == step && !strings.Contains(s.Evidence, want) {
+				t.Errorf("%s evidence %q lacks %q", step, s.Evidence, want)
+			}
+		}
+	}
 	if o, why := out.outcome(user, responders.StepUnblockCheck); o != string(responders.Done) {
 		t.Fatalf("unblock-check %s (%s), want done with the scenario's deployed Action", o, why)
 	}
