@@ -26,6 +26,10 @@ type Writer interface {
 	InvalidateRememberBrowser(ctx context.Context, userID string) error
 	DeleteAuthMethod(ctx context.Context, userID, methodID string) error
 	DeleteUserBlocks(ctx context.Context, userID string) error
+	CreateNetworkACL(ctx context.Context, a NetworkACL) (NetworkACL, error)
+	UpdateNetworkACL(ctx context.Context, a NetworkACL) error
+	DeleteNetworkACL(ctx context.Context, id string) error
+	UnblockIPThrottling(ctx context.Context, ip string) error
 }
 
 var _ Writer = (*Client)(nil)
@@ -153,4 +157,48 @@ func (r *Recorder) DeleteAuthMethod(_ context.Context, userID, methodID string) 
 // DeleteUserBlocks records the unblock.
 func (r *Recorder) DeleteUserBlocks(_ context.Context, userID string) error {
 	return r.record(CallDeleteUserBlocks(userID))
+}
+
+// CallCreateNetworkACL is POST /api/v2/network-acls with a's body.
+func CallCreateNetworkACL(a NetworkACL) Call {
+	return Call{Method: "POST", Path: "/api/v2/network-acls", Body: aclBody(a)}
+}
+
+// CallUpdateNetworkACL is PUT /api/v2/network-acls/{id} with a's body.
+func CallUpdateNetworkACL(a NetworkACL) Call {
+	return Call{Method: "PUT", Path: "/api/v2/network-acls/" + url.PathEscape(a.ID), Body: aclBody(a)}
+}
+
+// CallDeleteNetworkACL is DELETE /api/v2/network-acls/{id}.
+func CallDeleteNetworkACL(id string) Call {
+	return Call{Method: "DELETE", Path: "/api/v2/network-acls/" + url.PathEscape(id)}
+}
+
+// CallUnblockIPThrottling is DELETE /api/v2/anomaly/blocks/ips/{ip}.
+func CallUnblockIPThrottling(ip string) Call {
+	return Call{Method: "DELETE", Path: "/api/v2/anomaly/blocks/ips/" + url.PathEscape(ip)}
+}
+
+// DryRunACLID is the ID the Recorder gives the ACLs it "creates".
+const DryRunACLID = "(dry-run)"
+
+// CreateNetworkACL records the creation and returns a with DryRunACLID.
+func (r *Recorder) CreateNetworkACL(_ context.Context, a NetworkACL) (NetworkACL, error) {
+	a.ID = DryRunACLID
+	return a, r.record(CallCreateNetworkACL(a))
+}
+
+// UpdateNetworkACL records the replacement.
+func (r *Recorder) UpdateNetworkACL(_ context.Context, a NetworkACL) error {
+	return r.record(CallUpdateNetworkACL(a))
+}
+
+// DeleteNetworkACL records the deletion.
+func (r *Recorder) DeleteNetworkACL(_ context.Context, id string) error {
+	return r.record(CallDeleteNetworkACL(id))
+}
+
+// UnblockIPThrottling records the unblock.
+func (r *Recorder) UnblockIPThrottling(_ context.Context, ip string) error {
+	return r.record(CallUnblockIPThrottling(ip))
 }
