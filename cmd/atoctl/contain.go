@@ -72,17 +72,17 @@ Ticket URLs are credentials: they go to the terminal or --ticket-out FILE only.`
 	f.StringSliceVar(&o.steps, "steps", responders.DefaultSteps, "steps to run, in order (snapshot,block,revoke,reset,unblock-check,mfa)")
 	f.StringVar(&o.resetMethod, "reset-method", "email", "email (Auth0 mails the owner) or ticket (a URL you deliver)")
 	f.StringVar(&o.ticketOut, "ticket-out", "", "write password-change ticket URLs to this file (mode 0600) instead of the terminal")
-	bindCommonContainFlags(cmd, o)
+	bindCommonContainFlags(cmd, o, "72h")
 	f.BoolVar(&o.resend, "resend", false, "send a reset again when an interrupted run left one unconfirmed")
 	f.BoolVar(&o.force, "force", false, "send a reset even to an email changed in the attack window")
 	f.IntVar(&o.concurrency, "concurrency", 8, "users worked on at once (they share the rate budget)")
 	return cmd
 }
 
-func bindCommonContainFlags(cmd *cobra.Command, o *containOptions) {
+func bindCommonContainFlags(cmd *cobra.Command, o *containOptions, since string) {
 	f := cmd.Flags()
 	f.StringVar(&o.incident, "incident", "", "incident to journal into (default: the current incident, or a new one)")
-	f.StringVar(&o.since, "since", "72h", "start of the attack window: a duration back (72h, 7d) or an RFC 3339 time")
+	f.StringVar(&o.since, "since", since, "start of the attack window: a duration back (72h, 7d) or an RFC 3339 time")
 	f.BoolVar(&o.yes, "yes", false, "do not ask for confirmation (required when not interactive)")
 }
 

@@ -1,9 +1,506 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/atoctl/atoctl/auth0client"
+	"github.com/atoctl/atoctl/responders"
+)
+
+// stepBulkPlan names the journal note that records a bulk run's targets,
+// so --resume finishes exactly the same work after a crash.
+const stepBulkPlan = "bulk-plan"
+
+// ipContainOptions are the inputs of `ip contain`.
+type ipContainOptions struct {
+	containOptions
+	acl             bool
+	resetTargeted   bool
+	resetMFAStopped bool
+	resume          bool
+	allow           []string
+	operatorIPs     []string
+}
+
+// bulkPlan is what discovery decided, journaled before anything is written.
+type bulkPlan struct {
+	Targets         []string             `json:"targets"`
+	Since           time.Time            `json:"since"`
+	Compromised     []string             `json:"compromised"`
+	StoppedByMFA    []string             `json:"stopped_by_mfa"`
+	Targeted        []string             `json:"targeted"`
+	Block           []string             `json:"block,omitempty"`
+	Refused         []responders.Refusal `json:"refused,omitempty"`
+	ACL             bool                 `json:"acl"`
+	ResetTargeted   bool                 `json:"reset_targeted"`
+	ResetMFAStopped bool                 `json:"reset_mfa_stopped"`
+}
 
 // newIPContainCmds returns `ip contain` and `ip release` (bulk containment).
 func newIPContainCmds(env *environment) []*cobra.Command {
-	_ = env
+	return []*cobra.Command{newIPContainCmd(env), newIPReleaseCmd(env)}
+}
+
+func newIPContainCmd(env *environment) *cobra.Command {
+	o := &ipContainOptions{}
+	cmd := &cobra.Command{
+		Use:   "contain IP|CIDR...",
+		Short: "Contain every account an attacking IP or network got into; optionally block it",
+		Long: `Find every account the addresses touched in the window (--since), split them into
+compromised, stopped by MFA and targeted (as 'ip triage' does), show the impact, then
+run the playbook (snapshot, block, revoke, reset, unblock check) on the compromised
+accounts at the rate budget. --reset-mfa-stopped and --reset-targeted also send
+password resets to those accounts (their password is known, or being tried).
+
+--acl blocks the networks in one atoctl-managed Network ACL rule (block, scope
+authentication, a priority after the tenant's allow rules), merged into CIDRs within
+Auth0's limit of 20 entries; what does not fit is reported, never dropped silently.
+Shared infrastructure is never blocked: the operator's addresses (--operator-ip),
+--allow networks, and addresses many accounts use successfully (a backend, a carrier NAT).
+
+Interactive runs ask you to type the number of compromised accounts; scripts pass
+--yes. Progress goes to stderr. Everything is journaled: after a crash or ctrl+c,
+--resume (same --incident) finishes what is not verified done, with the same targets.`,
+		Example: `  atoctl ip contain 193.42.33.0/24 --since 24h --dry-run
+  atoctl ip contain 193.42.33.0/24 167.99.171.12 --acl --reset-mfa-stopped --yes --json
+  atoctl ip contain --resume --incident inc-20261127-0210-ab12 --yes`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runIPContain(cmd.Context(), env, args, o)
+		},
+	}
+	f := cmd.Flags()
+	bindCommonContainFlags(cmd, &o.containOptions, "24h")
+	f.BoolVar(&o.acl, "acl", false, "also block the networks in the atoctl-managed Network ACL")
+	f.BoolVar(&o.resetTargeted, "reset-targeted", false, "also send password resets to accounts that were only targeted")
+	f.BoolVar(&o.resetMFAStopped, "reset-mfa-stopped", false, "also send password resets to accounts stopped by MFA (their password is known)")
+	f.BoolVar(&o.resume, "resume", false, "finish an interrupted run of the incident with its journaled targets")
+	f.BoolVar(&o.resend, "resend", false, "send a reset again when an interrupted run left one unconfirmed")
+	f.StringSliceVar(&o.allow, "allow", nil, "networks never to block (your egress, partners), comma-separated CIDRs")
+	f.StringSliceVar(&o.operatorIPs, "operator-ip", nil, "your own addresses: never blocked, never evidence")
+	f.IntVar(&o.concurrency, "concurrency", 8, "accounts worked on at once (they share the rate budget)")
+	return cmd
+}
+
+func parsePrefixes(flag string, list []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range list {
+		f, err := parseIPFilter(s)
+		if err != nil {
+			return nil, usagef("%s: %v", flag, err)
+		}
+		out = append(out, f.prefix)
+	}
+	return out, nil
+}
+
+func runIPContain(ctx context.Context, env *environment, args []string, o *ipContainOptions) error {
+	targets, err := parsePrefixes("IP|CIDR", args)
+	if err != nil {
+		return err
+	}
+	allow, err := parsePrefixes("--allow", o.allow)
+	if err != nil {
+		return err
+	}
+	operators, err := parsePrefixes("--operator-ip", o.operatorIPs)
+	if err != nil {
+		return err
+	}
+	switch {
+	case o.resume && len(args) > 0:
+		return usagef("--resume takes its targets from the journal: give --incident, not addresses")
+	case !o.resume && len(args) == 0:
+		return usagef("give the attacking IPs or CIDRs (e.g. 203.0.113.0/24), or --resume")
+	case o.incident != "":
+		if err := responders.ValidIncidentID(o.incident); err != nil {
+			return usagef("--incident: %v", err)
+		}
+	}
+	since, err := parseSince(o.since, time.Now())
+	if err != nil {
+		return err
+	}
+	if o.concurrency < 1 || o.concurrency > 64 {
+		return usagef("--concurrency must be between 1 and 64")
+	}
+	if !env.opts.dryRun && !o.yes && !env.stdinTTY() {
+		return usagef("ip contain changes the tenant: pass --yes to confirm when not running interactively (or --dry-run to see the plan)")
+	}
+	if o.resume && o.incident == "" {
+		if o.incident = env.currentIncident(); o.incident == "" {
+			return usagef("--resume needs --incident ID (there is no current incident)")
+		}
+	}
+
+	c, err := env.tenant(ctx)
+	if err != nil {
+		return err
+	}
+	j, incident, err := env.openIncident(o.incident, c.Tenant())
+	if err != nil {
+		return err
+	}
+	defer j.Close()
+
+	var plan bulkPlan
+	if o.resume {
+		if plan, err = journaledBulkPlan(j.Records()); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.stderr, "resuming incident %s: %d compromised, %d stopped by MFA, %d targeted\n", incident, len(plan.Compromised), len(plan.StoppedByMFA), len(plan.Targeted))
+	} else {
+		plan, err = discover(ctx, env, c, targets, since, allow, operators)
+		if err != nil {
+			return err
+		}
+		plan.ACL, plan.ResetTargeted, plan.ResetMFAStopped = o.acl, o.resetTargeted, o.resetMFAStopped
+	}
+
+	var writer auth0client.Writer = c
+	var rec *auth0client.Recorder
+	if env.opts.dryRun {
+		rec = &auth0client.Recorder{ResetClientID: c.ResetClientID()}
+		writer = rec
+	}
+	var aclPlan *responders.ACLPlan
+	if plan.ACL {
+		acls, err := c.NetworkACLs(ctx)
+		if err != nil {
+			return err
+		}
+		var block []netip.Prefix
+		for _, b := range plan.Block {
+			if p, err := netip.ParsePrefix(b); err == nil {
+				block = append(block, p)
+			}
+		}
+		p, err := responders.PlanACL(acls, incident, block, func(netip.Prefix) string { return "" })
+		if err != nil {
+			return err
+		}
+		aclPlan = &p
+	}
+	printImpact(env, plan, aclPlan)
+	if !env.opts.dryRun && !o.yes && !o.resume {
+		if err := confirmCount(env, len(plan.Compromised)); err != nil {
+			return err
+		}
+	}
+	if !o.resume {
+		ev, _ := json.Marshal(plan)
+		if _, err := j.Append(responders.Record{Kind: responders.KindNote, Step: stepBulkPlan, Reason: "bulk containment targets", Evidence: ev}); err != nil {
+			return fmt.Errorf("journal: %w", err)
+		}
+	}
+
+	opts := responders.Options{WindowStart: plan.Since, ResetMethod: "email", Resend: o.resend, VerifyTimeout: 30 * time.Second}
+	total := len(plan.Compromised)
+	if plan.ResetMFAStopped {
+		total += len(plan.StoppedByMFA)
+	}
+	if plan.ResetTargeted {
+		total += len(plan.Targeted)
+	}
+	prog := newProgress(env, c, total)
+	var results []responders.UserResult
+	phase := func(users []string, steps []string) {
+		if len(users) == 0 || ctx.Err() != nil {
+			return
+		}
+		var ss []responders.Step
+		for _, n := range steps {
+			s, _ := responders.StepByName(n)
+			ss = append(ss, s)
+		}
+		events := make(chan responders.Event, 256)
+		r := &responders.Runner{Client: c, Writer: writer, DryRun: env.opts.dryRun, Journal: j, Steps: ss, Opts: opts, Workers: o.concurrency, Events: events}
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() { defer wg.Done(); prog.consume(events, len(ss)) }()
+		results = append(results, r.Run(ctx, users)...)
+		close(events)
+		wg.Wait()
+	}
+	phase(plan.Compromised, responders.DefaultSteps)
+	if plan.ResetMFAStopped {
+		phase(plan.StoppedByMFA, []string{responders.StepReset})
+	}
+	if plan.ResetTargeted {
+		phase(plan.Targeted, []string{responders.StepReset})
+	}
+	prog.finish()
+
+	var aclResult *responders.StepResult
+	if aclPlan != nil && ctx.Err() == nil {
+		sr := responders.ApplyACL(ctx, c, writer, j, env.opts.dryRun, *aclPlan)
+		aclResult = &sr
+	}
+	return reportBulk(ctx, env, j, incident, plan, aclPlan, aclResult, results, rec)
+}
+
+// discover reads the addresses' events in the window and triages them.
+func discover(ctx context.Context, env *environment, c *auth0client.Client, targets []netip.Prefix, since time.Time, allow, operators []netip.Prefix) (bulkPlan, error) {
+	cfg := responders.TriageConfig{Since: since, Allowlist: allow}
+	for _, op := range operators {
+		cfg.OperatorIPs = append(cfg.OperatorIPs, op.Addr())
+	}
+	tri := responders.NewTriage(cfg)
+	plan := bulkPlan{Since: since}
+	for _, t := range targets {
+		plan.Targets = append(plan.Targets, t.String())
+		f := ipFilter{prefix: t}
+		events, err := searchWindows(ctx, c, serverQuery(logFilter{ip: &f}, ""), since, logFilter{ip: &f}, maxSearchLimit)
+		if err != nil {
+			return plan, fmt.Errorf("discover %s: %w", t, err)
+		}
+		fmt.Fprintf(env.stderr, "%s: %d events since %s\n", t, len(events), fmtTime(since))
+		for _, e := range events {
+			tri.Add(responders.TriageEventFrom(e))
+		}
+	}
+	res := tri.Result()
+	for _, a := range res.Accounts {
+		switch a.Verdict {
+		case responders.VerdictCompromised:
+			plan.Compromised = append(plan.Compromised, a.UserID)
+		case responders.VerdictStoppedByMFA:
+			plan.StoppedByMFA = append(plan.StoppedByMFA, a.UserID)
+		case responders.VerdictTargeted:
+			plan.Targeted = append(plan.Targeted, a.UserID)
+		}
+	}
+	// Block the given networks, less what must never be blocked.
+	shared := map[string]responders.IPLabel{}
+	for _, ip := range res.IPs {
+		if ip.Label.IsShared() {
+			shared[ip.IP] = ip.Label
+		}
+	}
+	for _, t := range targets {
+		why := ""
+		for ip, label := range shared {
+			if a, err := netip.ParseAddr(ip); err == nil && t.Contains(a) {
+				why = fmt.Sprintf("%s is %s infrastructure (many accounts sign in from it successfully)", ip, label)
+			}
+		}
+		for _, p := range append(append([]netip.Prefix{}, allow...), operators...) {
+			if p.Overlaps(t) {
+				why = fmt.Sprintf("overlaps %s (allowlisted or the operator's)", p)
+			}
+		}
+		if why != "" {
+			plan.Refused = append(plan.Refused, responders.Refusal{CIDR: t.String(), Reason: why})
+			continue
+		}
+		plan.Block = append(plan.Block, t.String())
+	}
+	return plan, nil
+}
+
+// journaledBulkPlan finds the newest bulk plan of the incident.
+func journaledBulkPlan(recs []responders.Record) (bulkPlan, error) {
+	for i := len(recs) - 1; i >= 0; i-- {
+		if recs[i].Kind == responders.KindNote && recs[i].Step == stepBulkPlan {
+			var p bulkPlan
+			if err := json.Unmarshal(recs[i].Evidence, &p); err != nil {
+				return p, fmt.Errorf("the incident's bulk plan is unreadable: %w", err)
+			}
+			return p, nil
+		}
+	}
+	return bulkPlan{}, usagef("the incident has no bulk run to resume (run 'ip contain IP…' first)")
+}
+
+func printImpact(env *environment, p bulkPlan, acl *responders.ACLPlan) {
+	w := env.stderr
+	fmt.Fprintf(w, "impact: %d compromised (will be contained), %d stopped by MFA%s, %d targeted%s\n",
+		len(p.Compromised), len(p.StoppedByMFA), onOff(p.ResetMFAStopped, " (reset)"), len(p.Targeted), onOff(p.ResetTargeted, " (reset)"))
+	for _, r := range p.Refused {
+		fmt.Fprintf(w, "not blocking %s: %s\n", r.CIDR, auth0client.Clean(r.Reason))
+	}
+	if acl == nil {
+		return
+	}
+	switch {
+	case acl.Call == nil && acl.Fits():
+		fmt.Fprintln(w, "acl: every network is already blocked")
+	default:
+		fmt.Fprintf(w, "acl: add %s to the atoctl-managed Network ACL", strings.Join(acl.Added, ", "))
+		if acl.Existing == nil {
+			fmt.Fprintf(w, " (new ACL, priority %d)", acl.Want.Priority)
+		}
+		fmt.Fprintln(w)
+		if !acl.Fits() {
+			fmt.Fprintf(w, "acl: %d entries DO NOT FIT (Auth0 allows %d per list): %s\n", len(acl.DoesNotFit), auth0client.MaxACLEntries, strings.Join(acl.DoesNotFit, ", "))
+		}
+	}
+}
+
+func onOff(b bool, s string) string {
+	if b {
+		return s
+	}
+	return ""
+}
+
+// confirmCount asks for the number of accounts typed back.
+func confirmCount(env *environment, n int) error {
+	fmt.Fprintf(env.stderr, "Type the number of compromised accounts (%d) to confirm (anything else cancels): ", n)
+	var line string
+	_, _ = fmt.Fscanln(env.stdin, &line)
+	if strings.TrimSpace(line) != fmt.Sprint(n) {
+		return errors.New("not confirmed: nothing was changed")
+	}
 	return nil
+}
+
+// bulkReport is the JSON form of an ip contain run.
+type bulkReport struct {
+	Incident     string                  `json:"incident"`
+	Mode         string                  `json:"mode"`
+	Plan         bulkPlan                `json:"plan"`
+	ACLPlan      *responders.ACLPlan     `json:"acl_plan,omitempty"`
+	ACL          *responders.StepResult  `json:"acl,omitempty"`
+	Results      []responders.UserResult `json:"results"`
+	PlannedCalls []auth0client.Call      `json:"planned_calls,omitempty"`
+	JournalHead  string                  `json:"journal_head"`
+}
+
+func reportBulk(ctx context.Context, env *environment, j *responders.Journal, incident string, plan bulkPlan, aclPlan *responders.ACLPlan, acl *responders.StepResult, results []responders.UserResult, rec *auth0client.Recorder) error {
+	rep := bulkReport{Incident: incident, Mode: env.mode(), Plan: plan, ACLPlan: aclPlan, ACL: acl, Results: results, JournalHead: j.Head()}
+	if rec != nil {
+		rep.PlannedCalls = rec.Calls()
+	}
+	failed, ok := 0, 0
+	var failures []string
+	for _, r := range results {
+		ok += r.Succeeded()
+		if r.Failed() {
+			failed++
+			failures = append(failures, r.UserID+": "+firstFailure(r))
+		}
+	}
+	if acl != nil {
+		if acl.Outcome == responders.Failed {
+			failed++
+			failures = append(failures, "network ACL: "+acl.Error)
+		} else {
+			ok++
+		}
+	}
+	if env.opts.json {
+		if err := printJSON(env.stdout, rep); err != nil {
+			return err
+		}
+	} else {
+		t := &table{header: []string{"user", "result", "detail"}}
+		for _, r := range results {
+			res, detail := "contained", ""
+			if r.Failed() {
+				res, detail = "FAILED", firstFailure(r)
+			}
+			if env.opts.dryRun {
+				res = "planned"
+			}
+			t.add(r.UserID, res, detail)
+		}
+		if acl != nil {
+			t.add("(network ACL)", string(acl.Outcome), acl.Reason+" "+acl.Error)
+		}
+		if err := t.print(env.stdout, env.stdoutTTY); err != nil {
+			return err
+		}
+	}
+	for _, f := range failures {
+		fmt.Fprintln(env.stderr, "failed: "+auth0client.Clean(f))
+	}
+	fmt.Fprintf(env.stderr, "journal %s head %s (resume: atoctl ip contain --resume --incident %s)\n", j.Path(), j.Head(), incident)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if failed > 0 {
+		return partialError{done: ok, failed: failed}
+	}
+	return nil
+}
+
+func firstFailure(r responders.UserResult) string {
+	if r.Error != "" {
+		return r.Error
+	}
+	for _, s := range r.Steps {
+		if s.Outcome == responders.Failed {
+			return s.Step + ": " + s.Error
+		}
+	}
+	return ""
+}
+
+func newIPReleaseCmd(env *environment) *cobra.Command {
+	o := &containOptions{}
+	cmd := &cobra.Command{
+		Use:   "release IP|CIDR...",
+		Short: "Remove networks from the atoctl-managed Network ACL (journaled)",
+		Example: `  atoctl ip release 193.42.33.0/24 --incident inc-20261127-0210-ab12 --yes
+  atoctl ip release 167.99.171.12 --dry-run`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			prefixes, err := parsePrefixes("IP|CIDR", args)
+			if err != nil {
+				return err
+			}
+			if len(prefixes) == 0 {
+				return usagef("give the IPs or CIDRs to unblock")
+			}
+			if o.incident != "" {
+				if err := responders.ValidIncidentID(o.incident); err != nil {
+					return usagef("--incident: %v", err)
+				}
+			}
+			if !env.opts.dryRun && !o.yes && !env.stdinTTY() {
+				return usagef("ip release changes the tenant: pass --yes to confirm when not running interactively")
+			}
+			c, err := env.tenant(ctx)
+			if err != nil {
+				return err
+			}
+			j, incident, err := env.openIncident(o.incident, c.Tenant())
+			if err != nil {
+				return err
+			}
+			defer j.Close()
+			var w auth0client.Writer = c
+			if env.opts.dryRun {
+				w = &auth0client.Recorder{}
+			}
+			sr, err := responders.ReleaseACL(ctx, c, w, j, env.opts.dryRun, prefixes)
+			if err != nil {
+				return err
+			}
+			if env.opts.json {
+				if err := printJSON(env.stdout, map[string]any{"incident": incident, "release": sr}); err != nil {
+					return err
+				}
+			} else {
+				fmt.Fprintf(env.stdout, "%s\t%s\t%s\n", sr.Outcome, auth0client.Clean(sr.Reason), auth0client.Clean(sr.Error))
+			}
+			if sr.Outcome == responders.Failed {
+				return errors.New("release failed: " + sr.Error)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.incident, "incident", "", "incident to journal into (default: the current incident)")
+	f.BoolVar(&o.yes, "yes", false, "do not ask for confirmation (required when not interactive)")
+	return cmd
 }

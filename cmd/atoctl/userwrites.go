@@ -28,7 +28,7 @@ func newUserStepCmd(env *environment, step, short, long, example string) *cobra.
 			return executeContain(cmd.Context(), env, o, run)
 		},
 	}
-	bindCommonContainFlags(cmd, o)
+	bindCommonContainFlags(cmd, o, "72h")
 	if step == responders.StepUnblock {
 		cmd.Flags().BoolVar(&o.force, "force", false, "unblock even without a password change (scp) since the block")
 	}

@@ -1,0 +1,331 @@
+package responders
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/atoctl/atoctl/auth0client"
+)
+
+// StepACL and StepACLRelease are the journal's names for network blocks.
+const (
+	StepACL        = "acl"
+	StepACLRelease = "acl-release"
+)
+
+// ManagedACLPrefix marks the one Network ACL atoctl manages. Tenants hold
+// few ACLs (1 on Enterprise, 10 with Attack Protection), so atoctl keeps
+// every block it adds in a single rule and never touches the others.
+const ManagedACLPrefix = "atoctl-managed"
+
+// Refusal is an address atoctl will not block, and why.
+type Refusal struct {
+	CIDR   string `json:"cidr"`
+	Reason string `json:"reason"`
+}
+
+// ACLPlan is what blocking networks needs: the ACL to create or update,
+// what fits in it, and what does not.
+type ACLPlan struct {
+	// Existing is the managed ACL, when there is one.
+	Existing *auth0client.NetworkACL `json:"existing,omitempty"`
+	// Want is the ACL as it will be written.
+	Want auth0client.NetworkACL `json:"want"`
+	// Added are the entries this plan adds (merged CIDRs).
+	Added []string `json:"added"`
+	// DoesNotFit are entries past Auth0's 20-per-list limit: reported, not
+	// dropped silently.
+	DoesNotFit []string `json:"does_not_fit,omitempty"`
+	// Refused are addresses that look like shared infrastructure.
+	Refused []Refusal `json:"refused,omitempty"`
+	// Call is the write (create or update); zero when nothing changes.
+	Call *auth0client.Call `json:"call,omitempty"`
+}
+
+// Fits reports whether every requested entry fits in the ACL.
+func (p ACLPlan) Fits() bool { return len(p.DoesNotFit) == 0 }
+
+// managedACL finds atoctl's ACL among the tenant's.
+func managedACL(acls []auth0client.NetworkACL) *auth0client.NetworkACL {
+	for i := range acls {
+		if strings.HasPrefix(acls[i].Description, ManagedACLPrefix) {
+			return &acls[i]
+		}
+	}
+	return nil
+}
+
+// PlanACL plans adding block entries for incident. protect says why a
+// prefix must not be blocked ("" when it may be): the operator's address,
+// an allowlist, shared infrastructure.
+func PlanACL(acls []auth0client.NetworkACL, incident string, block []netip.Prefix, protect func(netip.Prefix) string) (ACLPlan, error) {
+	var p ACLPlan
+	var ok []netip.Prefix
+	for _, b := range block {
+		if why := protect(b); why != "" {
+			p.Refused = append(p.Refused, Refusal{CIDR: b.String(), Reason: why})
+			continue
+		}
+		if !b.Addr().Is4() {
+			p.Refused = append(p.Refused, Refusal{CIDR: b.String(), Reason: "IPv6 blocks are not managed by atoctl yet"})
+			continue
+		}
+		ok = append(ok, b)
+	}
+	p.Existing = managedACL(acls)
+	var have []netip.Prefix
+	if p.Existing != nil {
+		if p.Existing.Partial {
+			return p, fmt.Errorf("the atoctl-managed ACL %s has conditions atoctl did not write: edit it in the dashboard", p.Existing.ID)
+		}
+		for _, s := range p.Existing.IPv4CIDRs {
+			if pr, err := parsePrefix(s); err == nil {
+				have = append(have, pr)
+			}
+		}
+	}
+	merged := MergeCIDRs(append(slices.Clone(have), ok...))
+	// What is new: merged entries not already in the ACL as they are.
+	var final []netip.Prefix
+	for _, m := range merged {
+		if slices.Contains(have, m) {
+			final = append(final, m)
+		}
+	}
+	for _, m := range merged {
+		if slices.Contains(have, m) {
+			continue
+		}
+		if len(final) >= auth0client.MaxACLEntries {
+			p.DoesNotFit = append(p.DoesNotFit, m.String())
+			continue
+		}
+		final = append(final, m)
+		p.Added = append(p.Added, m.String())
+	}
+	// A merged entry may replace existing narrower ones: drop those.
+	final = MergeCIDRs(final)
+	if len(p.Added) == 0 {
+		return p, nil
+	}
+	want := auth0client.NetworkACL{
+		Description: fmt.Sprintf("%s: credential-stuffing blocks, last added by incident %s", ManagedACLPrefix, incident),
+		Active:      true,
+		Action:      "block",
+		Scope:       "authentication",
+	}
+	for _, f := range final {
+		want.IPv4CIDRs = append(want.IPv4CIDRs, f.String())
+	}
+	if p.Existing != nil {
+		want.ID, want.Priority = p.Existing.ID, p.Existing.Priority
+		c := auth0client.CallUpdateNetworkACL(want)
+		p.Call = &c
+	} else {
+		prio, err := blockPriority(acls)
+		if err != nil {
+			return p, err
+		}
+		want.Priority = prio
+		c := auth0client.CallCreateNetworkACL(want)
+		p.Call = &c
+	}
+	p.Want = want
+	return p, nil
+}
+
+// blockPriority picks a free priority evaluated after every allow rule (Auth0
+// runs rules from the lowest number up and the first match decides), so a
+// block never shadows an address the tenant explicitly allows.
+func blockPriority(acls []auth0client.NetworkACL) (int, error) {
+	after := 0
+	used := map[int]bool{}
+	for _, a := range acls {
+		used[a.Priority] = true
+		if a.Action == "allow" && a.Priority > after {
+			after = a.Priority
+		}
+	}
+	for prio := max(after+1, 10); prio <= 100; prio++ {
+		if !used[prio] {
+			return prio, nil
+		}
+	}
+	return 0, errors.New("no free ACL priority after the tenant's allow rules (1–100 are taken)")
+}
+
+func parsePrefix(s string) (netip.Prefix, error) {
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// ApplyACL writes the plan through the Writer, journaled like a step.
+func ApplyACL(ctx context.Context, c *auth0client.Client, w auth0client.Writer, j JournalWriter, dryRun bool, p ACLPlan) StepResult {
+	sr := StepResult{Step: StepACL}
+	if p.Call != nil {
+		sr.Calls = []auth0client.Call{*p.Call}
+	}
+	record := func(kind string, o Outcome, reason string, err error) {
+		rec := Record{Kind: kind, Step: StepACL, Calls: journalCalls(sr.Calls), Reason: reason}
+		if kind == KindOutcome {
+			rec.Outcome = string(o)
+		}
+		if err != nil {
+			rec.Error = auth0client.Clean(err.Error())
+		}
+		if j != nil {
+			if _, jerr := j.Append(rec); jerr != nil && err == nil {
+				sr.Outcome, sr.Error = Failed, "journal: "+jerr.Error()
+			}
+		}
+	}
+	reason := fmt.Sprintf("block %s in the atoctl-managed Network ACL", strings.Join(p.Added, ", "))
+	if len(p.DoesNotFit) > 0 {
+		reason += fmt.Sprintf("; %d entries do NOT fit (Auth0 allows %d per list): %s", len(p.DoesNotFit), auth0client.MaxACLEntries, strings.Join(p.DoesNotFit, ", "))
+	}
+	finish := func(o Outcome, err error) StepResult {
+		sr.Outcome, sr.Reason = o, reason
+		if err != nil {
+			sr.Error = auth0client.Clean(err.Error())
+		}
+		record(KindOutcome, o, reason, err)
+		return sr
+	}
+	switch {
+	case p.Call == nil && len(p.DoesNotFit) > 0:
+		return finish(Failed, errors.New("nothing could be added: the ACL is full"))
+	case p.Call == nil:
+		reason = "every requested network is already blocked by the atoctl-managed ACL"
+		return finish(AlreadyDone, nil)
+	case dryRun:
+		var err error
+		if p.Existing != nil {
+			err = w.UpdateNetworkACL(ctx, p.Want)
+		} else {
+			_, err = w.CreateNetworkACL(ctx, p.Want)
+		}
+		return finish(Planned, err)
+	}
+	record(KindIntent, "", reason, nil)
+	var err error
+	if p.Existing != nil {
+		err = w.UpdateNetworkACL(ctx, p.Want)
+	} else {
+		_, err = w.CreateNetworkACL(ctx, p.Want)
+	}
+	if err != nil {
+		return finish(Failed, err)
+	}
+	// Read back: every added entry is in the managed ACL.
+	acls, err := c.NetworkACLs(ctx)
+	if err != nil {
+		return finish(Failed, fmt.Errorf("sent, but not verified: %w", err))
+	}
+	m := managedACL(acls)
+	for _, a := range p.Added {
+		if m == nil || !coveredBy(a, m.IPv4CIDRs) {
+			return finish(Failed, fmt.Errorf("sent, but %s is not in the ACL read back", a))
+		}
+	}
+	sr.Evidence = fmt.Sprintf("read back: ACL %s holds %d entries", m.ID, len(m.IPv4CIDRs))
+	if len(p.DoesNotFit) > 0 {
+		return finish(Failed, fmt.Errorf("%d entries did not fit", len(p.DoesNotFit)))
+	}
+	return finish(Done, nil)
+}
+
+// ReleaseACL removes entries covered by release from the managed ACL (and
+// the ACL itself when it empties), journaled.
+func ReleaseACL(ctx context.Context, c *auth0client.Client, w auth0client.Writer, j JournalWriter, dryRun bool, release []netip.Prefix) (StepResult, error) {
+	sr := StepResult{Step: StepACLRelease}
+	acls, err := c.NetworkACLs(ctx)
+	if err != nil {
+		return sr, err
+	}
+	m := managedACL(acls)
+	if m == nil {
+		sr.Outcome, sr.Reason = AlreadyDone, "there is no atoctl-managed ACL"
+		return sr, nil
+	}
+	var keep, removed []string
+	for _, s := range m.IPv4CIDRs {
+		pr, err := parsePrefix(s)
+		if err == nil && slices.ContainsFunc(release, func(r netip.Prefix) bool { return r.Bits() <= pr.Bits() && r.Contains(pr.Addr()) }) {
+			removed = append(removed, s)
+			continue
+		}
+		keep = append(keep, s)
+	}
+	if len(removed) == 0 {
+		sr.Outcome, sr.Reason = AlreadyDone, "none of these networks is in the atoctl-managed ACL"
+		return sr, nil
+	}
+	sr.Reason = "unblock " + strings.Join(removed, ", ")
+	var call auth0client.Call
+	if len(keep) == 0 {
+		call = auth0client.CallDeleteNetworkACL(m.ID)
+	} else {
+		upd := *m
+		upd.IPv4CIDRs = keep
+		call = auth0client.CallUpdateNetworkACL(upd)
+	}
+	sr.Calls = []auth0client.Call{call}
+	apply := func() error {
+		if len(keep) == 0 {
+			return w.DeleteNetworkACL(ctx, m.ID)
+		}
+		upd := *m
+		upd.IPv4CIDRs = keep
+		return w.UpdateNetworkACL(ctx, upd)
+	}
+	journal := func(kind string, o Outcome, e error) {
+		if j == nil {
+			return
+		}
+		rec := Record{Kind: kind, Step: StepACLRelease, Calls: journalCalls(sr.Calls), Reason: sr.Reason}
+		if kind == KindOutcome {
+			rec.Outcome = string(o)
+		}
+		if e != nil {
+			rec.Error = auth0client.Clean(e.Error())
+		}
+		_, _ = j.Append(rec)
+	}
+	if dryRun {
+		err := apply()
+		sr.Outcome = Planned
+		journal(KindOutcome, Planned, err)
+		return sr, err
+	}
+	journal(KindIntent, "", nil)
+	if err := apply(); err != nil {
+		sr.Outcome, sr.Error = Failed, auth0client.Clean(err.Error())
+		journal(KindOutcome, Failed, err)
+		return sr, nil
+	}
+	sr.Outcome = Done
+	journal(KindOutcome, Done, nil)
+	return sr, nil
+}
+
+// coveredBy reports whether entry lies within one of the list's prefixes.
+func coveredBy(entry string, list []string) bool {
+	e, err := parsePrefix(entry)
+	if err != nil {
+		return false
+	}
+	return slices.ContainsFunc(list, func(s string) bool {
+		p, err := parsePrefix(s)
+		return err == nil && p.Bits() <= e.Bits() && p.Contains(e.Addr())
+	})
+}
