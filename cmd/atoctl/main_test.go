@@ -43,12 +43,17 @@ func (c *cli) runCtx(ctx context.Context, tty bool, args ...string) result {
 	return result{stdout: out.String(), stderr: errb.String(), code: code}
 }
 
+// testEpoch dates every sandbox of this test run alike: the scenario is
+// generated from (seed, epoch), so sandboxes compared with each other (an
+// interrupted run and a reference run) must share both.
+var testEpoch = time.Now().UTC().Truncate(time.Second)
+
 // againstSandbox points the CLI at a sandbox served by the test (the
 // `--domain` path a real tenant takes), and returns the server.
 func (c *cli) againstSandbox(opts ...sandbox.Option) (*sandbox.Server, *scenarios.AnswerKey) {
 	c.t.Helper()
 	sc, _ := scenarios.Get(scenarios.DefaultScenario)
-	st, key := sc.Generate(sc.DefaultSeed, time.Now().UTC())
+	st, key := sc.Generate(sc.DefaultSeed, testEpoch)
 	srv := sandbox.New(st, append([]sandbox.Option{sandbox.WithRateLimit(0, 0), sandbox.WithRevokeDelay(0)}, opts...)...)
 	url, err := srv.Start()
 	if err != nil {

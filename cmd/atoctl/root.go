@@ -26,6 +26,9 @@ type environment struct {
 
 	client  *auth0client.Client
 	sandbox *trainingSandbox
+	// observer, if set before the client is built, sees every request
+	// (the console's command log).
+	observer func(auth0client.CallInfo)
 }
 
 // globalOptions are the flags every command takes.
@@ -47,7 +50,8 @@ func newRootCmd(env *environment) *cobra.Command {
 		Short: "Account-takeover response for Auth0 tenants",
 		Long: `atoctl finds the accounts an attacker took over on an Auth0 tenant and contains
 them: search users, read their logs, sessions and refresh tokens, and run the
-response playbook, from scripts or (soon) a full-screen console.
+response playbook, from scripts or the full-screen console (atoctl with no
+command on a terminal, or 'atoctl tui').
 
 Credentials come from flags, then AUTH0_DOMAIN / AUTH0_CLIENT_ID /
 AUTH0_CLIENT_SECRET, then a profile in $XDG_CONFIG_HOME/atoctl/config.json.
@@ -63,6 +67,11 @@ AUTH0_CLIENT_SECRET, then a profile in $XDG_CONFIG_HOME/atoctl/config.json.
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
 				return usagef("unknown command %q: see 'atoctl --help'", args[0])
+			}
+			// On a terminal, atoctl is the console; piped or scripted, it
+			// prints the overview (or the help) as before.
+			if env.stdinTTY() && isTTY(env.stdout) {
+				return runTUI(cmd.Context(), env)
 			}
 			return runOverview(cmd, env)
 		},
@@ -87,7 +96,7 @@ AUTH0_CLIENT_SECRET, then a profile in $XDG_CONFIG_HOME/atoctl/config.json.
 	f.BoolVar(&o.dryRun, "dry-run", false, "plan writes and show them without sending any (reads stay real)")
 
 	root.AddCommand(newUsersCmd(env), newLogsCmd(env), newContainCmd(env), newSandboxCmd(env), newTrainingCmd(env))
-	root.AddCommand(newIncidentCmd(env))
+	root.AddCommand(newIncidentCmd(env), newTUICmd(env), newIPCmd(env))
 	return root
 }
 
@@ -119,6 +128,7 @@ func (env *environment) tenant(ctx context.Context) (*auth0client.Client, error)
 		return nil, err
 	}
 	cfg.MaxRate = env.opts.maxRate
+	cfg.Observer = env.observer
 	env.client, err = auth0client.New(cfg)
 	return env.client, err
 }
@@ -163,7 +173,7 @@ func runOverview(cmd *cobra.Command, env *environment) error {
 	}
 	fmt.Fprintf(env.stderr, "TRAINING: scenario %s\n\n", sc.Name)
 	fmt.Fprintf(env.stdout, "%s\n\n", strings.TrimSpace(sc.Brief))
-	fmt.Fprintf(env.stdout, `The full-screen console is not built yet. Investigate from the shell:
+	fmt.Fprintf(env.stdout, `On a terminal, 'atoctl --training' opens the full-screen console. From a script:
   atoctl --training logs search --type limit_wc,pwd_leak --since 48h
   atoctl --training logs search --type s --ip <IP or CIDR> --since 48h
   atoctl --training users show <user id or email>

@@ -1,0 +1,514 @@
+// Package tui is atoctl's full-screen console: a bubbletea program whose
+// root model routes messages to pages (users, user detail, logs, incident)
+// and draws the chrome around them (header with tenant, mode badge and
+// incident, footer key hints, `?` help, `:` palette, the API call log,
+// toasts). It reads through *auth0client.Client and acts through
+// responders.Runner; everything else (queries, journals) comes from cmd as
+// values in Options. IO happens only in tea.Cmds; Update never waits.
+package tui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/atoctl/atoctl/auth0client"
+	"github.com/atoctl/atoctl/responders"
+)
+
+// Options is everything the console needs from cmd.
+type Options struct {
+	// Ctx bounds every call the console makes; cancelling it stops jobs.
+	Ctx    context.Context
+	Client *auth0client.Client
+	// Writer is where playbook writes go: the Client, or Recorder in dry-run.
+	Writer   auth0client.Writer
+	Recorder *auth0client.Recorder // dry-run only: the calls not made
+	Training bool
+	DryRun   bool
+	// Incident is the current incident id ("" until one is opened).
+	Incident string
+	// Calls feeds the command log (the client's Observer).
+	Calls *CallFeed
+	// UserQuery turns search-box input into a safe Lucene query (the CLI's
+	// rules: Lucene passes, a bare email, id or word is quoted).
+	UserQuery func(input string) (string, error)
+	// SearchLogs runs a tenant log search past Auth0's 1000-result cap.
+	SearchLogs func(ctx context.Context, s LogSearch) (LogResult, error)
+	// OpenIncident opens the journal the playbook records into.
+	OpenIncident func() (IncidentJournal, error)
+	// LoadIncident reads an incident's journal (without locking it).
+	LoadIncident func(id string) ([]responders.Record, error)
+	// Since is how far back the attack window starts for the playbook's
+	// persistence checks (default 72h).
+	Since time.Duration
+	// Renderer decides colours (NO_COLOR, the terminal's profile).
+	Renderer *lipgloss.Renderer
+	// Now is the clock (tests fix it).
+	Now func() time.Time
+}
+
+// LogSearch is what the logs page asks for.
+type LogSearch struct {
+	Types []string  // event type codes
+	IP    string    // an address or a CIDR
+	User  string    // user id or email
+	Since time.Time // start of the window
+	Limit int
+}
+
+// LogResult is a log search's answer: the events newest first, and the
+// filter as a predicate, for following new events on the client.
+type LogResult struct {
+	Events  []auth0client.LogEvent
+	Matches func(auth0client.LogEvent) bool
+	// Note is something the analyst should know (retention reached…).
+	Note string
+}
+
+// IncidentJournal is an open incident journal and how to close it.
+type IncidentJournal struct {
+	Journal responders.JournalWriter
+	ID      string
+	Close   func() error
+}
+
+// mode names the badge(s) the header shows.
+func (o *Options) mode() string {
+	switch {
+	case o.DryRun:
+		return responders.ModeDryRun
+	case o.Training:
+		return responders.ModeTraining
+	}
+	return responders.ModeLive
+}
+
+// shared is what the root hands every page: size, styles, keys, options.
+type shared struct {
+	opts *Options
+	st   styles
+	keys keyMap
+	ctx  context.Context
+}
+
+func (sh *shared) now() time.Time { return sh.opts.Now() }
+
+// page is one screen of the console. Pages keep their state across
+// navigation; later pages (IP, triage, bulk) plug in here.
+type page interface {
+	title() string
+	// update handles a message; keys reach it only when no overlay is open.
+	update(msg tea.Msg) tea.Cmd
+	view(w, h int) string
+	hints() []key.Binding
+	// capturing reports an input box with focus: every key goes to it.
+	capturing() bool
+	// back handles esc inside the page (close a filter); false pops the page.
+	back() bool
+}
+
+// Navigation and chrome messages, sent by pages.
+type (
+	openUserMsg struct{ id string }
+	openLogsMsg struct{ ip, user string }
+	containMsg  struct{ userID string }
+	toastMsg    struct {
+		text string
+		err  bool
+	}
+	clearToastMsg struct{ id int }
+	incidentMsg   struct{ id string }
+)
+
+func toast(text string, isErr bool) tea.Cmd {
+	return func() tea.Msg { return toastMsg{text, isErr} }
+}
+
+// Model is the console's root model.
+type Model struct {
+	sh *shared
+
+	width, height int
+	stack         []page
+	users         *usersPage
+	logs          *logsPage
+
+	playbook *playbook
+	palette  *palette
+	help     bool
+	askQuit  bool
+	showLog  bool
+	log      cmdlog
+
+	toastText string
+	toastErr  bool
+	toastID   int
+}
+
+// New builds the console.
+func New(opts Options) *Model {
+	if opts.Ctx == nil {
+		opts.Ctx = context.Background()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Since == 0 {
+		opts.Since = 72 * time.Hour
+	}
+	if opts.Writer == nil && opts.Client != nil {
+		opts.Writer = opts.Client
+	}
+	sh := &shared{opts: &opts, st: newStyles(opts.Renderer), keys: defaultKeys(), ctx: opts.Ctx}
+	m := &Model{sh: sh, width: 80, height: 24}
+	m.log = cmdlog{feed: opts.Calls, recorder: opts.Recorder}
+	m.users = newUsersPage(sh)
+	m.stack = []page{m.users}
+	return m
+}
+
+// Init starts listening to the command log.
+func (m *Model) Init() tea.Cmd {
+	return tea.Batch(m.sh.opts.Calls.listen(), m.users.init())
+}
+
+// Run starts the console on the terminal and returns when the analyst quits.
+func Run(opts Options) error {
+	m := New(opts)
+	_, err := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(m.sh.ctx)).Run()
+	m.stopJobs()
+	return err
+}
+
+func (m *Model) top() page { return m.stack[len(m.stack)-1] }
+
+// jobRunning reports a job that quitting would interrupt.
+func (m *Model) jobRunning() bool { return m.playbook != nil && m.playbook.running() }
+
+func (m *Model) stopJobs() {
+	if m.playbook != nil {
+		m.playbook.abort()
+	}
+}
+
+// Update routes a message.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		return m, nil
+	case callMsg:
+		m.log.add(msg.call)
+		return m, m.sh.opts.Calls.listen()
+	case toastMsg:
+		m.toastID++
+		m.toastText, m.toastErr = msg.text, msg.err
+		id := m.toastID
+		return m, tea.Tick(6*time.Second, func(time.Time) tea.Msg { return clearToastMsg{id} })
+	case clearToastMsg:
+		if msg.id == m.toastID {
+			m.toastText = ""
+		}
+		return m, nil
+	case incidentMsg:
+		m.sh.opts.Incident = msg.id
+		return m, nil
+	case openUserMsg:
+		if u, ok := m.top().(*userPage); ok && u.id == msg.id {
+			return m, nil
+		}
+		return m, m.push(newUserPage(m.sh, msg.id))
+	case openLogsMsg:
+		return m, m.openLogs(msg.ip, msg.user)
+	case containMsg:
+		if m.playbook != nil {
+			return m, toast("a playbook is already open", true)
+		}
+		m.playbook = newPlaybook(m.sh, msg.userID)
+		return m, m.playbook.init()
+	case paletteRunMsg:
+		return m, m.runCommand(msg)
+	case tea.KeyMsg:
+		return m, m.handleKey(msg)
+	}
+	// Everything else is a page's or the playbook's own message (a load
+	// finished, a job progressed): every open page sees it and keeps only
+	// its own.
+	var cmds []tea.Cmd
+	if m.playbook != nil {
+		cmds = append(cmds, m.playbook.update(msg))
+		if m.playbook.closed {
+			m.playbook.release()
+			m.playbook = nil
+		}
+	}
+	for _, p := range m.stack {
+		cmds = append(cmds, p.update(msg))
+	}
+	if m.logs != nil && !m.inStack(m.logs) {
+		cmds = append(cmds, m.logs.update(msg)) // keeps following in the background
+	}
+	return m, tea.Batch(cmds...)
+}
+
+func (m *Model) inStack(p page) bool {
+	for _, q := range m.stack {
+		if q == p {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *Model) push(p page) tea.Cmd {
+	m.stack = append(m.stack, p)
+	if i, ok := p.(interface{ init() tea.Cmd }); ok {
+		return i.init()
+	}
+	return nil
+}
+
+// switchTo makes p the page on top of the users page (the console's home).
+func (m *Model) switchTo(p page) tea.Cmd {
+	if p == m.users {
+		m.stack = []page{m.users}
+		return nil
+	}
+	m.stack = []page{m.users}
+	return m.push(p)
+}
+
+func (m *Model) openLogs(ip, user string) tea.Cmd {
+	if m.logs == nil {
+		m.logs = newLogsPage(m.sh)
+	}
+	var cmd tea.Cmd
+	if ip != "" || user != "" {
+		cmd = m.logs.filterBy(ip, user)
+	}
+	if m.inStack(m.logs) {
+		for len(m.stack) > 1 && m.top() != m.logs {
+			m.stack = m.stack[:len(m.stack)-1]
+		}
+		return cmd
+	}
+	m.stack = append(m.stack, m.logs)
+	if m.logs.fresh() && cmd == nil {
+		cmd = m.logs.init()
+	}
+	return cmd
+}
+
+func (m *Model) runCommand(c paletteRunMsg) tea.Cmd {
+	switch c.name {
+	case "q":
+		return m.quit()
+	case "users":
+		return m.switchTo(m.users)
+	case "logs":
+		if m.logs == nil {
+			m.logs = newLogsPage(m.sh)
+		}
+		m.stack = []page{m.users, m.logs}
+		if c.arg != "" {
+			return m.logs.filterBy(c.arg, "")
+		}
+		if m.logs.fresh() {
+			return m.logs.init()
+		}
+		return nil
+	case "incident":
+		return m.switchTo(newIncidentPage(m.sh))
+	}
+	return nil
+}
+
+// quit asks first while a job runs.
+func (m *Model) quit() tea.Cmd {
+	if m.jobRunning() {
+		m.askQuit = true
+		return nil
+	}
+	m.stopJobs()
+	return tea.Quit
+}
+
+func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
+	k := m.sh.keys
+	if m.askQuit {
+		switch msg.String() {
+		case "y", "Y":
+			m.askQuit = false
+			m.stopJobs()
+			return tea.Quit
+		case "n", "N", "esc", "enter", "q":
+			m.askQuit = false
+		}
+		return nil
+	}
+	if msg.Type == tea.KeyCtrlC {
+		return m.quit()
+	}
+	if m.help {
+		if key.Matches(msg, k.Help, k.Back, k.Quit) {
+			m.help = false
+		}
+		return nil
+	}
+	if m.palette != nil {
+		done, cmd := m.palette.update(msg)
+		if done {
+			m.palette = nil
+		}
+		return cmd
+	}
+	if m.playbook != nil {
+		if m.playbook.running() && key.Matches(msg, k.Quit) && !m.playbook.capturing() {
+			return m.quit()
+		}
+		cmd := m.playbook.update(msg)
+		if m.playbook.closed {
+			m.playbook.release()
+			m.playbook = nil
+		}
+		return cmd
+	}
+	p := m.top()
+	if p.capturing() {
+		return p.update(msg)
+	}
+	switch {
+	case key.Matches(msg, k.Quit):
+		return m.quit()
+	case key.Matches(msg, k.Help):
+		m.help = true
+		return nil
+	case key.Matches(msg, k.Palette):
+		m.palette = newPalette()
+		return nil
+	case key.Matches(msg, k.CommandLog):
+		m.showLog = !m.showLog
+		return nil
+	case key.Matches(msg, k.Back):
+		if p.back() {
+			return nil
+		}
+		if len(m.stack) > 1 {
+			m.stack = m.stack[:len(m.stack)-1]
+		}
+		return nil
+	}
+	return p.update(msg)
+}
+
+// View draws the whole screen: exactly height lines, none wider than width.
+func (m *Model) View() string {
+	w, h := max(m.width, 20), max(m.height, 6)
+	st := &m.sh.st
+	header := m.header(w)
+	var bottom string
+	switch {
+	case m.palette != nil:
+		bottom = m.palette.view(st, w)
+	case m.toastText != "" && m.toastErr:
+		bottom = st.toastError.Render(auth0client.Clean(m.toastText))
+	case m.toastText != "":
+		bottom = st.toastInfo.Render(auth0client.Clean(m.toastText))
+	}
+	var hints []key.Binding
+	if m.playbook != nil {
+		hints = m.playbook.hints()
+	} else if m.top().capturing() {
+		// Typing goes to the box: only ctrl+c quits from here.
+		hints = append(m.top().hints(), m.sh.keys.ForceQuit)
+	} else {
+		// "? help" first, so the way to every other key always fits.
+		hints = append([]key.Binding{m.sh.keys.Help}, m.top().hints()...)
+		hints = append(hints, m.sh.keys.globalHints()[1:]...)
+	}
+	footer := st.footer.Render(hintLine(hints, w))
+	bodyH := h - 3
+	logH := 0
+	if m.showLog {
+		logH = min(max(bodyH/3, 4), bodyH-4)
+		bodyH -= logH
+	}
+	var body string
+	switch {
+	case m.help:
+		body = helpView(st, m.sh.keys, m.top().hints(), w)
+	default:
+		body = m.top().view(w, bodyH)
+	}
+	switch {
+	case m.askQuit:
+		body = overlay(body, st.modalDanger.Render("A playbook is running. Quit anyway?\nThe run stops; the journal keeps what was done.\n\n[y] quit   [N] keep running"), w, bodyH)
+	case m.playbook != nil && !m.help:
+		body = overlay(body, m.playbook.view(w-4, bodyH-2), w, bodyH)
+	}
+	parts := []string{header, fitBlock(body, w, bodyH)}
+	if m.showLog {
+		parts = append(parts, fitBlock(m.log.view(st, w, logH), w, logH))
+	}
+	parts = append(parts, fitBlock(bottom, w, 1), fitBlock(footer, w, 1))
+	return strings.Join(parts, "\n")
+}
+
+func (m *Model) header(w int) string {
+	st := &m.sh.st
+	o := m.sh.opts
+	var badges []string
+	if o.Training {
+		badges = append(badges, st.training.Render(" TRAINING "))
+	}
+	if o.DryRun {
+		badges = append(badges, st.dryRun.Render(" DRY-RUN "))
+	}
+	if !o.Training && !o.DryRun {
+		badges = append(badges, st.live.Render(" LIVE "))
+	}
+	tenant := "no tenant"
+	if o.Client != nil {
+		tenant = o.Client.Tenant()
+	}
+	inc := "no incident yet"
+	if o.Incident != "" {
+		inc = "incident " + o.Incident
+	}
+	var crumbs []string
+	for _, p := range m.stack {
+		crumbs = append(crumbs, p.title())
+	}
+	line := fmt.Sprintf("atoctl %s %s │ %s │ %s", strings.Join(badges, " "), auth0client.Clean(tenant), inc, strings.Join(crumbs, " › "))
+	return fitBlock(st.header.Render(line), w, 1)
+}
+
+// overlay centres a box over the body (the body is hidden behind it).
+func overlay(body, box string, w, h int) string {
+	_ = body
+	return lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, box)
+}
+
+// fitBlock makes s exactly h lines of at most w cells (ANSI-aware).
+func fitBlock(s string, w, h int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	for i, l := range lines {
+		if ansi.StringWidth(l) > w {
+			lines[i] = ansi.Truncate(l, w, "…")
+		}
+	}
+	for len(lines) < h {
+		lines = append(lines, "")
+	}
+	return strings.Join(lines, "\n")
+}
