@@ -1,0 +1,349 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/atoctl/atoctl/auth0client"
+	"github.com/atoctl/atoctl/responders"
+)
+
+const (
+	// defaultTriageLimit caps a live triage's reads unless --limit says
+	// otherwise: about a minute and a half at an Enterprise tenant's pace.
+	defaultTriageLimit = 100_000
+	// maxTriageLimit bounds --limit.
+	maxTriageLimit = 100_000_000
+	// resolveBatch is how many user names one user search looks up.
+	resolveBatch = 25
+	// maxResolveNames bounds the names a live triage looks up.
+	maxResolveNames = 5_000
+)
+
+func newIPCmd(env *environment) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "ip",
+		Short: "Find and contain attacking IP addresses",
+		Example: `  atoctl ip triage --since 24h
+  atoctl ip triage --logs-file export.ndjson --json`,
+	}
+	cmd.AddCommand(newIPTriageCmd(env))
+	cmd.AddCommand(newIPContainCmds(env)...)
+	return cmd
+}
+
+// ipTriageOptions are the inputs of `ip triage`.
+type ipTriageOptions struct {
+	since    string
+	logsFile string
+	limit    int
+	allow    []string
+}
+
+func newIPTriageCmd(env *environment) *cobra.Command {
+	o := &ipTriageOptions{}
+	cmd := &cobra.Command{
+		Use:   "triage",
+		Short: "Rank attacking IPs and sort the accounts they touched",
+		Long: `Triage reads the tenant's log events (or a log-stream export) and ranks the
+addresses of a credential-stuffing attack, with their /24 networks, and sorts
+every account they touched into compromised (the attacker signed in),
+stopped by MFA (the password is known: reset it) and targeted (failures
+only), each with its evidence (log ids).
+
+An address is flagged by the Auth0 Detection Catalog rule
+logins_or_signups_from_suspicious_ips (an attack-protection event: pwd_leak,
+limit_wc, limit_mu, …) or by the credential-stuffing signal (failed logins for
+many accounts). Shared infrastructure is labelled and never flagged: addresses
+where many accounts sign in with few failures (a web backend, a carrier NAT),
+--allow networks. A success through shared infrastructure compromises an
+account only on account-level evidence (the botnet's user agent, or an
+account tried from flagged addresses signing in from a shared address new to
+it).
+
+From the tenant, --since sets the window and --limit caps the events read;
+user names that only captcha failures or pwd_leak events name are looked up
+with a user search. --logs-file reads an NDJSON export (with or without the
+log-stream envelope; '-' is stdin) and sends nothing to any tenant; --since
+then filters the file only when given.
+
+Output: the flagged, suspicious and shared addresses, then the networks with
+several flagged addresses, then the accounts (TSV sections separated by a
+blank line when not on a terminal). --json prints everything: every
+address's counters, reasons and the per-account evidence.`,
+		Example: `  atoctl ip triage --since 24h
+  atoctl --training ip triage --since 48h --json | jq '.accounts[] | select(.verdict=="compromised")'
+  atoctl ip triage --logs-file auth0-export.ndjson --allow 10.0.0.0/8,198.51.100.7
+  zcat stream.ndjson.gz | atoctl ip triage --logs-file - --json`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usagef("ip triage takes no arguments, got %q (see --help)", auth0client.Clean(args[0]))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runIPTriage(cmd.Context(), env, o, cmd.Flags().Changed("since"))
+		},
+	}
+	cmd.Flags().StringVar(&o.since, "since", "24h", "how far back: a duration (24h, 7d) or an RFC 3339 time")
+	cmd.Flags().StringVar(&o.logsFile, "logs-file", "", "read a log-stream export (NDJSON) instead of the tenant; '-' reads stdin")
+	cmd.Flags().IntVar(&o.limit, "limit", 0, fmt.Sprintf("most events to read (default: all of a file, %d from the tenant)", defaultTriageLimit))
+	cmd.Flags().StringSliceVar(&o.allow, "allow", nil, "addresses or networks never flagged (comma-separated CIDRs: a VPN egress, a partner)")
+	return cmd
+}
+
+// triageOutput is the JSON form: where the events came from, and the result.
+type triageOutput struct {
+	Source string    `json:"source"` // tenant, file or stdin
+	File   string    `json:"file,omitempty"`
+	Since  time.Time `json:"since,omitzero"`
+	// Read is what the log-stream reader saw (files only).
+	Read *responders.LogStreamStats `json:"read,omitempty"`
+	// Limited: --limit stopped the read before the end.
+	Limited bool `json:"limited"`
+	// UnresolvedNames counts user names named without a user id and not
+	// looked up (files: never; tenant: past the lookup cap or not found).
+	UnresolvedNames int `json:"unresolved_names"`
+	responders.TriageResult
+}
+
+func runIPTriage(ctx context.Context, env *environment, o *ipTriageOptions, sinceSet bool) error {
+	since, err := parseSince(o.since, time.Now())
+	if err != nil {
+		return err
+	}
+	if o.limit < 0 || o.limit > maxTriageLimit {
+		return usagef("--limit must be between 1 and %d (0: the default)", maxTriageLimit)
+	}
+	allow, err := parseAllow(o.allow)
+	if err != nil {
+		return err
+	}
+	cfg := responders.TriageConfig{Allowlist: allow}
+	if o.logsFile != "" {
+		return runIPTriageFile(ctx, env, o, cfg, since, sinceSet)
+	}
+
+	cfg.Since = since
+	c, err := env.tenant(ctx)
+	if err != nil {
+		return err
+	}
+	limit := o.limit
+	if limit == 0 {
+		limit = defaultTriageLimit
+	}
+	tr := responders.NewTriage(cfg)
+	n, limited, err := readTenantLogs(ctx, c, since, limit, func(e auth0client.LogEvent) { tr.Add(responders.TriageEventFrom(e)) })
+	if err != nil {
+		return err
+	}
+	if limited {
+		fmt.Fprintf(env.stderr, "note: stopped at --limit %d events; later events were not read\n", limit)
+	} else {
+		warnRetention(ctx, env, c, since)
+	}
+	unresolved, err := resolveTriageNames(ctx, env, c, tr)
+	if err != nil {
+		return err
+	}
+	out := triageOutput{Source: "tenant", Since: since, Limited: limited, UnresolvedNames: unresolved, TriageResult: tr.Result()}
+	fmt.Fprintf(env.stderr, "read %d events from the tenant since %s\n", n, fmtTime(since))
+	return printTriage(env, out)
+}
+
+func runIPTriageFile(ctx context.Context, env *environment, o *ipTriageOptions, cfg responders.TriageConfig, since time.Time, sinceSet bool) error {
+	out := triageOutput{Source: "stdin"}
+	var r io.Reader = env.stdin
+	if o.logsFile != "-" {
+		f, err := os.Open(o.logsFile)
+		if err != nil {
+			return usagef("--logs-file: %v", err)
+		}
+		defer f.Close()
+		if fi, err := f.Stat(); err == nil && fi.IsDir() {
+			return usagef("--logs-file %s is a directory", auth0client.Clean(o.logsFile))
+		}
+		r, out.Source, out.File = f, "file", o.logsFile
+	}
+	if sinceSet {
+		cfg.Since, out.Since = since, since
+	}
+	tr, stats, err := responders.TriageLogStream(ctx, r, cfg, responders.LogStreamOptions{Limit: int64(o.limit)})
+	if err != nil {
+		return err
+	}
+	out.Read, out.Limited = &stats, stats.Limited
+	out.UnresolvedNames = len(tr.UnresolvedNames())
+	out.TriageResult = tr.Result()
+	if stats.Malformed > 0 {
+		nums := make([]string, len(stats.MalformedLines))
+		for i, n := range stats.MalformedLines {
+			nums[i] = strconv.FormatInt(n, 10)
+		}
+		more := ""
+		if stats.Malformed > int64(len(nums)) {
+			more = ", …"
+		}
+		fmt.Fprintf(env.stderr, "warning: %d malformed lines skipped (lines %s%s)\n", stats.Malformed, strings.Join(nums, ", "), more)
+	}
+	if out.UnresolvedNames > 0 {
+		fmt.Fprintf(env.stderr, "note: %d user names were tried that no event ties to a user id (captcha failures, pwd_leak, limit_mu); a live triage looks them up in the tenant\n",
+			out.UnresolvedNames)
+	}
+	fmt.Fprintf(env.stderr, "read %d events (%d lines) from %s\n", stats.Events, stats.Lines, out.Source)
+	return printTriage(env, out)
+}
+
+// parseAllow reads --allow: CIDRs or single addresses.
+func parseAllow(list []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range list {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		f, err := parseIPFilter(s)
+		if err != nil {
+			return nil, usagef("--allow %q is not an IP address or CIDR (e.g. 10.0.0.0/8 or 198.51.100.7)", auth0client.Clean(s))
+		}
+		out = append(out, f.prefix)
+	}
+	return out, nil
+}
+
+// readTenantLogs feeds add with the tenant's events since since, at most
+// limit. Up to Auth0's search cap a windowed search does (newest first);
+// past it, checkpoint paging from the first event of the window streams
+// every event, oldest first, without holding them.
+func readTenantLogs(ctx context.Context, c *auth0client.Client, since time.Time, limit int, add func(auth0client.LogEvent)) (n int, limited bool, err error) {
+	if limit <= auth0client.SearchCap {
+		events, err := searchWindows(ctx, c, "", since, logFilter{}, limit)
+		if err != nil {
+			return 0, false, err
+		}
+		for _, e := range events {
+			add(e)
+		}
+		return len(events), len(events) == limit, nil
+	}
+	q := "date:[" + since.UTC().Format(time.RFC3339Nano) + " TO *]"
+	first, err := c.SearchLogs(ctx, auth0client.LogQuery{Q: q, PerPage: 1, Ascending: true})
+	if err != nil || len(first) == 0 {
+		return 0, false, err
+	}
+	add(first[0])
+	n, from := 1, first[0].ID
+	for n < limit {
+		batch, err := c.LogsAfter(ctx, from, auth0client.MaxPerPage)
+		if err != nil {
+			return n, false, err
+		}
+		for _, e := range batch {
+			from = e.ID
+			add(e)
+			if n++; n == limit {
+				return n, true, nil
+			}
+		}
+		if len(batch) < auth0client.MaxPerPage {
+			break // caught up
+		}
+	}
+	return n, false, nil
+}
+
+// resolveTriageNames looks up, by email, the user names that events name
+// without a user id (a targeted account that never signed in shows up only
+// in captcha failures or pwd_leak), a batch of names per user search. It
+// returns how many stayed unresolved.
+func resolveTriageNames(ctx context.Context, env *environment, c *auth0client.Client, tr *responders.Triage) (int, error) {
+	var names []string
+	for _, n := range tr.UnresolvedNames() {
+		// Only plausible emails: the rest cannot match a user search.
+		if strings.Contains(n, "@") && len(n) <= 254 && !strings.ContainsAny(n, "\x00\r\n\t \"\\*") && auth0client.Clean(n) == n {
+			names = append(names, n)
+		}
+	}
+	all := len(tr.UnresolvedNames())
+	if len(names) > maxResolveNames {
+		fmt.Fprintf(env.stderr, "note: %d user names to look up; looking up the first %d\n", len(names), maxResolveNames)
+		names = names[:maxResolveNames]
+	}
+	if len(names) > 0 {
+		fmt.Fprintf(env.stderr, "looking up %d user names that the logs do not tie to a user id\n", len(names))
+	}
+	ids := map[string]string{}
+	for i := 0; i < len(names); i += resolveBatch {
+		batch := names[i:min(i+resolveBatch, len(names))]
+		terms := make([]string, len(batch))
+		for j, n := range batch {
+			terms[j] = "email:" + quote(n)
+		}
+		page, err := c.SearchUsers(ctx, strings.Join(terms, " OR "), 0, auth0client.MaxPerPage)
+		if err != nil {
+			return 0, fmt.Errorf("look up tried user names: %w", err)
+		}
+		for _, u := range page.Users {
+			if e := strings.ToLower(u.Email); e != "" {
+				ids[e] = u.ID
+			}
+		}
+	}
+	tr.ResolveNames(ids)
+	return all - len(ids), nil
+}
+
+// printTriage prints the result: JSON, or the address, network and account
+// tables (TSV sections separated by a blank line when not on a terminal).
+func printTriage(env *environment, out triageOutput) error {
+	r := out.TriageResult
+	flagged := 0
+	for _, ip := range r.IPs {
+		if ip.Flagged {
+			flagged++
+		}
+	}
+	fmt.Fprintf(env.stderr, "%d compromised, %d stopped by MFA, %d targeted; %d flagged addresses in %d networks of several\n",
+		r.Compromised, r.StoppedByMFA, r.Targeted, flagged, len(r.Clusters))
+	if env.opts.json {
+		return printJSON(env.stdout, out)
+	}
+	tty := env.stdoutTTY
+	ips := &table{header: []string{"rank", "ip", "score", "label", "failures", "accounts", "signed_in", "compromised", "country", "first_seen", "last_seen", "reason"}}
+	for _, ip := range r.IPs {
+		if ip.Label == responders.LabelNone {
+			continue // ordinary traffic: in --json
+		}
+		ips.add(strconv.Itoa(ip.Rank), ip.IP, strconv.Itoa(ip.Score), string(ip.Label), strconv.FormatInt(ip.Failures+ip.AttackProtection, 10),
+			strconv.Itoa(ip.AccountsTried), strconv.Itoa(ip.AccountsSucceeded), strconv.Itoa(len(ip.Compromised)), ip.Country,
+			fmtTime(ip.FirstSeen), fmtTime(ip.LastSeen), strings.Join(ip.Reasons, "; "))
+	}
+	nets := &table{header: []string{"network", "score", "flagged", "addresses", "failures", "accounts", "shared", "reason"}}
+	for _, c := range r.Clusters {
+		nets.add(c.CIDR, strconv.Itoa(c.Score), strconv.Itoa(c.FlaggedAddresses), strconv.Itoa(c.Addresses),
+			strconv.FormatInt(c.Failures+c.AttackProtection, 10), strconv.Itoa(c.AccountsTried), strings.Join(c.SharedAddresses, ","),
+			strings.Join(c.Reasons, "; "))
+	}
+	accts := &table{header: []string{"verdict", "user_id", "user_name", "ips", "evidence", "reason"}}
+	for _, a := range r.Accounts {
+		accts.add(string(a.Verdict), a.UserID, a.UserName, strings.Join(a.IPs, ","), strconv.Itoa(len(a.Evidence)), strings.Join(a.Reasons, "; "))
+	}
+	for i, t := range []*table{ips, nets, accts} {
+		if i > 0 {
+			fmt.Fprintln(env.stdout)
+		}
+		if err := t.print(env.stdout, tty); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,725 @@
+package responders
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// Reading an Auth0 log-stream export (NDJSON, one event per line, with or
+// without the log-stream envelope {"log_id": …, "data": {…}}).
+//
+// Why a hand-written scanner rather than encoding/json or gjson: triage
+// needs nine fields of a ~1 KB event whose bulk (details, user agent) it
+// skips. encoding/json decodes everything it is given at ~107k events/s on
+// this machine's two cores (DESIGN.md), below the 250k/s target. gjson
+// reaches the speed but re-scans the line once per field (or needs a
+// callback walk) and does not validate, so a truncated line would yield a
+// half event; it would also be a new dependency for about 300 lines of
+// code. The scanner below walks each line once, validates its JSON syntax
+// as it goes (a malformed line is counted, never half-read), allocates
+// nothing for events without escapes, and falls back to encoding/json only
+// for the rare string with escapes or invalid UTF-8, so its values are
+// exactly encoding/json's (checked by FuzzReadLogStream).
+
+// MaxLogLineBytes is the longest line read; a longer one is counted as
+// malformed and skipped without being held in memory. Auth0 caps a user
+// agent far below this; hostile 1 MB values fit easily.
+const MaxLogLineBytes = 64 << 20
+
+// maxReportedLines bounds the malformed line numbers a read reports.
+const maxReportedLines = 10
+
+// LogStreamStats is what reading a log stream saw.
+type LogStreamStats struct {
+	// Lines read (blank ones included), Events parsed, Blank lines.
+	Lines  int64 `json:"lines"`
+	Events int64 `json:"events"`
+	Blank  int64 `json:"blank"`
+	// Malformed lines: not JSON, not an object, no "type", or too long.
+	Malformed int64 `json:"malformed"`
+	// MalformedLines are the first few malformed line numbers (1-based).
+	MalformedLines []int64 `json:"malformed_lines,omitempty"`
+	// Bytes read.
+	Bytes int64 `json:"bytes"`
+	// Limited reports that LogStreamOptions.Limit stopped the read.
+	Limited bool `json:"limited,omitempty"`
+}
+
+func (s *LogStreamStats) malformed(line int64) {
+	s.Malformed++
+	if len(s.MalformedLines) < maxReportedLines {
+		s.MalformedLines = append(s.MalformedLines, line)
+	}
+}
+
+func (s *LogStreamStats) merge(o LogStreamStats) {
+	s.Lines += o.Lines
+	s.Events += o.Events
+	s.Blank += o.Blank
+	s.Malformed += o.Malformed
+	s.MalformedLines = append(s.MalformedLines, o.MalformedLines...)
+	slices.Sort(s.MalformedLines)
+	if len(s.MalformedLines) > maxReportedLines {
+		s.MalformedLines = s.MalformedLines[:maxReportedLines]
+	}
+}
+
+// LogStreamOptions tune a read.
+type LogStreamOptions struct {
+	// Workers parse lines in parallel (default GOMAXPROCS).
+	Workers int
+	// Limit caps the lines read (0: no limit).
+	Limit int64
+	// ChunkBytes is the size of the blocks handed to workers (default 1 MiB).
+	ChunkBytes int
+	// MaxLineBytes is the longest line read (default MaxLogLineBytes).
+	MaxLineBytes int
+}
+
+// ParseLogEvent parses one line of a log-stream export. It reports false
+// for a line that is not one JSON object with a string "type".
+func ParseLogEvent(line []byte) (TriageEvent, bool) {
+	var f eventFields
+	if !f.parseLine(line) {
+		return TriageEvent{}, false
+	}
+	return TriageEvent{LogID: f.str(f.logID), Date: f.date(), Type: f.str(f.typ), IP: f.str(f.ip), UserID: f.str(f.userID),
+		UserName: f.str(f.userName), Country: f.str(f.country), Agent: AgentHash(f.agent),
+		RequiresVerification: f.verify}, true
+}
+
+// ReadLogStream reads a log-stream export from r and calls fn with each
+// event, in order, from the calling goroutine. Malformed lines are counted
+// in the stats, not fatal; fn's error stops the read and is returned.
+func ReadLogStream(ctx context.Context, r io.Reader, limit int64, fn func(TriageEvent) error) (LogStreamStats, error) {
+	var stats LogStreamStats
+	var ferr error
+	err := splitLines(ctx, r, LogStreamOptions{Limit: limit}, &stats, func(c *chunk) bool {
+		c.lines(func(line []byte, n int64) {
+			if ferr != nil {
+				return
+			}
+			c.stats.Lines++
+			if isBlank(line) {
+				c.stats.Blank++
+				return
+			}
+			e, ok := ParseLogEvent(line)
+			if !ok {
+				c.stats.malformed(n)
+				return
+			}
+			c.stats.Events++
+			ferr = fn(e)
+		})
+		stats.merge(c.stats)
+		return ferr == nil
+	})
+	if ferr != nil {
+		return stats, ferr
+	}
+	return stats, err
+}
+
+// TriageLogStream triages a log-stream export on several goroutines: the
+// reader hands blocks of whole lines to workers, each feeds its own Triage,
+// and the partial triages are merged at the end.
+func TriageLogStream(ctx context.Context, r io.Reader, cfg TriageConfig, opts LogStreamOptions) (*Triage, LogStreamStats, error) {
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	work := make(chan *chunk, workers)
+	parts := make([]*Triage, workers)
+	partStats := make([]LogStreamStats, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		parts[w] = NewTriage(cfg)
+		wg.Go(func() {
+			t, st := parts[w], &partStats[w]
+			var f eventFields
+			for c := range work {
+				c.lines(func(line []byte, n int64) {
+					st.Lines++
+					if isBlank(line) {
+						st.Blank++
+						return
+					}
+					if !f.parseLine(line) {
+						st.malformed(n)
+						return
+					}
+					st.Events++
+					addEvent(t, f.logID, f.typ, f.ip, f.userID, f.userName, f.country, nil, f.date(), AgentHash(f.agent), f.verify)
+				})
+				c.release()
+			}
+		})
+	}
+	var stats LogStreamStats
+	err := splitLines(ctx, r, opts, &stats, func(c *chunk) bool {
+		work <- c
+		return true
+	})
+	close(work)
+	wg.Wait()
+	for w := range workers {
+		stats.merge(partStats[w])
+		if w > 0 {
+			parts[0].Merge(parts[w])
+		}
+	}
+	return parts[0], stats, err
+}
+
+// chunk is a block of whole lines and the number of its first line.
+type chunk struct {
+	buf       []byte
+	firstLine int64
+	// stats are the counts of ReadLogStream's pass over the block.
+	stats LogStreamStats
+	pool  *sync.Pool
+}
+
+// lines calls fn with each line of the block (which holds whole lines,
+// its last newline removed) and its number.
+func (c *chunk) lines(fn func(line []byte, n int64)) {
+	n, b := c.firstLine, c.buf
+	for {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			fn(b, n)
+			return
+		}
+		fn(b[:i], n)
+		b, n = b[i+1:], n+1
+	}
+}
+
+func (c *chunk) release() {
+	if c.pool != nil && cap(c.buf) <= 4<<20 {
+		buf := c.buf[:0]
+		c.pool.Put(&buf)
+	}
+}
+
+func isBlank(line []byte) bool {
+	for _, c := range line {
+		if c != ' ' && c != '\t' && c != '\r' {
+			return false
+		}
+	}
+	return true
+}
+
+// splitLines reads r in blocks of whole lines and hands each to emit (which
+// returns false to stop). A line longer than MaxLogLineBytes is skipped
+// and counted as malformed in stats. The read stops after opts.Limit lines.
+func splitLines(ctx context.Context, r io.Reader, opts LogStreamOptions, stats *LogStreamStats, emit func(*chunk) bool) error {
+	size := opts.ChunkBytes
+	if size <= 0 {
+		size = 1 << 20
+	}
+	maxLine := opts.MaxLineBytes
+	if maxLine <= 0 {
+		maxLine = MaxLogLineBytes
+	}
+	pool := &sync.Pool{New: func() any { b := make([]byte, 0, size); return &b }}
+	var carry []byte  // the partial line at the end of the last block
+	line := int64(1)  // number of the next line
+	skipping := false // inside a line over MaxLogLineBytes
+	for eof := false; !eof; {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		bp := pool.Get().(*[]byte)
+		buf := append((*bp)[:0], carry...)
+		carry = nil
+		// Fill the block; grow it while it holds no whole line.
+		for {
+			if len(buf) == cap(buf) {
+				if !skipping && bytes.IndexByte(buf, '\n') >= 0 {
+					break
+				}
+				if len(buf) >= maxLine {
+					skipping, buf = true, buf[:0] // drop it, read on to its end
+				} else {
+					buf = slices.Grow(buf, len(buf))
+				}
+			}
+			n, err := r.Read(buf[len(buf):cap(buf)])
+			buf = buf[:len(buf)+n]
+			stats.Bytes += int64(n)
+			if skipping {
+				if i := bytes.IndexByte(buf, '\n'); i >= 0 {
+					stats.Lines++
+					stats.malformed(line)
+					line++
+					buf = append(buf[:0], buf[i+1:]...)
+					skipping = false
+				} else {
+					buf = buf[:0]
+				}
+			}
+			if errors.Is(err, io.EOF) {
+				eof = true
+				break
+			}
+			if err != nil {
+				return fmt.Errorf("read log stream: %w", err)
+			}
+		}
+		if skipping { // the input ended inside an over-long line
+			stats.Lines++
+			stats.malformed(line)
+			buf = buf[:0]
+		}
+		if !eof {
+			i := bytes.LastIndexByte(buf, '\n')
+			carry = append([]byte(nil), buf[i+1:]...)
+			buf = buf[:i+1]
+		}
+		if len(buf) == 0 {
+			break // only at the end of the input: nothing after the last newline
+		}
+		buf = bytes.TrimSuffix(buf, []byte{'\n'})
+		n := int64(bytes.Count(buf, []byte{'\n'})) + 1
+		if opts.Limit > 0 && line-1+n > opts.Limit {
+			keep := opts.Limit - (line - 1)
+			cut := 0
+			for range keep {
+				cut += bytes.IndexByte(buf[cut:], '\n') + 1
+			}
+			stats.Limited = true
+			if keep > 0 {
+				emit(&chunk{buf: buf[:cut-1], firstLine: line, pool: pool})
+			}
+			return nil
+		}
+		c := &chunk{buf: buf, firstLine: line, pool: pool}
+		line += n
+		if !emit(c) {
+			return nil
+		}
+		if opts.Limit > 0 && line-1 >= opts.Limit {
+			stats.Limited = !eof || len(carry) > 0
+			return nil
+		}
+	}
+	return nil
+}
+
+// eventFields are the fields of one event as slices of the line. Strings
+// with escapes or invalid UTF-8 are decoded by encoding/json into scratch.
+type eventFields struct {
+	logID, typ, ip, userID, userName, country, dateRaw, agent []byte
+	verify                                                    bool
+	scratch                                                   []byte
+}
+
+func (f *eventFields) str(b []byte) string { return string(b) }
+
+func (f *eventFields) date() time.Time { return parseAuth0Time(f.dateRaw) }
+
+// parseLine fills f from one line; false for a malformed line.
+func (f *eventFields) parseLine(line []byte) bool {
+	*f = eventFields{scratch: f.scratch[:0]}
+	s := scanner{b: line}
+	s.ws()
+	var outer, inner eventFields
+	envelope := false
+	if !s.object(0, func(key []byte) bool {
+		switch string(key) {
+		case "data":
+			s.ws()
+			if s.peek() != '{' {
+				envelope = false
+				return s.skip(1)
+			}
+			inner = eventFields{}
+			envelope = true
+			return s.event(&inner, 1, f)
+		}
+		return s.field(&outer, key, 1, f)
+	}) {
+		return false
+	}
+	s.ws()
+	if s.i != len(s.b) {
+		return false // trailing bytes after the object
+	}
+	scratch := f.scratch
+	if envelope {
+		if len(inner.logID) == 0 {
+			inner.logID = outer.logID
+		}
+		*f = inner
+	} else {
+		*f = outer
+	}
+	f.scratch = scratch
+	return f.typ != nil
+}
+
+// scanner walks JSON text, validating it.
+type scanner struct {
+	b []byte
+	i int
+}
+
+const maxDepth = 512
+
+func (s *scanner) peek() byte {
+	if s.i < len(s.b) {
+		return s.b[s.i]
+	}
+	return 0
+}
+
+func (s *scanner) ws() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+// event parses an object's members into ev (the event or its "data").
+func (s *scanner) event(ev *eventFields, depth int, scratch *eventFields) bool {
+	return s.object(depth, func(key []byte) bool { return s.field(ev, key, depth+1, scratch) })
+}
+
+// field reads the value of member key into ev when triage wants it. A
+// repeated key overwrites (encoding/json keeps the last); a wanted field
+// with a value of another type reads as absent.
+func (s *scanner) field(ev *eventFields, key []byte, depth int, sc *eventFields) bool {
+	var dst *[]byte
+	switch string(key) {
+	case "log_id":
+		dst = &ev.logID
+	case "type":
+		dst = &ev.typ
+	case "ip":
+		dst = &ev.ip
+	case "user_id":
+		dst = &ev.userID
+	case "user_name":
+		dst = &ev.userName
+	case "date":
+		dst = &ev.dateRaw
+	case "user_agent":
+		dst = &ev.agent
+	case "location_info":
+		ev.country = nil
+		s.ws()
+		if s.peek() != '{' {
+			return s.skip(depth)
+		}
+		return s.object(depth, func(k []byte) bool {
+			if string(k) == "country_code" {
+				return s.stringInto(&ev.country, sc)
+			}
+			return s.skip(depth + 1)
+		})
+	case "details":
+		ev.verify = false
+		s.ws()
+		if s.peek() != '{' {
+			return s.skip(depth)
+		}
+		return s.object(depth, func(k []byte) bool {
+			if string(k) == "requiresVerification" {
+				s.ws()
+				start := s.i
+				if !s.skip(depth + 1) {
+					return false
+				}
+				ev.verify = string(s.b[start:s.i]) == "true"
+				return true
+			}
+			return s.skip(depth + 1)
+		})
+	default:
+		return s.skip(depth)
+	}
+	return s.stringInto(dst, sc)
+}
+
+// stringInto reads a value into *dst if it is a string (nil otherwise).
+func (s *scanner) stringInto(dst *[]byte, sc *eventFields) bool {
+	s.ws()
+	if s.peek() != '"' {
+		*dst = nil
+		return s.skip(1)
+	}
+	raw, plain, ok := s.str()
+	if !ok {
+		return false
+	}
+	if plain && utf8.Valid(raw) {
+		*dst = raw
+		return true
+	}
+	// Escapes or invalid UTF-8: let encoding/json decide, exactly.
+	var v string
+	if err := json.Unmarshal(s.b[s.i-len(raw)-2:s.i], &v); err != nil {
+		return false
+	}
+	start := len(sc.scratch)
+	sc.scratch = append(sc.scratch, v...)
+	*dst = sc.scratch[start:len(sc.scratch):len(sc.scratch)]
+	return true
+}
+
+// object parses {…}, calling member with each key (decoded) with the
+// scanner on the value, which member must consume.
+func (s *scanner) object(depth int, member func(key []byte) bool) bool {
+	if depth > maxDepth {
+		return false
+	}
+	s.ws()
+	if s.peek() != '{' {
+		return false
+	}
+	s.i++
+	s.ws()
+	if s.peek() == '}' {
+		s.i++
+		return true
+	}
+	for {
+		s.ws()
+		if s.peek() != '"' {
+			return false
+		}
+		key, plain, ok := s.str()
+		if !ok {
+			return false
+		}
+		if !plain {
+			var k string
+			if json.Unmarshal(s.b[s.i-len(key)-2:s.i], &k) != nil {
+				return false
+			}
+			key = []byte(k)
+		}
+		s.ws()
+		if s.peek() != ':' {
+			return false
+		}
+		s.i++
+		if !member(key) {
+			return false
+		}
+		s.ws()
+		switch s.peek() {
+		case ',':
+			s.i++
+		case '}':
+			s.i++
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// strStop marks the bytes that end a plain run inside a string.
+var strStop = func() (t [256]bool) {
+	for c := range 0x20 {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return
+}()
+
+// str reads a string at s.i ('"'), returning its raw contents and whether
+// it has no escapes. It validates escapes and rejects control characters.
+func (s *scanner) str() (raw []byte, plain, ok bool) {
+	s.i++
+	start := s.i
+	plain = true
+	b := s.b
+	for i := s.i; i < len(b); {
+		c := b[i]
+		if !strStop[c] {
+			i++
+			continue
+		}
+		switch {
+		case c == '"':
+			s.i = i + 1
+			return b[start:i], plain, true
+		case c == '\\':
+			plain = false
+			if i+1 >= len(b) {
+				return nil, false, false
+			}
+			switch b[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if i+6 > len(b) {
+					return nil, false, false
+				}
+				for _, h := range b[i+2 : i+6] {
+					if !('0' <= h && h <= '9' || 'a' <= h && h <= 'f' || 'A' <= h && h <= 'F') {
+						return nil, false, false
+					}
+				}
+				i += 6
+			default:
+				return nil, false, false
+			}
+		default: // a control character
+			return nil, false, false
+		}
+	}
+	return nil, false, false
+}
+
+// skip consumes and validates any value.
+func (s *scanner) skip(depth int) bool {
+	if depth > maxDepth {
+		return false
+	}
+	s.ws()
+	switch c := s.peek(); {
+	case c == '"':
+		_, _, ok := s.str()
+		return ok
+	case c == '{':
+		return s.object(depth, func([]byte) bool { return s.skip(depth + 1) })
+	case c == '[':
+		s.i++
+		s.ws()
+		if s.peek() == ']' {
+			s.i++
+			return true
+		}
+		for {
+			if !s.skip(depth + 1) {
+				return false
+			}
+			s.ws()
+			switch s.peek() {
+			case ',':
+				s.i++
+			case ']':
+				s.i++
+				return true
+			default:
+				return false
+			}
+		}
+	case c == 't':
+		return s.literal("true")
+	case c == 'f':
+		return s.literal("false")
+	case c == 'n':
+		return s.literal("null")
+	case c == '-' || '0' <= c && c <= '9':
+		return s.number()
+	}
+	return false
+}
+
+func (s *scanner) literal(lit string) bool {
+	if !bytes.HasPrefix(s.b[s.i:], []byte(lit)) {
+		return false
+	}
+	s.i += len(lit)
+	return true
+}
+
+// number validates -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func (s *scanner) number() bool {
+	b, i := s.b, s.i
+	digits := func() bool {
+		start := i
+		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
+			i++
+		}
+		return i > start
+	}
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case !digits():
+		return false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if !digits() {
+			return false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if !digits() {
+			return false
+		}
+	}
+	s.i = i
+	return true
+}
+
+// parseAuth0Time reads Auth0's date form (2025-10-03T14:09:32.149Z) without
+// time.Parse's generality, and falls back to time.Parse (RFC 3339) for any
+// other shape. An unreadable date is the zero time.
+func parseAuth0Time(b []byte) time.Time {
+	if len(b) == 24 && b[4] == '-' && b[7] == '-' && b[10] == 'T' && b[13] == ':' && b[16] == ':' && b[19] == '.' && b[23] == 'Z' {
+		year, ok1 := digitsAt(b, 0, 4)
+		month, ok2 := digitsAt(b, 5, 2)
+		day, ok3 := digitsAt(b, 8, 2)
+		hour, ok4 := digitsAt(b, 11, 2)
+		minute, ok5 := digitsAt(b, 14, 2)
+		sec, ok6 := digitsAt(b, 17, 2)
+		ms, ok7 := digitsAt(b, 20, 3)
+		if ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7 && month >= 1 && month <= 12 && day >= 1 &&
+			day <= daysIn(time.Month(month), year) && hour < 24 && minute < 60 && sec < 60 {
+			return time.Date(year, time.Month(month), day, hour, minute, sec, ms*1e6, time.UTC)
+		}
+	}
+	if len(b) == 0 {
+		return time.Time{}
+	}
+	t, err := time.Parse(time.RFC3339Nano, string(b))
+	if err != nil {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+func digitsAt(b []byte, at, n int) (int, bool) {
+	v := 0
+	for _, c := range b[at : at+n] {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int(c-'0')
+	}
+	return v, true
+}
+
+func daysIn(m time.Month, year int) int {
+	return time.Date(year, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
+}

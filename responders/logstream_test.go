@@ -1,0 +1,226 @@
+package responders
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+const samplesPath = "../../shared/samples/auth0-log-stream-events.ndjson"
+
+// referenceEvent decodes a line with encoding/json the way ParseLogEvent
+// must read it: the envelope's data when it is an object, keys exact.
+func referenceEvent(line []byte) (TriageEvent, bool) {
+	var m map[string]any
+	if json.Unmarshal(line, &m) != nil || m == nil {
+		return TriageEvent{}, false
+	}
+	ev := m
+	data, envelope := m["data"].(map[string]any)
+	if envelope {
+		ev = data
+	}
+	str := func(o map[string]any, k string) string { s, _ := o[k].(string); return s }
+	e := TriageEvent{LogID: str(ev, "log_id"), Type: str(ev, "type"), IP: str(ev, "ip"), UserID: str(ev, "user_id"),
+		UserName: str(ev, "user_name"), Agent: AgentHash(str(ev, "user_agent"))}
+	if envelope && e.LogID == "" {
+		e.LogID = str(m, "log_id")
+	}
+	if d := str(ev, "date"); d != "" {
+		if t, err := time.Parse(time.RFC3339Nano, d); err == nil {
+			e.Date = t.UTC()
+		}
+	}
+	if li, ok := ev["location_info"].(map[string]any); ok {
+		e.Country = str(li, "country_code")
+	}
+	if det, ok := ev["details"].(map[string]any); ok {
+		e.RequiresVerification = det["requiresVerification"] == true
+	}
+	_, hasType := ev["type"].(string)
+	return e, hasType
+}
+
+func TestReadLogStreamSamples(t *testing.T) {
+	raw, err := os.ReadFile(samplesPath)
+	if err != nil {
+		t.Skipf("samples: %v", err)
+	}
+	types := map[string]int{}
+	noOuterID := 0
+	stats, err := ReadLogStream(context.Background(), bytes.NewReader(raw), 0, func(e TriageEvent) error {
+		types[e.Type]++
+		if e.LogID == "" {
+			noOuterID++
+		}
+		return nil
+	})
+	if err != nil || stats.Events != 57 || stats.Malformed != 0 || stats.Lines != 57 {
+		t.Fatalf("err %v stats %+v", err, stats)
+	}
+	// The README's census of the file.
+	for typ, n := range map[string]int{"sapi": 44, "signup_pwd_leak": 5, "gd_enrollment_complete": 3, "pwd_leak": 1, "limit_wc": 1, "gd_send_pn": 1, "ferrt": 1, "fcoa": 1} {
+		if types[typ] != n {
+			t.Errorf("%s: %d, want %d", typ, types[typ], n)
+		}
+	}
+	// Every line, in both envelope forms, reads as encoding/json reads it.
+	for i, line := range bytes.Split(bytes.TrimSpace(raw), []byte{'\n'}) {
+		got, ok := ParseLogEvent(line)
+		want, wok := referenceEvent(line)
+		if !ok || !wok || got != want {
+			t.Errorf("line %d:\n got %+v\nwant %+v", i+1, got, want)
+		}
+	}
+	if noOuterID > 1 { // one enrolment event has no log_id at all
+		t.Errorf("%d events without log_id", noOuterID)
+	}
+}
+
+func TestReadLogStreamCountsMalformedLines(t *testing.T) {
+	in := strings.Join([]string{
+		`{"log_id":"1","data":{"type":"f","ip":"203.0.113.5","date":"2025-10-01T05:39:16.467Z"}}`,
+		`not json`,
+		`{"type":"fp","ip":"203.0.113.5"`, // truncated
+		``,
+		`[]`,
+		`{"ip":"203.0.113.5"}`, // no type
+		"{\"type\":\"s\",\"ip\":\"203.0.113.6\"}\r",
+		`{"type":"s"} trailing`,
+		`{"type":"s","user_name":"a\u0000b\ud800"}`,
+		`{"data":{"type":"limit_wc","user_name":"bob"},"log_id":"outer"}`,
+	}, "\n")
+	var got []TriageEvent
+	stats, err := ReadLogStream(context.Background(), strings.NewReader(in), 0, func(e TriageEvent) error {
+		got = append(got, e)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.Lines != 10 || stats.Events != 4 || stats.Blank != 1 || stats.Malformed != 5 {
+		t.Fatalf("stats %+v", stats)
+	}
+	if want := []int64{2, 3, 5, 6, 8}; !equalInts(stats.MalformedLines, want) {
+		t.Errorf("malformed lines %v, want %v", stats.MalformedLines, want)
+	}
+	if got[0].LogID != "1" || got[0].Date.IsZero() || got[1].IP != "203.0.113.6" || got[2].UserName != "a\x00b\uFFFD" || got[3].LogID != "outer" {
+		t.Errorf("events %+v", got)
+	}
+}
+
+func equalInts(a, b []int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestReadLogStreamHugeLines(t *testing.T) {
+	huge := "Mozilla/5.0 \x1b[2J" + strings.Repeat("A\u200b", 1<<19) // over 1 MB
+	line := func(typ, ua string) string {
+		b, _ := json.Marshal(map[string]any{"log_id": "x", "data": map[string]any{"type": typ, "ip": "203.0.113.5", "user_agent": ua}})
+		return string(b)
+	}
+	in := line("f", "ok") + "\n" + line("fp", huge) + "\n" + line("s", "ok")
+	for _, opts := range []LogStreamOptions{{ChunkBytes: 64 << 10, Workers: 2}, {ChunkBytes: 4 << 20, Workers: 1}} {
+		tr, stats, err := TriageLogStream(context.Background(), strings.NewReader(in), TriageConfig{}, opts)
+		if err != nil || stats.Events != 3 || stats.Malformed != 0 {
+			t.Fatalf("opts %+v: err %v stats %+v", opts, err, stats)
+		}
+		if r := tr.Result(); r.IPs[0].Failures != 2 || r.IPs[0].Successes != 1 {
+			t.Errorf("result %+v", r.IPs[0])
+		}
+	}
+	e, ok := ParseLogEvent([]byte(line("fp", huge)))
+	if !ok || e.Agent != AgentHash(huge) {
+		t.Error("huge user agent not hashed")
+	}
+	// Over the line cap: skipped as malformed, its neighbours kept.
+	tr, stats, err := TriageLogStream(context.Background(), strings.NewReader(in), TriageConfig{},
+		LogStreamOptions{ChunkBytes: 16 << 10, MaxLineBytes: 256 << 10})
+	if err != nil || stats.Events != 2 || stats.Malformed != 1 || !equalInts(stats.MalformedLines, []int64{2}) || stats.Lines != 3 {
+		t.Fatalf("err %v stats %+v", err, stats)
+	}
+	if tr.Result().IPs[0].Successes != 1 {
+		t.Error("line after the over-long one lost")
+	}
+}
+
+func TestReadLogStreamLimit(t *testing.T) {
+	in := strings.Repeat(`{"type":"f","ip":"203.0.113.5"}`+"\n", 10)
+	for _, limit := range []int64{1, 3, 10, 11} {
+		n := 0
+		stats, err := ReadLogStream(context.Background(), strings.NewReader(in), limit, func(TriageEvent) error { n++; return nil })
+		want := min(int(limit), 10)
+		if err != nil || n != want || stats.Limited != (limit < 10) {
+			t.Errorf("limit %d: %d events, stats %+v, err %v", limit, n, stats, err)
+		}
+	}
+}
+
+func TestParseAuth0TimeAgreesWithTimeParse(t *testing.T) {
+	for _, s := range []string{"2025-10-03T14:09:32.149Z", "2024-02-29T23:59:59.999Z", "2025-02-29T00:00:00.000Z",
+		"2025-13-01T00:00:00.000Z", "2025-10-03T24:00:00.000Z", "2025-10-03T14:09:32Z", "2025-10-03T14:09:32.149+02:00", "garbage", ""} {
+		want, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			want = time.Time{}
+		}
+		if got := parseAuth0Time([]byte(s)); !got.Equal(want) {
+			t.Errorf("%q: got %v, want %v", s, got, want)
+		}
+	}
+}
+
+func FuzzReadLogStream(f *testing.F) {
+	if raw, err := os.ReadFile(samplesPath); err == nil {
+		for _, line := range bytes.Split(raw, []byte{'\n'})[:8] {
+			f.Add(line)
+		}
+	}
+	for _, s := range []string{
+		`{"type":"f","ip":"1.2.3.4","date":"2025-10-03T14:09:32.149Z","user_name":"a\"b"}`,
+		`{"data":{"type":"pla","details":{"requiresVerification":true}},"log_id":"9"}` + "\n\n" + `{"type":"s"}`,
+		`{"type":"s","type":1,"location_info":{"country_code":"RO"},"log\u005fid":"x"}`,
+		`{"type":"s","data":[1,2,{"a":null}],"ip":"\ud83d\ude00"}`,
+		"{\"type\":\"s\",\"user_name\":\"\xff\"}",
+		`[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]`, `{"type":"s"`, `{"a":-0.5e+3,"type":"x"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		lines := bytes.Split(in, []byte{'\n'})
+		events := int64(0)
+		for _, line := range lines {
+			got, ok := ParseLogEvent(line)
+			if !ok {
+				continue
+			}
+			events++
+			if !json.Valid(line) {
+				t.Fatalf("accepted invalid JSON %q", line)
+			}
+			want, wok := referenceEvent(line)
+			if !wok || got != want {
+				t.Fatalf("%q:\n got %+v\nwant %+v", line, got, want)
+			}
+		}
+		stats, err := ReadLogStream(context.Background(), bytes.NewReader(in), 0, func(TriageEvent) error { return nil })
+		if err != nil || stats.Events != events || stats.Events+stats.Blank+stats.Malformed != stats.Lines {
+			t.Fatalf("stats %+v (events %d), err %v", stats, events, err)
+		}
+		_, pstats, err := TriageLogStream(context.Background(), bytes.NewReader(in), TriageConfig{}, LogStreamOptions{Workers: 2, ChunkBytes: 16})
+		if err != nil || pstats.Events != stats.Events || pstats.Malformed != stats.Malformed || pstats.Lines != stats.Lines {
+			t.Fatalf("parallel stats %+v, sequential %+v", pstats, stats)
+		}
+	})
+}

@@ -1,0 +1,1349 @@
+package responders
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/atoctl/atoctl/auth0client"
+)
+
+// Triage finds the attacking IPs of a credential-stuffing attack in a
+// tenant's log events and sorts the accounts they touched into compromised,
+// stopped by MFA and targeted (DESIGN.md, Triage).
+//
+// It is a streaming aggregator: Add folds one event into per-IP, per-account
+// and per-(account, IP) counters and forgets it, so memory grows with the
+// distinct addresses, accounts and account-address pairs seen, never with
+// the number of events. Evidence is a bounded set of log ids (the earliest
+// few of each kind per account and address). Aggregates are order-free
+// (counts, minimum and maximum dates), so events may arrive in any order, and
+// partial triages built on several goroutines combine with Merge.
+//
+// The rules, applied by Result:
+//
+//   - An IP is flagged by the Auth0 Detection Catalog rule
+//     logins_or_signups_from_suspicious_ips (an attack-protection event:
+//     pwd_leak, reset_pwd_leak, signup_pwd_leak, limit_wc, limit_sul,
+//     limit_mu, or pla with details.requiresVerification) or by the catalog's
+//     credential-stuffing signal: failed logins (f, fp, fu) for at least
+//     MinAccountsTried distinct accounts, more than twice the accounts it
+//     signed in; or, low and slow, failures for two or more accounts with
+//     the user agent of at least three flagged addresses' failures (one
+//     that hardly any account signs in with). Shared infrastructure is
+//     never flagged (see below).
+//   - compromised: a success (s, ss) from a flagged IP; or a success from an
+//     unflagged address that the account-level rule attributes to the
+//     attacker (see sharedSuccessRule);
+//   - stopped by MFA: an MFA challenge (mfar, gd_send_*) from a flagged IP —
+//     the password was right, so it must be reset — and no compromise;
+//   - targeted: failures or attack-protection events from flagged IPs only.
+//
+// Shared infrastructure is labelled, never called an attacker: the
+// operator's own addresses (TriageConfig.OperatorIPs), configured allowlists
+// (TriageConfig.Allowlist), and addresses where many accounts succeed
+// (logins and token exchanges: a web backend's seacft, a carrier NAT) with
+// few failures.
+type Triage struct {
+	cfg    TriageConfig
+	events int64
+	// skipped counts events before cfg.Since.
+	skipped  int64
+	from, to int64 // unix ms of the oldest and newest event
+
+	ips      []ipStats
+	ipIndex  map[string]uint32
+	accts    []acctStats
+	idIndex  map[string]uint32 // user_id → account
+	nameIdx  map[string]uint32 // lowercased user_name → name-only account
+	pairs    []pairStats
+	pairIdx  map[uint64]uint32 // ip<<32 | account → pair
+	lastPair uint64            // one-entry cache: bursts of one bot against one account
+	lastIdx  uint32
+}
+
+// TriageConfig tunes Triage. The zero value works: defaults are filled in.
+type TriageConfig struct {
+	// Allowlist holds networks that are never flagged (a corporate egress,
+	// a partner's backend): labelled "allowlisted".
+	Allowlist []netip.Prefix
+	// OperatorIPs are the responders' own addresses: labelled "operator",
+	// never flagged, and a success from them never compromises an account.
+	OperatorIPs []netip.Addr
+	// Since drops events older than this instant (zero: keep everything).
+	Since time.Time
+	// MinAccountsTried is how many distinct accounts with failed logins
+	// flag an IP as credential stuffing (default 5).
+	MinAccountsTried int
+	// MinSharedAccounts is how many accounts must succeed from one address
+	// (with failures for at most a quarter as many) to call it shared
+	// infrastructure (default 10).
+	MinSharedAccounts int
+	// MaxEvidence bounds the log ids kept per verdict (default 8).
+	MaxEvidence int
+}
+
+func (c TriageConfig) withDefaults() TriageConfig {
+	if c.MinAccountsTried <= 0 {
+		c.MinAccountsTried = 5
+	}
+	if c.MinSharedAccounts <= 0 {
+		c.MinSharedAccounts = 10
+	}
+	if c.MaxEvidence <= 0 {
+		c.MaxEvidence = 8
+	}
+	return c
+}
+
+// TriageEvent is the part of a log event triage needs: no description, no
+// details beyond pla's requiresVerification, and the user agent as a hash
+// (a bot's tooling fingerprint costs 8 bytes, not a 1 MB string).
+type TriageEvent struct {
+	LogID    string
+	Date     time.Time
+	Type     string
+	IP       string
+	UserID   string
+	UserName string
+	// Country is location_info.country_code; ASN the network's AS number,
+	// when the source has one (Auth0's log events do not).
+	Country, ASN string
+	// Agent is AgentHash of the user agent (0 when there is none).
+	Agent uint64
+	// RequiresVerification is details.requiresVerification of a pla event.
+	RequiresVerification bool
+}
+
+// AgentHash fingerprints a user agent (FNV-1a, 64 bits); "" hashes to 0.
+func AgentHash[S string | []byte](ua S) uint64 {
+	if len(ua) == 0 {
+		return 0
+	}
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(ua); i++ {
+		h ^= uint64(ua[i])
+		h *= 1099511628211
+	}
+	return h | 1
+}
+
+// TriageEventFrom converts a log event read through auth0client.
+func TriageEventFrom(e auth0client.LogEvent) TriageEvent {
+	ev := TriageEvent{LogID: e.ID, Date: e.Date, Type: e.Type, IP: e.IP, UserID: e.UserID, UserName: e.UserName,
+		Country: e.Country, Agent: AgentHash(e.UserAgent)}
+	if e.Type == "pla" {
+		ev.RequiresVerification, _ = e.Details["requiresVerification"].(bool)
+	}
+	return ev
+}
+
+// Event type slots: a fixed array per IP instead of a map per IP.
+const (
+	slotF = iota
+	slotFP
+	slotFU
+	slotLimitWC
+	slotLimitMU
+	slotLimitSUL
+	slotPwdLeak
+	slotResetPwdLeak
+	slotSignupPwdLeak
+	slotPLA
+	slotPLAVerify // pla with details.requiresVerification
+	slotS
+	slotSS
+	slotMFAR
+	slotGDSend
+	slotSEACFT
+	slotSERTFT
+	slotSECCFT
+	slotSSA
+	slotOther
+	nSlots
+)
+
+var slotNames = [nSlots]string{"f", "fp", "fu", "limit_wc", "limit_mu", "limit_sul", "pwd_leak", "reset_pwd_leak",
+	"signup_pwd_leak", "pla", "pla_requires_verification", "s", "ss", "mfar", "gd_send", "seacft", "sertft", "seccft", "ssa", "other"}
+
+// slotOf classifies an event type; the string switch compiles to
+// comparisons, so a []byte type does not allocate.
+func slotOf[S string | []byte](typ S) int {
+	switch string(typ) {
+	case "f":
+		return slotF
+	case "fp":
+		return slotFP
+	case "fu":
+		return slotFU
+	case "limit_wc":
+		return slotLimitWC
+	case "limit_mu":
+		return slotLimitMU
+	case "limit_sul":
+		return slotLimitSUL
+	case "pwd_leak":
+		return slotPwdLeak
+	case "reset_pwd_leak":
+		return slotResetPwdLeak
+	case "signup_pwd_leak":
+		return slotSignupPwdLeak
+	case "pla":
+		return slotPLA
+	case "s":
+		return slotS
+	case "ss":
+		return slotSS
+	case "mfar":
+		return slotMFAR
+	case "seacft":
+		return slotSEACFT
+	case "sertft":
+		return slotSERTFT
+	case "seccft":
+		return slotSECCFT
+	case "ssa":
+		return slotSSA
+	}
+	if len(typ) > 8 && string(typ[:8]) == "gd_send_" {
+		return slotGDSend
+	}
+	return slotOther
+}
+
+// What a slot means for triage.
+func isFailure(s int) bool { return s == slotF || s == slotFP || s == slotFU }
+func isAttackProtection(s int) bool {
+	return s == slotLimitWC || s == slotLimitMU || s == slotLimitSUL || s == slotPwdLeak ||
+		s == slotResetPwdLeak || s == slotSignupPwdLeak || s == slotPLAVerify
+}
+func isSuccess(s int) bool   { return s == slotS || s == slotSS }
+func isChallenge(s int) bool { return s == slotMFAR || s == slotGDSend }
+func isToken(s int) bool     { return s == slotSEACFT || s == slotSERTFT || s == slotSSA }
+
+const (
+	noTime     = math.MaxInt64
+	maxAgents  = 4 // failure user agents kept per IP
+	pairAgents = 2 // success user agents kept per (account, IP)
+)
+
+type agentCount struct {
+	hash uint64
+	n    int64
+}
+
+type ipStats struct {
+	ip          string
+	counts      [nSlots]int64
+	first, last int64
+	country     string
+	countryAt   int64
+	asn         string
+	agents      [maxAgents]agentCount // failure user agents, by hash
+}
+
+type acctStats struct {
+	key    string // user id, or the lowercased user name of a name-only account
+	byName bool
+	name   string // the user name first seen (by date)
+	nameAt int64
+	// names are the user names seen with this user id (an attacker may
+	// change the email: both must map to the account).
+	names []string
+	// tried: failures or attack-protection events name the account;
+	// unknownUser: Auth0 answered fu (no such user) for the name.
+	tried, unknownUser bool
+}
+
+// evidence is one log id kept as evidence, with its date for ordering.
+type evidence struct {
+	at int64
+	id string
+}
+
+type pairStats struct {
+	ip, acct    uint32
+	first       int64
+	fails, ap   int32
+	succ, chall int32
+	token       int32
+	firstFail   int64 // failure or attack-protection event
+	firstSucc   int64
+	firstChall  int64
+	agents      [pairAgents]uint64 // user agents of the successes
+	succIDs     []evidence
+	failIDs     []evidence
+	challIDs    []evidence
+}
+
+// NewTriage starts an empty triage.
+func NewTriage(cfg TriageConfig) *Triage {
+	return &Triage{cfg: cfg.withDefaults(), from: noTime, to: math.MinInt64,
+		ipIndex: map[string]uint32{}, idIndex: map[string]uint32{}, nameIdx: map[string]uint32{}, pairIdx: map[uint64]uint32{},
+		lastPair: math.MaxUint64}
+}
+
+// Events is the number of events added (including those before Since).
+func (t *Triage) Events() int64 { return t.events }
+
+// Add folds one event into the triage. It keeps copies of what it needs, so
+// the event's strings may be reused afterwards. Not safe for concurrent use:
+// give each goroutine its own Triage and Merge them.
+func (t *Triage) Add(e TriageEvent) {
+	addEvent(t, e.LogID, e.Type, e.IP, e.UserID, e.UserName, e.Country, e.ASN, e.Date, e.Agent, e.RequiresVerification)
+}
+
+// addEvent is Add over strings or byte slices: the log-stream reader hands
+// in slices of its read buffer, and only what is kept is copied.
+func addEvent[S string | []byte](t *Triage, logID, typ, ip, userID, userName, country, asn S, date time.Time, agent uint64, verify bool) {
+	t.events++
+	at := int64(noTime)
+	if !date.IsZero() {
+		at = date.UnixMilli()
+		if !t.cfg.Since.IsZero() && date.Before(t.cfg.Since) {
+			t.skipped++
+			return
+		}
+		t.from, t.to = min(t.from, at), max(t.to, at)
+	}
+	slot := slotOf(typ)
+	if slot == slotPLA && verify {
+		slot = slotPLAVerify
+	}
+	if len(ip) == 0 {
+		return // nothing to attribute (Management API events without an address)
+	}
+	ipi, ok := t.ipIndex[string(ip)]
+	if !ok {
+		ipi = uint32(len(t.ips))
+		key := string(ip)
+		t.ipIndex[key] = ipi
+		t.ips = append(t.ips, ipStats{ip: key, first: noTime, last: math.MinInt64, countryAt: noTime})
+	}
+	is := &t.ips[ipi]
+	is.counts[slot]++
+	if slot == slotPLAVerify {
+		is.counts[slotPLA]++
+	}
+	if at != noTime {
+		is.first = min(is.first, at)
+		if at > is.last || is.last == math.MinInt64 {
+			is.last = at
+		}
+	}
+	if len(country) > 0 && (at < is.countryAt || is.country == "") {
+		is.country, is.countryAt = string(country), at
+	}
+	if len(asn) > 0 && is.asn == "" {
+		is.asn = string(asn)
+	}
+	if isFailure(slot) && agent != 0 {
+		is.addAgent(agent, 1)
+	}
+
+	var ai uint32
+	switch {
+	case len(userID) > 0:
+		ai, ok = t.idIndex[string(userID)]
+		if !ok {
+			ai = uint32(len(t.accts))
+			key := string(userID)
+			t.idIndex[key] = ai
+			t.accts = append(t.accts, acctStats{key: key, nameAt: noTime})
+		}
+		if len(userName) > 0 {
+			noteName(&t.accts[ai], userName, at)
+		}
+	case len(userName) > 0:
+		// Auth0 sends user names as typed; compare accounts case-blind.
+		name := lowerASCII(userName)
+		ai, ok = t.nameIdx[string(name)]
+		if !ok {
+			ai = uint32(len(t.accts))
+			key := string(name)
+			t.nameIdx[key] = ai
+			t.accts = append(t.accts, acctStats{key: key, byName: true, nameAt: noTime})
+			noteName(&t.accts[ai], userName, at)
+		}
+	default:
+		return
+	}
+	switch {
+	case slot == slotFU:
+		t.accts[ai].tried, t.accts[ai].unknownUser = true, true
+	case isFailure(slot), isAttackProtection(slot):
+		t.accts[ai].tried = true
+	}
+	pk := uint64(ipi)<<32 | uint64(ai)
+	var pi uint32
+	if pk == t.lastPair {
+		pi = t.lastIdx
+	} else if pi, ok = t.pairIdx[pk]; !ok {
+		pi = uint32(len(t.pairs))
+		t.pairIdx[pk] = pi
+		t.pairs = append(t.pairs, pairStats{ip: ipi, acct: ai, first: noTime, firstFail: noTime, firstSucc: noTime, firstChall: noTime})
+	}
+	t.lastPair, t.lastIdx = pk, pi
+	p := &t.pairs[pi]
+	p.first = min(p.first, at)
+	maxEv := t.cfg.MaxEvidence
+	switch {
+	case isFailure(slot), isAttackProtection(slot):
+		if isFailure(slot) {
+			p.fails++
+		} else {
+			p.ap++
+		}
+		p.firstFail = min(p.firstFail, at)
+		p.failIDs = keepEvidence(p.failIDs, at, logID, maxEv)
+	case isSuccess(slot):
+		p.succ++
+		p.firstSucc = min(p.firstSucc, at)
+		p.succIDs = keepEvidence(p.succIDs, at, logID, maxEv)
+		p.addAgent(agent)
+	case isChallenge(slot):
+		p.chall++
+		p.firstChall = min(p.firstChall, at)
+		p.challIDs = keepEvidence(p.challIDs, at, logID, maxEv)
+	case isToken(slot):
+		p.token++
+	}
+}
+
+// lowerASCII lowercases ASCII letters, copying only when there is one.
+func lowerASCII[S string | []byte](s S) S {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; 'A' <= c && c <= 'Z' {
+			b := []byte(string(s))
+			for j := i; j < len(b); j++ {
+				if 'A' <= b[j] && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return S(b)
+		}
+	}
+	return s
+}
+
+// noteName remembers the user name of an account: the first seen (by
+// date) for display, and every distinct one (at most a few) so that
+// name-only events (captcha failures, pwd_leak, limit_wc) map to the id.
+func noteName[S string | []byte](a *acctStats, name S, at int64) {
+	if a.name == "" || at < a.nameAt {
+		a.name, a.nameAt = string(name), at
+	}
+	if a.byName {
+		return
+	}
+	for _, n := range a.names {
+		if len(n) == len(name) && strings.EqualFold(n, string(name)) {
+			return
+		}
+	}
+	if len(a.names) < 4 {
+		a.names = append(a.names, string(lowerASCII(name)))
+	}
+}
+
+// keepEvidence keeps the earliest max log ids (by date, then id) in list.
+func keepEvidence[S string | []byte](list []evidence, at int64, id S, max int) []evidence {
+	if len(id) == 0 {
+		return list
+	}
+	latest := -1
+	for i, e := range list {
+		if e.id == string(id) {
+			return list // a log stream may repeat an event
+		}
+		if latest < 0 || e.later(list[latest]) {
+			latest = i
+		}
+	}
+	if len(list) < max {
+		return append(list, evidence{at: at, id: string(id)})
+	}
+	if l := list[latest]; at < l.at || at == l.at && string(id) < l.id {
+		list[latest] = evidence{at: at, id: string(id)}
+	}
+	return list
+}
+
+func (e evidence) later(o evidence) bool { return e.at > o.at || e.at == o.at && e.id > o.id }
+
+func mergeEvidence(dst, src []evidence, max int) []evidence {
+	for _, e := range src {
+		dst = keepEvidence(dst, e.at, e.id, max)
+	}
+	return dst
+}
+
+func (is *ipStats) addAgent(h uint64, n int64) {
+	for i := range is.agents {
+		switch is.agents[i].hash {
+		case h:
+			is.agents[i].n += n
+			return
+		case 0:
+			is.agents[i] = agentCount{h, n}
+			return
+		}
+	}
+	// Full: a bot rotates few agents; a busy shared address is never
+	// flagged, so its agents do not matter.
+}
+
+func (p *pairStats) addAgent(h uint64) {
+	if h == 0 {
+		return
+	}
+	for i := range p.agents {
+		switch p.agents[i] {
+		case h:
+			return
+		case 0:
+			p.agents[i] = h
+			return
+		}
+	}
+}
+
+// Merge folds o (a triage of other events, e.g. another worker's share of a
+// file) into t. o must not be used afterwards.
+func (t *Triage) Merge(o *Triage) {
+	t.events += o.events
+	t.skipped += o.skipped
+	t.from, t.to = min(t.from, o.from), max(t.to, o.to)
+	ipMap := make([]uint32, len(o.ips))
+	for i := range o.ips {
+		src := &o.ips[i]
+		ipi, ok := t.ipIndex[src.ip]
+		if !ok {
+			ipi = uint32(len(t.ips))
+			t.ipIndex[src.ip] = ipi
+			t.ips = append(t.ips, ipStats{ip: src.ip, first: noTime, last: math.MinInt64, countryAt: noTime})
+		}
+		ipMap[i] = ipi
+		dst := &t.ips[ipi]
+		for s := range dst.counts {
+			dst.counts[s] += src.counts[s]
+		}
+		dst.first, dst.last = min(dst.first, src.first), max(dst.last, src.last)
+		if src.country != "" && (dst.country == "" || src.countryAt < dst.countryAt) {
+			dst.country, dst.countryAt = src.country, src.countryAt
+		}
+		if dst.asn == "" {
+			dst.asn = src.asn
+		}
+		for _, a := range src.agents {
+			if a.hash != 0 {
+				dst.addAgent(a.hash, a.n)
+			}
+		}
+	}
+	acctMap := make([]uint32, len(o.accts))
+	for i := range o.accts {
+		src := &o.accts[i]
+		index := t.idIndex
+		if src.byName {
+			index = t.nameIdx
+		}
+		ai, ok := index[src.key]
+		if !ok {
+			ai = uint32(len(t.accts))
+			index[src.key] = ai
+			t.accts = append(t.accts, acctStats{key: src.key, byName: src.byName, nameAt: noTime})
+		}
+		acctMap[i] = ai
+		dst := &t.accts[ai]
+		dst.tried = dst.tried || src.tried
+		dst.unknownUser = dst.unknownUser || src.unknownUser
+		if src.name != "" {
+			noteName(dst, src.name, src.nameAt)
+		}
+		for _, n := range src.names {
+			noteName(dst, n, noTime)
+		}
+	}
+	t.lastPair = math.MaxUint64
+	for i := range o.pairs {
+		src := &o.pairs[i]
+		ipi, ai := ipMap[src.ip], acctMap[src.acct]
+		pk := uint64(ipi)<<32 | uint64(ai)
+		pi, ok := t.pairIdx[pk]
+		if !ok {
+			pi = uint32(len(t.pairs))
+			t.pairIdx[pk] = pi
+			t.pairs = append(t.pairs, pairStats{ip: ipi, acct: ai, first: noTime, firstFail: noTime, firstSucc: noTime, firstChall: noTime})
+		}
+		t.pairs[pi].merge(src, t.cfg.MaxEvidence)
+	}
+}
+
+func (p *pairStats) merge(src *pairStats, maxEv int) {
+	p.first = min(p.first, src.first)
+	p.fails += src.fails
+	p.ap += src.ap
+	p.succ += src.succ
+	p.chall += src.chall
+	p.token += src.token
+	p.firstFail = min(p.firstFail, src.firstFail)
+	p.firstSucc = min(p.firstSucc, src.firstSucc)
+	p.firstChall = min(p.firstChall, src.firstChall)
+	for _, a := range src.agents {
+		p.addAgent(a)
+	}
+	p.succIDs = mergeEvidence(p.succIDs, src.succIDs, maxEv)
+	p.failIDs = mergeEvidence(p.failIDs, src.failIDs, maxEv)
+	p.challIDs = mergeEvidence(p.challIDs, src.challIDs, maxEv)
+}
+
+// Verdict is what happened to an account.
+type Verdict string
+
+// The verdicts of DESIGN.md's Triage section.
+const (
+	// VerdictCompromised: the attacker signed in.
+	VerdictCompromised Verdict = "compromised"
+	// VerdictStoppedByMFA: the attacker had the password and met an MFA
+	// challenge: reset the password.
+	VerdictStoppedByMFA Verdict = "stopped_by_mfa"
+	// VerdictTargeted: only failed attempts from flagged addresses.
+	VerdictTargeted Verdict = "targeted"
+)
+
+// IPLabel says what an address is.
+type IPLabel string
+
+// Labels of an address in a triage.
+const (
+	// LabelAttacker: flagged by the catalog rule or the stuffing signal.
+	LabelAttacker IPLabel = "attacker"
+	// LabelSuspicious: failures for several accounts, below the thresholds.
+	LabelSuspicious IPLabel = "suspicious"
+	// LabelShared: many accounts succeed here with few failures (a web
+	// backend, a carrier NAT): never block it.
+	LabelShared IPLabel = "shared"
+	// LabelAllowlisted: inside TriageConfig.Allowlist.
+	LabelAllowlisted IPLabel = "allowlisted"
+	// LabelOperator: one of TriageConfig.OperatorIPs.
+	LabelOperator IPLabel = "operator"
+	// LabelNone: ordinary traffic.
+	LabelNone IPLabel = ""
+)
+
+// IsShared reports whether the label means infrastructure that must not be
+// blocked.
+func (l IPLabel) IsShared() bool {
+	return l == LabelShared || l == LabelAllowlisted || l == LabelOperator
+}
+
+// TriageResult is what a triage found. Text that came from the logs (user
+// names, addresses, countries) is cleaned with auth0client.Clean.
+type TriageResult struct {
+	// Events is how many events were read; SkippedBeforeSince of them were
+	// older than TriageConfig.Since.
+	Events             int64 `json:"events"`
+	SkippedBeforeSince int64 `json:"skipped_before_since,omitempty"`
+	// From and To are the oldest and newest event dates considered.
+	From time.Time `json:"from,omitzero"`
+	To   time.Time `json:"to,omitzero"`
+	// Compromised, StoppedByMFA and Targeted count Accounts by verdict.
+	Compromised  int `json:"compromised"`
+	StoppedByMFA int `json:"stopped_by_mfa"`
+	Targeted     int `json:"targeted"`
+	// UnknownAccountsTried counts user names tried from flagged addresses
+	// that never appear with a user id (mostly accounts that do not exist).
+	UnknownAccountsTried int `json:"unknown_accounts_tried"`
+	// IPs are every address seen, flagged ones first, by score.
+	IPs []IPReport `json:"ips"`
+	// Clusters are /24 (IPv4) or /64 (IPv6) networks with two or more
+	// flagged addresses, by score.
+	Clusters []ClusterReport `json:"clusters"`
+	// Accounts are the accounts with a verdict: compromised, then stopped
+	// by MFA, then targeted, each by user id.
+	Accounts []AccountVerdict `json:"accounts"`
+}
+
+// IPReport is one address: its counters, label, score and reasons.
+type IPReport struct {
+	Rank    int      `json:"rank"`
+	IP      string   `json:"ip"`
+	Score   int      `json:"score"` // 0–100; 50 and more means flagged
+	Flagged bool     `json:"flagged"`
+	Label   IPLabel  `json:"label,omitempty"`
+	Reasons []string `json:"reasons,omitempty"`
+	Cluster string   `json:"cluster,omitempty"`
+	Country string   `json:"country,omitempty"`
+	ASN     string   `json:"asn,omitempty"`
+	// FirstSeen and LastSeen bound the address's events.
+	FirstSeen time.Time `json:"first_seen,omitzero"`
+	LastSeen  time.Time `json:"last_seen,omitzero"`
+	// Events counts events by type (gd_send_* together as gd_send).
+	Events map[string]int64 `json:"events"`
+	// Failures are f, fp and fu; AttackProtection the catalog's events;
+	// Successes s and ss; MFAChallenges mfar and gd_send_*.
+	Failures         int64 `json:"failures"`
+	AttackProtection int64 `json:"attack_protection"`
+	Successes        int64 `json:"successes"`
+	MFAChallenges    int64 `json:"mfa_challenges"`
+	// AccountsTried have failures or attack-protection events from here;
+	// AccountsSucceeded signed in (s, ss); AccountsActive signed in or
+	// exchanged tokens (seacft, sertft, ssa).
+	AccountsTried     int `json:"accounts_tried"`
+	AccountsSucceeded int `json:"accounts_succeeded"`
+	AccountsActive    int `json:"accounts_active"`
+	// SucceededFor lists the first accounts (by user id) that signed in
+	// from here, at most 20.
+	SucceededFor []string `json:"succeeded_for,omitempty"`
+	// Compromised lists the accounts the attacker took over from here.
+	Compromised []string `json:"compromised,omitempty"`
+}
+
+// ClusterReport is a network holding several flagged addresses.
+type ClusterReport struct {
+	CIDR             string    `json:"cidr"`
+	Score            int       `json:"score"`
+	Addresses        int       `json:"addresses"`
+	FlaggedAddresses int       `json:"flagged_addresses"`
+	SharedAddresses  []string  `json:"shared_addresses,omitempty"`
+	Failures         int64     `json:"failures"`
+	AttackProtection int64     `json:"attack_protection"`
+	Successes        int64     `json:"successes"`
+	AccountsTried    int       `json:"accounts_tried"`
+	FirstSeen        time.Time `json:"first_seen,omitzero"`
+	LastSeen         time.Time `json:"last_seen,omitzero"`
+	Reasons          []string  `json:"reasons,omitempty"`
+}
+
+// AccountVerdict is one account's verdict with its evidence.
+type AccountVerdict struct {
+	UserID   string   `json:"user_id"`
+	UserName string   `json:"user_name,omitempty"`
+	Verdict  Verdict  `json:"verdict"`
+	Reasons  []string `json:"reasons"`
+	// IPs are the addresses the verdict rests on (flagged ones, and the
+	// shared address of an account-level compromise), at most 10.
+	IPs []string `json:"ips"`
+	// Evidence are log ids, oldest first: the successes the verdict rests
+	// on (MaxEvidence per address), and the earliest MaxEvidence MFA
+	// challenges and failures from flagged addresses.
+	Evidence []string `json:"evidence"`
+	// FirstAttack is the first event from a flagged address.
+	FirstAttack time.Time `json:"first_attack,omitzero"`
+}
+
+// canonical maps every account to itself, except name-only accounts
+// (captcha failures, pwd_leak, limit_wc and limit_mu carry no user id),
+// which belong to the account that used that name with a user id, in the
+// logs or through ResolveNames.
+func (t *Triage) canonical() []uint32 {
+	canon := make([]uint32, len(t.accts))
+	byName := map[string]uint32{}
+	for i := range t.accts {
+		canon[i] = uint32(i)
+		a := &t.accts[i]
+		if a.byName {
+			continue
+		}
+		for _, n := range a.names {
+			if j, ok := byName[n]; !ok || a.key < t.accts[j].key {
+				byName[n] = uint32(i)
+			}
+		}
+	}
+	for i := range t.accts {
+		if a := &t.accts[i]; a.byName {
+			if j, ok := byName[a.key]; ok {
+				canon[i] = j
+			}
+		}
+	}
+	return canon
+}
+
+// UnresolvedNames lists the user names (lowercased, sorted) that failures
+// or attack-protection events name without a user id, that no event ties
+// to a user id and for which Auth0 never answered fu (unknown user): they
+// may be real accounts that were only tried through captcha failures,
+// pwd_leak, limit_wc or limit_mu. Look them up in the tenant and hand the
+// answer to ResolveNames.
+func (t *Triage) UnresolvedNames() []string {
+	canon := t.canonical()
+	var out []string
+	for i := range t.accts {
+		if a := &t.accts[i]; a.byName && canon[i] == uint32(i) && a.tried && !a.unknownUser {
+			out = append(out, a.key)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// ResolveNames records which user id holds a user name (an email, as a
+// tenant user search answers it): events naming only the user name then
+// count for that account.
+func (t *Triage) ResolveNames(ids map[string]string) {
+	for name, id := range ids {
+		if name == "" || id == "" {
+			continue
+		}
+		ai, ok := t.idIndex[id]
+		if !ok {
+			ai = uint32(len(t.accts))
+			t.idIndex[id] = ai
+			t.accts = append(t.accts, acctStats{key: id, nameAt: noTime})
+		}
+		noteName(&t.accts[ai], lowerASCII(name), noTime)
+	}
+}
+
+// ipView is an address's derived figures during Result.
+type ipView struct {
+	addr                             netip.Addr
+	label                            IPLabel
+	flagged, stuffing                bool
+	tooling                          int // flagged addresses sharing its failures' user agent
+	fails, ap, succ, chall           int64
+	tried, failed, succeeded, active int
+	succFor                          []uint32 // accounts with successes
+	compromised, challenged          []uint32
+	sharedCompromises                int
+	score                            int
+	reasons                          []string
+}
+
+// Result applies the rules to what was added. It does not change t: more
+// events may be added and Result called again.
+func (t *Triage) Result() TriageResult {
+	res := TriageResult{Events: t.events, SkippedBeforeSince: t.skipped}
+	if t.from != noTime {
+		res.From, res.To = time.UnixMilli(t.from).UTC(), time.UnixMilli(t.to).UTC()
+	}
+
+	canon := t.canonical()
+	pairs := make([]pairStats, 0, len(t.pairs))
+	pairAt := make(map[uint64]int, len(t.pairs))
+	for i := range t.pairs {
+		p := t.pairs[i]
+		p.acct = canon[p.acct]
+		pk := uint64(p.ip)<<32 | uint64(p.acct)
+		if j, ok := pairAt[pk]; ok {
+			pairs[j].merge(&p, t.cfg.MaxEvidence)
+			continue
+		}
+		p.succIDs, p.failIDs, p.challIDs = slices.Clone(p.succIDs), slices.Clone(p.failIDs), slices.Clone(p.challIDs)
+		pairAt[pk] = len(pairs)
+		pairs = append(pairs, p)
+	}
+	// Order pairs by account, then by first event: the per-account pass
+	// below reads an account's history in one run.
+	slices.SortFunc(pairs, func(a, b pairStats) int {
+		return cmp.Or(cmp.Compare(t.accts[a.acct].key, t.accts[b.acct].key), cmp.Compare(a.first, b.first),
+			cmp.Compare(t.ips[a.ip].ip, t.ips[b.ip].ip))
+	})
+
+	views := make([]ipView, len(t.ips))
+	for i := range t.ips {
+		is, v := &t.ips[i], &views[i]
+		v.addr, _ = netip.ParseAddr(is.ip)
+		v.addr = v.addr.Unmap()
+		c := &is.counts
+		v.fails = c[slotF] + c[slotFP] + c[slotFU]
+		for s := range nSlots {
+			if isAttackProtection(s) {
+				v.ap += c[s]
+			}
+		}
+		v.succ = c[slotS] + c[slotSS]
+		v.chall = c[slotMFAR] + c[slotGDSend]
+	}
+	for i := range pairs {
+		p, v := &pairs[i], &views[pairs[i].ip]
+		if t.accts[p.acct].byName && p.fails+p.ap > 0 {
+			v.tried++ // an unknown name still counts as an account tried
+			if p.fails > 0 {
+				v.failed++
+			}
+			continue
+		}
+		if p.fails+p.ap > 0 {
+			v.tried++
+		}
+		if p.fails > 0 {
+			v.failed++
+		}
+		if p.succ > 0 {
+			v.succeeded++
+			v.succFor = append(v.succFor, p.acct)
+		}
+		if p.succ+p.token > 0 {
+			v.active++
+		}
+	}
+	for i := range views {
+		t.label(&views[i])
+	}
+
+	// The attacker's tooling: user agents of failures from at least three
+	// flagged addresses, that hardly any account signs in with elsewhere.
+	agentIPs := map[uint64]int{}
+	for i := range views {
+		if views[i].flagged {
+			for _, a := range t.ips[i].agents {
+				if a.hash != 0 {
+					agentIPs[a.hash]++
+				}
+			}
+		}
+	}
+	agentUsers := map[uint64]map[uint32]bool{}
+	for i := range pairs {
+		p := &pairs[i]
+		if views[p.ip].flagged || p.succ == 0 {
+			continue
+		}
+		for _, h := range p.agents {
+			if h != 0 && agentIPs[h] >= 3 {
+				if agentUsers[h] == nil {
+					agentUsers[h] = map[uint32]bool{}
+				}
+				agentUsers[h][p.acct] = true
+			}
+		}
+	}
+	attackerAgent := func(h uint64) bool { return h != 0 && agentIPs[h] >= 3 && len(agentUsers[h]) <= 2 }
+	// Low-and-slow addresses (residential proxies trying a few accounts
+	// each) stay under the stuffing threshold; their tooling gives them away.
+	for i := range views {
+		v := &views[i]
+		if v.flagged || v.label.IsShared() || v.failed < 2 || v.failed <= 2*v.succeeded {
+			continue
+		}
+		for _, a := range t.ips[i].agents {
+			if attackerAgent(a.hash) {
+				v.flagged, v.tooling, v.label = true, agentIPs[a.hash], LabelAttacker
+				v.reasons = slices.DeleteFunc(v.reasons, func(r string) bool { return strings.HasPrefix(r, "failed logins for") })
+				break
+			}
+		}
+	}
+
+	unknown := map[uint32]bool{}
+	for lo := 0; lo < len(pairs); {
+		hi := lo + 1
+		for hi < len(pairs) && pairs[hi].acct == pairs[lo].acct {
+			hi++
+		}
+		acct := pairs[lo].acct
+		if t.accts[acct].byName {
+			for _, p := range pairs[lo:hi] {
+				if views[p.ip].flagged && p.fails+p.ap > 0 {
+					unknown[acct] = true
+				}
+			}
+		} else if v, ok := t.verdict(acct, pairs[lo:hi], views, attackerAgent); ok {
+			res.Accounts = append(res.Accounts, v)
+		}
+		lo = hi
+	}
+	res.UnknownAccountsTried = len(unknown)
+	order := map[Verdict]int{VerdictCompromised: 0, VerdictStoppedByMFA: 1, VerdictTargeted: 2}
+	slices.SortFunc(res.Accounts, func(a, b AccountVerdict) int {
+		return cmp.Or(cmp.Compare(order[a.Verdict], order[b.Verdict]), cmp.Compare(a.UserID, b.UserID))
+	})
+	for _, a := range res.Accounts {
+		switch a.Verdict {
+		case VerdictCompromised:
+			res.Compromised++
+		case VerdictStoppedByMFA:
+			res.StoppedByMFA++
+		case VerdictTargeted:
+			res.Targeted++
+		}
+	}
+
+	for i := range views {
+		t.score(&views[i])
+	}
+	res.IPs = make([]IPReport, len(t.ips))
+	for i := range t.ips {
+		res.IPs[i] = t.ipReport(i, &views[i])
+	}
+	slices.SortFunc(res.IPs, func(a, b IPReport) int {
+		return cmp.Or(-cmp.Compare(b2i(a.Flagged), b2i(b.Flagged)), -cmp.Compare(a.Score, b.Score),
+			-cmp.Compare(a.Failures+a.AttackProtection, b.Failures+b.AttackProtection), cmp.Compare(a.IP, b.IP))
+	})
+	for i := range res.IPs {
+		res.IPs[i].Rank = i + 1
+	}
+	res.Clusters = t.clusters(views, pairs)
+	return res
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// label decides shared infrastructure first (it is never flagged), then
+// the catalog rule and the stuffing signal.
+func (t *Triage) label(v *ipView) {
+	switch {
+	case v.addr.IsValid() && slices.Contains(t.cfg.OperatorIPs, v.addr):
+		v.label = LabelOperator
+		v.reasons = append(v.reasons, "the operator's own address: never blocked")
+	case v.addr.IsValid() && slices.ContainsFunc(t.cfg.Allowlist, func(p netip.Prefix) bool { return p.Contains(v.addr) }):
+		v.label = LabelAllowlisted
+		v.reasons = append(v.reasons, "inside the allowlist: never blocked")
+	case v.active >= t.cfg.MinSharedAccounts && v.failed*4 <= v.active:
+		v.label = LabelShared
+		v.reasons = append(v.reasons, fmt.Sprintf("shared infrastructure: %d accounts signed in or exchanged tokens here, %d had failures: never blocked",
+			v.active, v.failed))
+	}
+	if v.label.IsShared() {
+		if v.ap > 0 {
+			v.reasons = append(v.reasons, fmt.Sprintf("%d attack-protection events through it: contain the accounts, not the address", v.ap))
+		}
+		return
+	}
+	v.stuffing = v.failed >= t.cfg.MinAccountsTried && v.failed > 2*v.succeeded
+	v.flagged = v.ap > 0 || v.stuffing
+	switch {
+	case v.flagged:
+		v.label = LabelAttacker
+	case v.failed >= 2:
+		v.label = LabelSuspicious
+		v.reasons = append(v.reasons, fmt.Sprintf("failed logins for %d accounts (flagged from %d)", v.failed, t.cfg.MinAccountsTried))
+	}
+}
+
+// verdict decides one account from its (account, address) pairs, which
+// are sorted by their first event.
+func (t *Triage) verdict(acct uint32, ps []pairStats, views []ipView, attackerAgent func(uint64) bool) (AccountVerdict, bool) {
+	a := &t.accts[acct]
+	v := AccountVerdict{UserID: auth0client.Clean(a.key), UserName: auth0client.Clean(a.name)}
+	firstAttack, firstTried := int64(noTime), int64(noTime)
+	var succ, chall, fail []*pairStats
+	for i := range ps {
+		p := &ps[i]
+		if !views[p.ip].flagged {
+			continue
+		}
+		firstAttack = min(firstAttack, p.first)
+		if p.succ > 0 {
+			succ = append(succ, p)
+		}
+		if p.chall > 0 {
+			chall = append(chall, p)
+		}
+		if p.fails+p.ap > 0 {
+			fail = append(fail, p)
+			firstTried = min(firstTried, p.firstFail)
+		}
+	}
+	var ev []evidence
+	var ips []string
+	addIP := func(ip uint32) {
+		if s := auth0client.Clean(t.ips[ip].ip); !slices.Contains(ips, s) && len(ips) < 10 {
+			ips = append(ips, s)
+		}
+	}
+	switch {
+	case len(succ) > 0:
+		v.Verdict = VerdictCompromised
+		for _, p := range succ {
+			ev = append(ev, p.succIDs...)
+			addIP(p.ip)
+			v.Reasons = append(v.Reasons, fmt.Sprintf("signed in (%d) from flagged address %s", p.succ, auth0client.Clean(t.ips[p.ip].ip)))
+			views[p.ip].compromised = append(views[p.ip].compromised, acct)
+		}
+	default:
+		if p, why := t.sharedSuccessRule(ps, views, firstTried, attackerAgent); p != nil {
+			v.Verdict = VerdictCompromised
+			ev = append(ev, p.succIDs...)
+			addIP(p.ip)
+			v.Reasons = append(v.Reasons, why)
+			views[p.ip].compromised = append(views[p.ip].compromised, acct)
+			views[p.ip].sharedCompromises++
+		} else if len(chall) > 0 {
+			v.Verdict = VerdictStoppedByMFA
+			v.Reasons = append(v.Reasons, "MFA challenged after a correct password from a flagged address: the attacker knows the password, reset it")
+		} else if len(fail) > 0 {
+			v.Verdict = VerdictTargeted
+		} else {
+			return v, false
+		}
+	}
+	// Challenges and failures: the earliest MaxEvidence of each kind, so a
+	// verdict's evidence stays bounded however many addresses tried it.
+	var challEv, failEv []evidence
+	for _, p := range chall {
+		challEv = mergeEvidence(challEv, p.challIDs, t.cfg.MaxEvidence)
+		addIP(p.ip)
+		views[p.ip].challenged = append(views[p.ip].challenged, acct)
+	}
+	tries, apEvents := int32(0), int32(0)
+	for _, p := range fail {
+		failEv = mergeEvidence(failEv, p.failIDs, t.cfg.MaxEvidence)
+		addIP(p.ip)
+		tries += p.fails
+		apEvents += p.ap
+	}
+	ev = append(append(ev, challEv...), failEv...)
+	if len(fail) > 0 {
+		r := fmt.Sprintf("%d failed logins from %d flagged addresses", tries, len(fail))
+		if apEvents > 0 {
+			r += fmt.Sprintf(", %d attack-protection events", apEvents)
+		}
+		v.Reasons = append(v.Reasons, r)
+	}
+	slices.SortFunc(ev, func(x, y evidence) int { return cmp.Or(cmp.Compare(x.at, y.at), cmp.Compare(x.id, y.id)) })
+	for _, e := range ev {
+		if s := auth0client.Clean(e.id); !slices.Contains(v.Evidence, s) {
+			v.Evidence = append(v.Evidence, s)
+		}
+	}
+	v.IPs = ips
+	if firstAttack != noTime {
+		v.FirstAttack = time.UnixMilli(firstAttack).UTC()
+	}
+	return v, true
+}
+
+// sharedSuccessRule attributes a success from an unflagged address (a
+// carrier NAT that dozens of customers share, a clean proxy) to the
+// attacker when account-level evidence separates it from the account's
+// own logins. The carrier's own customers always come from the NAT; the
+// victim's own activity comes from elsewhere. Either of:
+//
+//  1. tooling: the success carries a user agent that the failures of at
+//     least three flagged addresses used (the stuffing tool's fingerprint)
+//     and that at most two accounts sign in with from unflagged addresses,
+//     and the account is also active from another unflagged address;
+//  2. sequence, on shared infrastructure only (shared, allowlisted): the
+//     account was tried from flagged addresses, then signed in from this
+//     address, which is new to it (it was active from another unflagged
+//     address before its first event here);
+//  3. both links, on shared infrastructure: tried from flagged addresses,
+//     then signed in from it with the tooling's user agent. This one needs
+//     no other address: a short --since window may hold none of the
+//     account's own activity.
+//
+// The sequence rule is limited to shared addresses on purpose: targeted
+// customers log in from a new home or work address after the botnet tried
+// them, and that alone is no evidence of a takeover. The operator's
+// addresses never count.
+func (t *Triage) sharedSuccessRule(ps []pairStats, views []ipView, firstTried int64, attackerAgent func(uint64) bool) (*pairStats, string) {
+	for i := range ps {
+		p := &ps[i]
+		pv := &views[p.ip]
+		if p.succ == 0 || pv.flagged || pv.label == LabelOperator {
+			continue
+		}
+		var other, before *pairStats
+		for j := range ps {
+			q := &ps[j]
+			if q.ip == p.ip || views[q.ip].flagged || views[q.ip].label == LabelShared {
+				continue // a web backend's seacft is no address of the customer's
+			}
+			if other == nil {
+				other = q
+			}
+			if q.first < p.first {
+				before = q
+				break
+			}
+		}
+		ip := auth0client.Clean(t.ips[p.ip].ip)
+		tooling, tried := slices.ContainsFunc(p.agents[:], attackerAgent), firstTried < p.firstSucc
+		switch {
+		case tooling && other != nil:
+			return p, fmt.Sprintf("signed in from %s with the user agent of the flagged addresses' failures; the account's own activity comes from %s",
+				ip, auth0client.Clean(t.ips[other.ip].ip))
+		case tried && before != nil && pv.label.IsShared():
+			return p, fmt.Sprintf("tried from flagged addresses, then signed in from shared address %s, new to the account (active from %s before)",
+				ip, auth0client.Clean(t.ips[before.ip].ip))
+		case tried && tooling && pv.label.IsShared():
+			return p, fmt.Sprintf("tried from flagged addresses, then signed in from shared address %s with the user agent of the flagged addresses' failures", ip)
+		}
+	}
+	return nil, ""
+}
+
+// score ranks an address 0–100: 50 and more for flagged ones, below 50 for
+// the rest, 0 for shared infrastructure.
+func (t *Triage) score(v *ipView) {
+	if v.label.IsShared() {
+		if n := v.sharedCompromises; n > 0 {
+			v.reasons = append(v.reasons, fmt.Sprintf("the attacker signed %d account(s) in through it (account-level evidence): contain the accounts, not the address", n))
+		}
+		return
+	}
+	c := min(20, 3*math.Log2(1+float64(v.fails))) + min(20, 4*math.Log2(1+float64(v.tried)))
+	if v.ap > 0 {
+		c += 15 + min(10, 2*math.Log2(1+float64(v.ap)))
+	}
+	if len(v.compromised) > 0 {
+		c += 10
+	}
+	if len(v.challenged) > 0 {
+		c += 5
+	}
+	const top = 80.0
+	if v.flagged {
+		v.score = 50 + int(math.Round(min(c, top)*50/top))
+	} else {
+		v.score = int(math.Round(min(c, top) * 49 / top))
+	}
+}
+
+func (t *Triage) ipReport(i int, v *ipView) IPReport {
+	is := &t.ips[i]
+	r := IPReport{IP: auth0client.Clean(is.ip), Score: v.score, Flagged: v.flagged, Label: v.label,
+		Country: auth0client.Clean(is.country), ASN: auth0client.Clean(is.asn),
+		Failures: v.fails, AttackProtection: v.ap, Successes: v.succ, MFAChallenges: v.chall,
+		AccountsTried: v.tried, AccountsSucceeded: v.succeeded, AccountsActive: v.active, Events: map[string]int64{}}
+	if is.first != noTime {
+		r.FirstSeen, r.LastSeen = time.UnixMilli(is.first).UTC(), time.UnixMilli(is.last).UTC()
+	}
+	for s, n := range is.counts {
+		if n > 0 {
+			r.Events[slotNames[s]] = n
+		}
+	}
+	if p, ok := clusterOf(v.addr); ok {
+		r.Cluster = p.String()
+	}
+	if v.flagged {
+		if v.ap > 0 {
+			var kinds []string
+			for s := range nSlots {
+				if isAttackProtection(s) && is.counts[s] > 0 {
+					kinds = append(kinds, fmt.Sprintf("%s ×%d", slotNames[s], is.counts[s]))
+				}
+			}
+			why := "attack-protection events (" + strings.Join(kinds, ", ") + ")"
+			if v.succ > 0 {
+				why = "Detection Catalog logins_or_signups_from_suspicious_ips: " + why + " and successful logins"
+			}
+			r.Reasons = append(r.Reasons, why)
+		}
+		if v.stuffing {
+			r.Reasons = append(r.Reasons, fmt.Sprintf("credential stuffing: %d failed logins for %d accounts, %d signed in", v.fails, v.failed, v.succeeded))
+		}
+		if v.tooling > 0 {
+			r.Reasons = append(r.Reasons, fmt.Sprintf("low and slow: %d failed logins for %d accounts with the user agent of %d flagged addresses' failures",
+				v.fails, v.failed, v.tooling))
+		}
+		if n := len(v.compromised); n > 0 {
+			r.Reasons = append(r.Reasons, fmt.Sprintf("%d account(s) compromised from here", n))
+		}
+		if n := len(v.challenged); n > 0 {
+			r.Reasons = append(r.Reasons, fmt.Sprintf("%d account(s) met MFA after a correct password", n))
+		}
+	}
+	r.Reasons = append(r.Reasons, v.reasons...)
+	r.SucceededFor = t.keys(v.succFor, 20)
+	r.Compromised = t.keys(v.compromised, 0)
+	return r
+}
+
+// keys returns the sorted, cleaned user ids of accts (at most max; 0: all).
+func (t *Triage) keys(accts []uint32, max int) []string {
+	var out []string
+	for _, a := range accts {
+		out = append(out, auth0client.Clean(t.accts[a].key))
+	}
+	slices.Sort(out)
+	out = slices.Compact(out)
+	if max > 0 && len(out) > max {
+		out = out[:max]
+	}
+	return out
+}
+
+// clusterOf is the network a block rule would cover: /24 for IPv4, /64
+// for IPv6.
+func clusterOf(a netip.Addr) (netip.Prefix, bool) {
+	switch {
+	case a.Is4():
+		p, err := a.Prefix(24)
+		return p, err == nil
+	case a.Is6():
+		p, err := a.Prefix(64)
+		return p, err == nil
+	}
+	return netip.Prefix{}, false
+}
+
+func (t *Triage) clusters(views []ipView, pairs []pairStats) []ClusterReport {
+	type agg struct {
+		r     ClusterReport
+		first int64
+		last  int64
+		top   int
+		accts map[uint32]bool
+	}
+	byNet := map[netip.Prefix]*agg{}
+	member := make([]*agg, len(views))
+	for i := range views {
+		v := &views[i]
+		p, ok := clusterOf(v.addr)
+		if !ok {
+			continue
+		}
+		c := byNet[p]
+		if c == nil {
+			c = &agg{r: ClusterReport{CIDR: p.String()}, first: noTime, last: math.MinInt64, accts: map[uint32]bool{}}
+			byNet[p] = c
+		}
+		member[i] = c
+		c.r.Addresses++
+		if v.flagged {
+			c.r.FlaggedAddresses++
+			c.top = max(c.top, v.score)
+		}
+		if v.label.IsShared() {
+			c.r.SharedAddresses = append(c.r.SharedAddresses, auth0client.Clean(t.ips[i].ip))
+		}
+		c.r.Failures += v.fails
+		c.r.AttackProtection += v.ap
+		c.r.Successes += v.succ
+		c.first, c.last = min(c.first, t.ips[i].first), max(c.last, t.ips[i].last)
+	}
+	var out []ClusterReport
+	for _, p := range pairs {
+		if c := member[p.ip]; c != nil && c.r.FlaggedAddresses >= 2 && p.fails+p.ap > 0 {
+			c.accts[p.acct] = true
+		}
+	}
+	for _, c := range byNet {
+		if c.r.FlaggedAddresses < 2 {
+			continue
+		}
+		r := c.r
+		r.AccountsTried = len(c.accts)
+		if c.first != noTime {
+			r.FirstSeen, r.LastSeen = time.UnixMilli(c.first).UTC(), time.UnixMilli(c.last).UTC()
+		}
+		r.Score = min(100, c.top+int(math.Round(min(10, 2*math.Log2(float64(r.FlaggedAddresses))))))
+		r.Reasons = append(r.Reasons, fmt.Sprintf("%d of %d addresses seen are flagged: %d failed logins, %d accounts tried",
+			r.FlaggedAddresses, r.Addresses, r.Failures, r.AccountsTried))
+		if len(r.SharedAddresses) > 0 {
+			slices.Sort(r.SharedAddresses)
+			r.Reasons = append(r.Reasons, "holds shared infrastructure: block the flagged addresses, not the network")
+		}
+		out = append(out, r)
+	}
+	slices.SortFunc(out, func(a, b ClusterReport) int {
+		return cmp.Or(-cmp.Compare(a.Score, b.Score), -cmp.Compare(a.FlaggedAddresses, b.FlaggedAddresses), cmp.Compare(a.CIDR, b.CIDR))
+	})
+	return out
+}
