@@ -146,6 +146,19 @@ func TestIPContainContainsExactlyTheNetworksCompromisedAccountsAndBlocksThem(t *
 	if srv.BlockedByACL(probe.String(), "authentication") {
 		t.Fatalf("%s still blocked after ip release", probe)
 	}
+
+	// Block again in a new incident; its rollback removes the ACL entries
+	// and unblocks the accounts it blocked.
+	res = c.run("ip", "contain", cidr.String(), "--since", "72h", "--acl", "--incident", "inc-rollback", "--yes", "--json")
+	if !finished(t, res) || !srv.BlockedByACL(probe.String(), "authentication") {
+		t.Fatalf("second contain: exit %d %s", res.code, res.stderr)
+	}
+	if res := c.run("incident", "rollback", "inc-rollback", "--yes"); res.code != 0 {
+		t.Fatalf("rollback: exit %d %s", res.code, res.stderr)
+	}
+	if srv.BlockedByACL(probe.String(), "authentication") {
+		t.Fatalf("%s still blocked after rollback", probe)
+	}
 }
 
 func TestIPContainReportsNetworksThatDoNotFitTheACL(t *testing.T) {

@@ -2,17 +2,21 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/netip"
 
 	"github.com/spf13/cobra"
 
+	"github.com/atoctl/atoctl/auth0client"
 	"github.com/atoctl/atoctl/responders"
 )
 
 // rollbackPlan is what an incident's journal says can and cannot be undone.
 type rollbackPlan struct {
-	unblock  []string // users this incident blocked and nobody unblocked since
+	unblock  []string       // users this incident blocked and nobody unblocked since
+	release  []netip.Prefix // networks this incident added to the managed ACL
 	cannot   []string // human lines: what stays done
 	incident string
 }
@@ -23,7 +27,23 @@ func planRollback(recs []responders.Record) rollbackPlan {
 	var p rollbackPlan
 	blocked := map[string]bool{}
 	var order []string
+	var planned []string // the newest bulk plan's networks, until its ACL write is done
 	for _, r := range recs {
+		if r.Kind == responders.KindNote && r.Step == stepBulkPlan {
+			var bp bulkPlan
+			if json.Unmarshal(r.Evidence, &bp) == nil && bp.ACL {
+				planned = bp.Block
+			}
+			continue
+		}
+		if r.Kind == "outcome" && r.Mode != "dry-run" && r.Step == responders.StepACL && r.Outcome == string(responders.Done) {
+			for _, b := range planned {
+				if pr, err := netip.ParsePrefix(b); err == nil {
+					p.release = append(p.release, pr)
+				}
+			}
+			planned = nil
+		}
 		if r.Kind != "outcome" || r.Mode == "dry-run" || r.Outcome != string(responders.Done) {
 			continue
 		}
@@ -92,8 +112,16 @@ func runRollback(ctx context.Context, env *environment, id string, o *containOpt
 	for _, line := range p.cannot {
 		fmt.Fprintln(env.stderr, "cannot be undone: "+line)
 	}
+	if len(p.unblock) == 0 && len(p.release) == 0 {
+		fmt.Fprintln(env.stderr, "nothing to undo: this incident blocked no user or network that is still blocked by it")
+		return nil
+	}
+	if len(p.release) > 0 {
+		if err := rollbackACL(ctx, env, id, p.release, o.yes); err != nil {
+			return err
+		}
+	}
 	if len(p.unblock) == 0 {
-		fmt.Fprintln(env.stderr, "nothing to undo: this incident blocked no user that is still blocked by it")
 		return nil
 	}
 	o.users, o.steps, o.incident, o.force = p.unblock, []string{responders.StepUnblock}, id, true
@@ -103,4 +131,33 @@ func runRollback(ctx context.Context, env *environment, id string, o *containOpt
 		return err
 	}
 	return executeContain(ctx, env, o, run)
+}
+
+// rollbackACL removes the networks the incident added to the managed ACL.
+func rollbackACL(ctx context.Context, env *environment, id string, release []netip.Prefix, yes bool) error {
+	if !env.opts.dryRun && !yes && !env.stdinTTY() {
+		return usagef("rollback changes the tenant: pass --yes to confirm when not running interactively")
+	}
+	c, err := env.tenant(ctx)
+	if err != nil {
+		return err
+	}
+	j, _, err := env.openIncident(id, c.Tenant())
+	if err != nil {
+		return err
+	}
+	defer j.Close()
+	var w auth0client.Writer = c
+	if env.opts.dryRun {
+		w = &auth0client.Recorder{}
+	}
+	sr, err := responders.ReleaseACL(ctx, c, w, j, env.opts.dryRun, release)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stderr, "network ACL: %s %s %s\n", sr.Outcome, auth0client.Clean(sr.Reason), auth0client.Clean(sr.Error))
+	if sr.Outcome == responders.Failed {
+		return errors.New("rollback of the network ACL failed")
+	}
+	return nil
 }
