@@ -17,7 +17,7 @@ import (
 type rollbackPlan struct {
 	unblock  []string       // users this incident blocked and nobody unblocked since
 	release  []netip.Prefix // networks this incident added to the managed ACL
-	cannot   []string // human lines: what stays done
+	cannot   []string       // human lines: what stays done
 	incident string
 }
 
