@@ -1,16 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/netip"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -251,24 +248,7 @@ func TestKilledIPContainResumesToTheSameEndState(t *testing.T) {
 			srv, _ := c.bulkSandbox(sandbox.WithFaults(sandbox.Faults{Latency: 30 * time.Millisecond}))
 			incident := "inc-bulk-kill-" + strconv.Itoa(offset)
 			journal := filepath.Join(c.env["XDG_STATE_HOME"], "atoctl", "incidents", incident+".ndjson")
-			cmd := exec.Command(bin, "ip", "contain", cidr, "--since", "72h", "--acl", "--yes", "--json", "--incident", incident)
-			for k, v := range c.env {
-				cmd.Env = append(cmd.Env, k+"="+v)
-			}
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			deadline := time.Now().Add(60 * time.Second)
-			for countLines(journal) < offset && time.Now().Before(deadline) {
-				time.Sleep(2 * time.Millisecond)
-			}
-			_ = cmd.Process.Signal(syscall.SIGKILL)
-			_ = cmd.Wait()
-			if countLines(journal) < offset {
-				t.Fatalf("killed before offset %d\n%s", offset, stderr.String())
-			}
+			killAt(t, c, bin, journal, offset, "ip", "contain", cidr, "--since", "72h", "--acl", "--yes", "--json", "--incident", incident)
 			res := c.run("ip", "contain", "--resume", "--incident", incident, "--yes", "--json")
 			if !finished(t, res) {
 				// A reset interrupted mid-flight is not resent on its own:

@@ -60,6 +60,30 @@ func countLines(path string) int {
 	return n
 }
 
+// killAt runs the real atoctl with args and SIGKILLs it once its journal
+// holds at least offset records.
+func killAt(t *testing.T, c *cli, bin, journal string, offset int, args ...string) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	for k, v := range c.env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for countLines(journal) < offset && time.Now().Before(deadline) {
+		time.Sleep(2 * time.Millisecond)
+	}
+	_ = cmd.Process.Signal(syscall.SIGKILL)
+	_ = cmd.Wait()
+	if n := countLines(journal); n < offset {
+		t.Fatalf("journal had %d records when killed, wanted ≥ %d\n%s", n, offset, stderr.String())
+	}
+}
+
 // TestKilledContainResumesWithoutRepeatingVerifiedSteps SIGKILLs a real
 // `atoctl contain` at several journal offsets, reruns it on the same
 // incident, and checks the tenant ends contained with no step redone.
@@ -73,25 +97,7 @@ func TestKilledContainResumesWithoutRepeatingVerifiedSteps(t *testing.T) {
 			incident := "inc-kill-" + strconv.Itoa(offset)
 			journal := filepath.Join(c.env["XDG_STATE_HOME"], "atoctl", "incidents", incident+".ndjson")
 
-			cmd := exec.Command(bin, append([]string{"contain", "--yes", "--json", "--concurrency", "2", "--incident", incident}, users...)...)
-			for k, v := range c.env {
-				cmd.Env = append(cmd.Env, k+"="+v)
-			}
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			deadline := time.Now().Add(30 * time.Second)
-			for countLines(journal) < offset && time.Now().Before(deadline) {
-				time.Sleep(2 * time.Millisecond)
-			}
-			_ = cmd.Process.Signal(syscall.SIGKILL)
-			_ = cmd.Wait()
-			before := countLines(journal)
-			if before < offset {
-				t.Fatalf("journal had %d lines when killed, wanted ≥ %d\n%s", before, offset, stderr.String())
-			}
+			killAt(t, c, bin, journal, offset, append([]string{"contain", "--yes", "--json", "--concurrency", "2", "--incident", incident}, users...)...)
 			done := map[string]bool{} // user/step verified before the kill
 			recs, _ := responders.LoadJournal(filepath.Dir(journal), incident)
 			for _, r := range recs {

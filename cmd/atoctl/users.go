@@ -55,6 +55,20 @@ func resolveUser(ctx context.Context, c *auth0client.Client, arg string) (auth0c
 	return c.User(ctx, arg)
 }
 
+// userArg validates USER before anything is sent, then builds the client
+// and resolves USER to one account.
+func (env *environment) userArg(ctx context.Context, arg string) (*auth0client.Client, auth0client.User, error) {
+	if err := validUserArg(arg); err != nil {
+		return nil, auth0client.User{}, err
+	}
+	c, err := env.tenant(ctx)
+	if err != nil {
+		return nil, auth0client.User{}, err
+	}
+	u, err := resolveUser(ctx, c, arg)
+	return c, u, err
+}
+
 // usersSearchOptions are the inputs of `users search`.
 type usersSearchOptions struct {
 	query string
@@ -135,14 +149,7 @@ func newUsersShowCmd(env *environment) *cobra.Command {
 		Args: exactArgs(1, "USER"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			if err := validUserArg(args[0]); err != nil {
-				return err
-			}
-			c, err := env.tenant(ctx)
-			if err != nil {
-				return err
-			}
-			u, err := resolveUser(ctx, c, args[0])
+			c, u, err := env.userArg(ctx, args[0])
 			if err != nil {
 				return err
 			}
@@ -321,14 +328,7 @@ another network is a classic sign of session hijacking.`,
 		Args:    exactArgs(1, "USER"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			if err := validUserArg(args[0]); err != nil {
-				return err
-			}
-			c, err := env.tenant(ctx)
-			if err != nil {
-				return err
-			}
-			u, err := resolveUser(ctx, c, args[0])
+			c, u, err := env.userArg(ctx, args[0])
 			if err != nil {
 				return err
 			}
@@ -361,14 +361,7 @@ func newUsersTokensCmd(env *environment) *cobra.Command {
 		Args:    exactArgs(1, "USER"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			if err := validUserArg(args[0]); err != nil {
-				return err
-			}
-			c, err := env.tenant(ctx)
-			if err != nil {
-				return err
-			}
-			u, err := resolveUser(ctx, c, args[0])
+			c, u, err := env.userArg(ctx, args[0])
 			if err != nil {
 				return err
 			}
