@@ -59,7 +59,8 @@ func managedACL(acls []auth0client.NetworkACL) *auth0client.NetworkACL {
 	return nil
 }
 
-// PlanACL plans adding block entries for incident. protect says why a
+// PlanACL plans adding block entries for incident, block ranked most
+// important first. protect says why a
 // prefix must not be blocked ("" when it may be): the operator's address,
 // an allowlist, shared infrastructure.
 func PlanACL(acls []auth0client.NetworkACL, incident string, block []netip.Prefix, protect func(netip.Prefix) string) (ACLPlan, error) {
@@ -96,10 +97,25 @@ func PlanACL(acls []auth0client.NetworkACL, incident string, block []netip.Prefi
 			final = append(final, m)
 		}
 	}
-	for _, m := range merged {
-		if slices.Contains(have, m) {
-			continue
+	// New entries fill the free slots in the order the caller ranked the
+	// networks (busiest first), not in address order: when not everything
+	// fits, what is left out is the least important.
+	rank := func(m netip.Prefix) int {
+		for i, o := range ok {
+			if m.Bits() <= o.Bits() && m.Contains(o.Addr()) {
+				return i
+			}
 		}
+		return len(ok)
+	}
+	var fresh []netip.Prefix
+	for _, m := range merged {
+		if !slices.Contains(have, m) {
+			fresh = append(fresh, m)
+		}
+	}
+	slices.SortStableFunc(fresh, func(a, b netip.Prefix) int { return rank(a) - rank(b) })
+	for _, m := range fresh {
 		if len(final) >= auth0client.MaxACLEntries {
 			p.DoesNotFit = append(p.DoesNotFit, m.String())
 			continue

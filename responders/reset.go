@@ -41,7 +41,9 @@ func (resetStep) Plan(_ context.Context, rc *Context, t *Target) (Plan, error) {
 		p.Calls = []auth0client.Call{auth0client.CallPasswordResetEmail(rc.Client.ResetClientID(), u.Email, conn)}
 		p.Reason = "Auth0 emails a reset link to " + u.Email
 	}
-	if f, ok := emailChangedInWindow(t); ok {
+	// A ticket goes to the analyst, not to the address on file: only an
+	// email reset can land in the attacker's inbox.
+	if f, ok := emailChangedInWindow(t); ok && rc.Opts.ResetMethod != "ticket" {
 		if !rc.Opts.Force {
 			p.Refuse = fmt.Sprintf("the email was changed in the attack window (%s at %s): a reset would go to the attacker; restore the owner's address first, or use --force",
 				f.Detail, f.At.Format(time.RFC3339))

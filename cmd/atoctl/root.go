@@ -115,7 +115,7 @@ func (env *environment) tenant(ctx context.Context) (*auth0client.Client, error)
 		if env.opts.domain != "" || env.opts.clientID != "" || env.opts.clientSecretFile != "" || env.opts.profile != "" {
 			return nil, usagef("--training cannot be combined with --domain, --client-id, --client-secret-file or --profile: training never reaches a real tenant")
 		}
-		env.sandbox, err = startTrainingSandbox(env.opts.scenario, env.getenv)
+		env.sandbox, err = startTrainingSandbox(env.opts.scenario, env.getenv, trainingOptions(ctx)...)
 		if err != nil {
 			return nil, err
 		}
