@@ -41,6 +41,10 @@ type Options struct {
 	UserQuery func(input string) (string, error)
 	// SearchLogs runs a tenant log search past Auth0's 1000-result cap.
 	SearchLogs func(ctx context.Context, s LogSearch) (LogResult, error)
+	// Triage reads the tenant's events since a time and triages them;
+	// progress is called (from the reading goroutine) with the events read
+	// so far. Nil: the console triages one capped log search.
+	Triage func(ctx context.Context, since time.Time, progress func(events int)) (TriageRead, error)
 	// OpenIncident opens the journal the playbook records into.
 	OpenIncident func() (IncidentJournal, error)
 	// LoadIncident reads an incident's journal (without locking it).
@@ -139,8 +143,10 @@ type Model struct {
 	stack         []page
 	users         *usersPage
 	logs          *logsPage
+	triage        *triagePage
 
 	playbook *playbook
+	bulk     *bulk
 	palette  *palette
 	help     bool
 	askQuit  bool
@@ -176,7 +182,28 @@ func New(opts Options) *Model {
 
 // Init starts listening to the command log.
 func (m *Model) Init() tea.Cmd {
-	return tea.Batch(m.sh.opts.Calls.listen(), m.users.init())
+	return tea.Batch(m.sh.opts.Calls.listen(), m.users.init(), m.checkInterruptedBulk())
+}
+
+// checkInterruptedBulk tells the analyst about a bulk run of the current
+// incident that never journaled its end (a crash, a kill, a quit).
+func (m *Model) checkInterruptedBulk() tea.Cmd {
+	o := m.sh.opts
+	if o.Incident == "" || o.LoadIncident == nil {
+		return nil
+	}
+	id, load := o.Incident, o.LoadIncident
+	return func() tea.Msg {
+		recs, err := load(id)
+		if err != nil {
+			return nil
+		}
+		plan, finished, err := responders.JournaledBulkPlan(recs)
+		if err != nil || finished {
+			return nil
+		}
+		return toastMsg{text: fmt.Sprintf("incident %s has an interrupted bulk run (%s): :bulk resumes it", id, strings.Join(plan.Targets, ", "))}
+	}
 }
 
 // Run starts the console on the terminal and returns when the analyst quits.
@@ -190,13 +217,22 @@ func Run(opts Options) error {
 func (m *Model) top() page { return m.stack[len(m.stack)-1] }
 
 // jobRunning reports a job that quitting would interrupt.
-func (m *Model) jobRunning() bool { return m.playbook != nil && m.playbook.running() }
+func (m *Model) jobRunning() bool {
+	return m.playbook != nil && m.playbook.running() || m.bulk != nil && m.bulk.running()
+}
 
 func (m *Model) stopJobs() {
 	if m.playbook != nil {
 		m.playbook.abort()
 	}
+	if m.bulk != nil {
+		m.bulk.abort()
+	}
 }
+
+// modalOpen reports a playbook or bulk modal: one job at a time (they
+// share the incident journal).
+func (m *Model) modalOpen() bool { return m.playbook != nil || m.bulk != nil }
 
 // Update routes a message.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
@@ -227,9 +263,17 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.push(newUserPage(m.sh, msg.id))
 	case openLogsMsg:
 		return m, m.openLogs(msg.ip, msg.user)
+	case openIPMsg:
+		return m, m.openIP(msg)
+	case bulkMsg:
+		if m.modalOpen() {
+			return m, toast("a playbook or bulk run is already open", true)
+		}
+		m.bulk = newBulk(m.sh, msg)
+		return m, m.bulk.init()
 	case containMsg:
-		if m.playbook != nil {
-			return m, toast("a playbook is already open", true)
+		if m.modalOpen() {
+			return m, toast("a playbook or bulk run is already open", true)
 		}
 		m.playbook = newPlaybook(m.sh, msg.userID)
 		return m, m.playbook.init()
@@ -248,6 +292,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.playbook.release()
 			m.playbook = nil
 		}
+	}
+	if m.bulk != nil {
+		cmds = append(cmds, m.bulk.update(msg))
+		m.closeBulk()
 	}
 	for _, p := range m.stack {
 		cmds = append(cmds, p.update(msg))
@@ -326,8 +374,70 @@ func (m *Model) runCommand(c paletteRunMsg) tea.Cmd {
 		return nil
 	case "incident":
 		return m.switchTo(newIncidentPage(m.sh))
+	case "ip":
+		fields := strings.Fields(c.arg)
+		if len(fields) == 0 || len(fields) > 2 {
+			return toast("usage: :ip ADDRESS|CIDR [WINDOW] (e.g. :ip 203.0.113.7 24h)", true)
+		}
+		msg := openIPMsg{target: fields[0]}
+		if len(fields) == 2 {
+			d, err := parseWindow(fields[1])
+			if err != nil {
+				return toast(err.Error(), true)
+			}
+			msg.window, msg.since = d, m.sh.now().Add(-d)
+		}
+		return m.openIP(msg)
+	case "triage":
+		window := defaultTriageWindow
+		if c.arg != "" {
+			d, err := parseWindow(c.arg)
+			if err != nil {
+				return toast(err.Error(), true)
+			}
+			window = d
+		}
+		if m.triage != nil && m.triage.window == window && (m.triage.loading || m.triage.res != nil) {
+			m.stack = []page{m.users, m.triage}
+			return nil
+		}
+		m.triage = newTriagePage(m.sh, window)
+		return m.switchTo(m.triage)
+	case "bulk":
+		if c.arg != "" {
+			return toast("usage: :bulk (resumes the current incident's bulk run; X on an IP or triage row starts one)", true)
+		}
+		if m.modalOpen() {
+			return toast("a playbook or bulk run is already open", true)
+		}
+		m.bulk = newBulk(m.sh, bulkMsg{resume: true})
+		return m.bulk.init()
 	}
 	return nil
+}
+
+// openIP pushes the IP page of an address or network.
+func (m *Model) openIP(msg openIPMsg) tea.Cmd {
+	prefix, err := parseIPOrCIDR(strings.TrimSpace(msg.target))
+	if err != nil {
+		return toast(err.Error(), true)
+	}
+	target := prefix.String()
+	if prefix.IsSingleIP() {
+		target = prefix.Addr().String()
+	}
+	if p, ok := m.top().(*ipPage); ok && p.target == target && p.since.Equal(msg.since) {
+		return nil
+	}
+	return m.push(newIPPage(m.sh, target, prefix, msg.since, msg.window))
+}
+
+// closeBulk drops a closed bulk modal.
+func (m *Model) closeBulk() {
+	if m.bulk != nil && m.bulk.closed {
+		m.bulk.release()
+		m.bulk = nil
+	}
 }
 
 // quit asks first while a job runs.
@@ -380,6 +490,14 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		}
 		return cmd
 	}
+	if m.bulk != nil {
+		if m.bulk.running() && key.Matches(msg, k.Quit) && !m.bulk.capturing() {
+			return m.quit()
+		}
+		cmd := m.bulk.update(msg)
+		m.closeBulk()
+		return cmd
+	}
 	p := m.top()
 	if p.capturing() {
 		return p.update(msg)
@@ -425,6 +543,8 @@ func (m *Model) View() string {
 	var hints []key.Binding
 	if m.playbook != nil {
 		hints = m.playbook.hints()
+	} else if m.bulk != nil {
+		hints = m.bulk.hints()
 	} else if m.top().capturing() {
 		// Typing goes to the box: only ctrl+c quits from here.
 		hints = append(m.top().hints(), m.sh.keys.ForceQuit)
@@ -449,9 +569,15 @@ func (m *Model) View() string {
 	}
 	switch {
 	case m.askQuit:
-		body = overlay(body, st.modalDanger.Render("A playbook is running. Quit anyway?\nThe run stops; the journal keeps what was done.\n\n[y] quit   [N] keep running"), w, bodyH)
+		what := "A playbook is running"
+		if m.bulk != nil && m.bulk.running() {
+			what = "A bulk run is running"
+		}
+		body = overlay(body, st.modalDanger.Render(what+". Quit anyway?\nThe run stops; the journal keeps what was done.\n\n[y] quit   [N] keep running"), w, bodyH)
 	case m.playbook != nil && !m.help:
 		body = overlay(body, m.playbook.view(w-4, bodyH-2), w, bodyH)
+	case m.bulk != nil && !m.help:
+		body = overlay(body, m.bulk.view(w-4, bodyH-2), w, bodyH)
 	}
 	parts := []string{header, fitBlock(body, w, bodyH)}
 	if m.showLog {

@@ -32,13 +32,14 @@ func helpView(st *styles, k keyMap, pageHints []key.Binding, w int) string {
 		}
 		return strings.TrimRight(b.String(), "\n")
 	}
+	// Balanced so that 80×24 holds it all: the command list is long.
 	left := render([]group{
 		{"This page", pageHints},
 		{"Move", []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}},
+		{"Dangerous (asks; default Cancel)", k.dangerous()},
 	})
 	right := render([]group{
 		{"Everywhere", []key.Binding{k.Help, k.Palette, k.CommandLog, k.Back, k.Quit, k.ForceQuit}},
-		{"Dangerous (asks; default Cancel)", k.dangerous()},
 	})
 	var cmds strings.Builder
 	cmds.WriteString(st.bold.Render("Commands (:)"))
@@ -53,7 +54,7 @@ func helpView(st *styles, k keyMap, pageHints []key.Binding, w int) string {
 		body = left + "\n\n" + right
 	}
 	return st.title.Render("Keys") + "\n" + body +
-		"\n\nKeys typed into a search or filter box go to the box: esc or enter leaves it. ? or esc closes this."
+		"\nKeys typed into a search or filter box go to the box: esc or enter leaves it. ? or esc closes this."
 }
 
 // hintLine is the footer: the page's keys then the global ones, as many as fit.

@@ -9,14 +9,14 @@ type keyMap struct {
 	Up, Down, PageUp, PageDown, Top, Bottom          key.Binding
 	Open, Filter, Search, Refresh, Follow, Edit      key.Binding
 	NextTab, PrevTab, Tab1, Tab2, Tab3, Tab4         key.Binding
-	Logs                                             key.Binding
-	// Contain is dangerous: it only ever opens the confirm modal.
-	Contain key.Binding
+	Logs, IP, Order                                  key.Binding
+	// Contain and Bulk are dangerous: they only ever open a confirm modal.
+	Contain, Bulk key.Binding
 }
 
 // dangerous lists the keys whose action changes the tenant. They are
 // shifted keys and the only thing they do is open a confirmation.
-func (k keyMap) dangerous() []key.Binding { return []key.Binding{k.Contain} }
+func (k keyMap) dangerous() []key.Binding { return []key.Binding{k.Contain, k.Bulk} }
 
 func defaultKeys() keyMap {
 	b := func(help, desc string, keys ...string) key.Binding {
@@ -48,7 +48,10 @@ func defaultKeys() keyMap {
 		Tab3:       b("3", "sessions", "3"),
 		Tab4:       b("4", "tokens", "4"),
 		Logs:       b("l", "logs of this IP/user", "l"),
+		IP:         b("i", "IP page", "i"),
+		Order:      b("o", "takeovers first / by rank", "o"),
 		Contain:    b("C", "contain (playbook)", "C"),
+		Bulk:       b("X", "bulk-contain (IP/network)", "X"),
 	}
 }
 

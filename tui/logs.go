@@ -133,7 +133,7 @@ func (p *logsPage) hints() []key.Binding {
 	if p.following {
 		follow.SetHelp("f", "stop following")
 	}
-	return []key.Binding{k.Edit, follow, k.Open, k.Contain, k.Refresh}
+	return []key.Binding{k.Edit, follow, k.Open, k.Contain, k.IP, k.Refresh}
 }
 
 // filterBy sets the IP or user filter and searches.
@@ -368,6 +368,11 @@ func (p *logsPage) key(msg tea.KeyMsg) tea.Cmd {
 		if e, ok := p.selected(); ok && e.UserID != "" {
 			id := e.UserID
 			return func() tea.Msg { return openUserMsg{id} }
+		}
+	case key.Matches(msg, k.IP):
+		if e, ok := p.selected(); ok && e.IP != "" {
+			ip := e.IP
+			return func() tea.Msg { return openIPMsg{target: ip} }
 		}
 	case key.Matches(msg, k.Contain):
 		if e, ok := p.selected(); ok && e.UserID != "" {

@@ -11,12 +11,14 @@ type paletteCommand struct {
 	name, desc string
 }
 
-// paletteCommands are the commands of this slice. `:ip`, `:triage` and
-// `:bulk` arrive with their pages.
+// paletteCommands are the console's `:` commands.
 var paletteCommands = []paletteCommand{
 	{"users", "search users"},
-	{"logs", "tenant logs (:logs IP or CIDR filters)"},
-	{"incident", "the current incident's journal"},
+	{"logs", "tenant logs [IP|CIDR]"},
+	{"ip", "an address: ADDR [72h]"},
+	{"triage", "ranked attackers [24h]"},
+	{"bulk", "resume a bulk run"},
+	{"incident", "the incident's journal"},
 	{"q", "quit"},
 }
 
@@ -27,7 +29,7 @@ type palette struct {
 }
 
 func newPalette() *palette {
-	in := newInput(":", "users, logs [IP], incident, q", 200)
+	in := newInput(":", "users, logs [IP], ip ADDR, triage [24h], bulk, incident, q", 200)
 	in.Focus()
 	return &palette{in: in}
 }
@@ -51,7 +53,7 @@ func (p *palette) update(msg tea.KeyMsg) (done bool, cmd tea.Cmd) {
 				return true, func() tea.Msg { return paletteRunMsg{c.name, arg} }
 			}
 		}
-		p.err = "unknown command :" + name + " (try :users, :logs, :incident, :q)"
+		p.err = "unknown command :" + name + " (try :users, :logs, :ip, :triage, :bulk, :incident, :q)"
 		return false, nil
 	case tea.KeyTab:
 		// Complete the command name.

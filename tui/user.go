@@ -103,6 +103,9 @@ func (p *userPage) back() bool { return false }
 
 func (p *userPage) hints() []key.Binding {
 	k := p.sh.keys
+	if p.tab != tabProfile {
+		return []key.Binding{k.NextTab, k.Contain, k.IP, k.Logs, k.Refresh}
+	}
 	return []key.Binding{k.NextTab, k.Contain, k.Logs, k.Refresh}
 }
 
@@ -226,6 +229,11 @@ func (p *userPage) key(msg tea.KeyMsg) tea.Cmd {
 		return func() tea.Msg { return containMsg{id} }
 	case key.Matches(msg, k.Refresh):
 		return p.init()
+	case key.Matches(msg, k.IP):
+		if ip := p.selectedIP(); ip != "" {
+			return func() tea.Msg { return openIPMsg{target: ip} }
+		}
+		return nil
 	case key.Matches(msg, k.Logs), key.Matches(msg, k.Open):
 		ip := p.selectedIP()
 		if ip == "" && p.tab != tabProfile {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -18,7 +17,7 @@ import (
 
 // stepBulkPlan names the journal note that records a bulk run's targets,
 // so --resume finishes exactly the same work after a crash.
-const stepBulkPlan = "bulk-plan"
+const stepBulkPlan = responders.NoteBulkPlan
 
 // ipContainOptions are the inputs of `ip contain`.
 type ipContainOptions struct {
@@ -32,18 +31,7 @@ type ipContainOptions struct {
 }
 
 // bulkPlan is what discovery decided, journaled before anything is written.
-type bulkPlan struct {
-	Targets         []string             `json:"targets"`
-	Since           time.Time            `json:"since"`
-	Compromised     []string             `json:"compromised"`
-	StoppedByMFA    []string             `json:"stopped_by_mfa"`
-	Targeted        []string             `json:"targeted"`
-	Block           []string             `json:"block,omitempty"`
-	Refused         []responders.Refusal `json:"refused,omitempty"`
-	ACL             bool                 `json:"acl"`
-	ResetTargeted   bool                 `json:"reset_targeted"`
-	ResetMFAStopped bool                 `json:"reset_mfa_stopped"`
-}
+type bulkPlan = responders.BulkPlan
 
 // newIPContainCmds returns `ip contain` and `ip release` (bulk containment).
 func newIPContainCmds(env *environment) []*cobra.Command {
@@ -173,21 +161,9 @@ func runIPContain(ctx context.Context, env *environment, args []string, o *ipCon
 	}
 	var aclPlan *responders.ACLPlan
 	if plan.ACL {
-		acls, err := c.NetworkACLs(ctx)
-		if err != nil {
+		if aclPlan, err = responders.PlanBulkACL(ctx, c, incident, plan); err != nil {
 			return err
 		}
-		var block []netip.Prefix
-		for _, b := range plan.Block {
-			if p, err := netip.ParsePrefix(b); err == nil {
-				block = append(block, p)
-			}
-		}
-		p, err := responders.PlanACL(acls, incident, block, func(netip.Prefix) string { return "" })
-		if err != nil {
-			return err
-		}
-		aclPlan = &p
 	}
 	printImpact(env, plan, aclPlan)
 	if !env.opts.dryRun && !o.yes && !o.resume {
@@ -195,47 +171,30 @@ func runIPContain(ctx context.Context, env *environment, args []string, o *ipCon
 			return err
 		}
 	}
-	if !o.resume {
-		ev, _ := json.Marshal(plan)
-		if _, err := j.Append(responders.Record{Kind: responders.KindNote, Step: stepBulkPlan, Reason: "bulk containment targets", Evidence: ev}); err != nil {
-			return fmt.Errorf("journal: %w", err)
-		}
-	}
-
 	opts := responders.Options{WindowStart: plan.Since, ResetMethod: "email", Resend: o.resend, VerifyTimeout: 30 * time.Second}
-	total := len(plan.Compromised)
-	if plan.ResetMFAStopped {
-		total += len(plan.StoppedByMFA)
-	}
-	if plan.ResetTargeted {
-		total += len(plan.Targeted)
-	}
-	prog := newProgress(env, c, total)
-	var results []responders.UserResult
-	phase := func(users []string, steps []string) {
-		if len(users) == 0 || ctx.Err() != nil {
-			return
+	bulk := &responders.Bulk{Client: c, Writer: writer, DryRun: env.opts.dryRun, Journal: j, Plan: plan, Opts: opts, Workers: o.concurrency}
+	if !o.resume {
+		if err := bulk.RecordPlan(); err != nil {
+			return err
 		}
-		var ss []responders.Step
-		for _, n := range steps {
-			s, _ := responders.StepByName(n)
-			ss = append(ss, s)
+	}
+	prog := newProgress(env, c, plan.Accounts())
+	var results []responders.UserResult
+	for _, ph := range bulk.Phases() {
+		if ctx.Err() != nil {
+			break
 		}
 		events := make(chan responders.Event, 256)
-		r := &responders.Runner{Client: c, Writer: writer, DryRun: env.opts.dryRun, Journal: j, Steps: ss, Opts: opts, Workers: o.concurrency, Events: events}
 		var wg sync.WaitGroup
 		wg.Add(1)
-		go func() { defer wg.Done(); prog.consume(events, len(ss)) }()
-		results = append(results, r.Run(ctx, users)...)
+		go func() { defer wg.Done(); prog.consume(events, len(ph.Steps)) }()
+		res, err := bulk.RunPhase(ctx, ph, events)
 		close(events)
 		wg.Wait()
-	}
-	phase(plan.Compromised, responders.DefaultSteps)
-	if plan.ResetMFAStopped {
-		phase(plan.StoppedByMFA, []string{responders.StepReset})
-	}
-	if plan.ResetTargeted {
-		phase(plan.Targeted, []string{responders.StepReset})
+		if err != nil {
+			return err
+		}
+		results = append(results, res...)
 	}
 	prog.finish()
 
@@ -244,80 +203,34 @@ func runIPContain(ctx context.Context, env *environment, args []string, o *ipCon
 		sr := responders.ApplyACL(ctx, c, writer, j, env.opts.dryRun, *aclPlan)
 		aclResult = &sr
 	}
+	if ctx.Err() == nil {
+		if err := bulk.RecordDone(results); err != nil {
+			return err
+		}
+	}
 	return reportBulk(ctx, env, j, incident, plan, aclPlan, aclResult, results, rec)
 }
 
 // discover reads the addresses' events in the window and triages them.
 func discover(ctx context.Context, env *environment, c *auth0client.Client, targets []netip.Prefix, since time.Time, allow, operators []netip.Prefix) (bulkPlan, error) {
-	cfg := responders.TriageConfig{Since: since, Allowlist: allow}
-	for _, op := range operators {
-		cfg.OperatorIPs = append(cfg.OperatorIPs, op.Addr())
-	}
-	tri := responders.NewTriage(cfg)
-	plan := bulkPlan{Since: since}
-	for _, t := range targets {
-		plan.Targets = append(plan.Targets, t.String())
-		f := ipFilter{prefix: t}
-		events, err := searchWindows(ctx, c, serverQuery(logFilter{ip: &f}, ""), since, logFilter{ip: &f}, maxSearchLimit)
-		if err != nil {
-			return plan, fmt.Errorf("discover %s: %w", t, err)
-		}
-		fmt.Fprintf(env.stderr, "%s: %d events since %s\n", t, len(events), fmtTime(since))
-		for _, e := range events {
-			tri.Add(responders.TriageEventFrom(e))
-		}
-	}
-	res := tri.Result()
-	for _, a := range res.Accounts {
-		switch a.Verdict {
-		case responders.VerdictCompromised:
-			plan.Compromised = append(plan.Compromised, a.UserID)
-		case responders.VerdictStoppedByMFA:
-			plan.StoppedByMFA = append(plan.StoppedByMFA, a.UserID)
-		case responders.VerdictTargeted:
-			plan.Targeted = append(plan.Targeted, a.UserID)
-		}
-	}
-	// Block the given networks, less what must never be blocked.
-	shared := map[string]responders.IPLabel{}
-	for _, ip := range res.IPs {
-		if ip.Label.IsShared() {
-			shared[ip.IP] = ip.Label
-		}
-	}
-	for _, t := range targets {
-		why := ""
-		for ip, label := range shared {
-			if a, err := netip.ParseAddr(ip); err == nil && t.Contains(a) {
-				why = fmt.Sprintf("%s is %s infrastructure (many accounts sign in from it successfully)", ip, label)
+	return responders.DiscoverBulk(ctx, responders.BulkDiscovery{Targets: targets, Since: since, Allow: allow, Operators: operators,
+		Events: func(ctx context.Context, t netip.Prefix) ([]auth0client.LogEvent, error) {
+			f := ipFilter{prefix: t}
+			events, err := searchWindows(ctx, c, serverQuery(logFilter{ip: &f}, ""), since, logFilter{ip: &f}, maxSearchLimit)
+			if err == nil {
+				fmt.Fprintf(env.stderr, "%s: %d events since %s\n", t, len(events), fmtTime(since))
 			}
-		}
-		for _, p := range append(append([]netip.Prefix{}, allow...), operators...) {
-			if p.Overlaps(t) {
-				why = fmt.Sprintf("overlaps %s (allowlisted or the operator's)", p)
-			}
-		}
-		if why != "" {
-			plan.Refused = append(plan.Refused, responders.Refusal{CIDR: t.String(), Reason: why})
-			continue
-		}
-		plan.Block = append(plan.Block, t.String())
-	}
-	return plan, nil
+			return events, err
+		}})
 }
 
 // journaledBulkPlan finds the newest bulk plan of the incident.
 func journaledBulkPlan(recs []responders.Record) (bulkPlan, error) {
-	for i := len(recs) - 1; i >= 0; i-- {
-		if recs[i].Kind == responders.KindNote && recs[i].Step == stepBulkPlan {
-			var p bulkPlan
-			if err := json.Unmarshal(recs[i].Evidence, &p); err != nil {
-				return p, fmt.Errorf("the incident's bulk plan is unreadable: %w", err)
-			}
-			return p, nil
-		}
+	p, _, err := responders.JournaledBulkPlan(recs)
+	if errors.Is(err, responders.ErrNoBulkPlan) {
+		return p, usagef("the incident has no bulk run to resume (run 'ip contain IP…' first)")
 	}
-	return bulkPlan{}, usagef("the incident has no bulk run to resume (run 'ip contain IP…' first)")
+	return p, err
 }
 
 func printImpact(env *environment, p bulkPlan, acl *responders.ACLPlan) {

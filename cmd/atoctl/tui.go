@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/charmbracelet/lipgloss"
@@ -18,8 +19,12 @@ func newTUICmd(env *environment) *cobra.Command {
 		Short: "Open the full-screen console (what atoctl does on a terminal)",
 		Long: `The console: search users, read their logs, sessions and refresh tokens,
 explore the tenant's logs, and contain an account with the playbook (C on a
-user; you type the user id to confirm). Every API call shows in the command
-log (ctrl+l); --dry-run shows the writes it did not send. ? lists the keys.`,
+user; you type the user id to confirm). :triage ranks the attacking addresses
+of a window, :ip shows what triage knows about one (i on a log or session
+row), and X bulk-contains an address or network (you type the number of
+accounts; :bulk resumes an interrupted run). Every API call shows in the
+command log (ctrl+l); --dry-run shows the writes it did not send. ? lists
+the keys.`,
 		Example: `  atoctl --training tui
   atoctl tui --dry-run`,
 		Args: cobra.NoArgs,
@@ -64,6 +69,9 @@ func (env *environment) consoleOptions(ctx context.Context) (tui.Options, error)
 		},
 		SearchLogs: func(ctx context.Context, s tui.LogSearch) (tui.LogResult, error) {
 			return consoleLogSearch(ctx, c, s)
+		},
+		Triage: func(ctx context.Context, since time.Time, progress func(int)) (tui.TriageRead, error) {
+			return consoleTriage(ctx, c, since, progress)
 		},
 		OpenIncident: func() (tui.IncidentJournal, error) {
 			j, id, err := env.openIncident("", c.Tenant())
@@ -113,4 +121,30 @@ func consoleLogSearch(ctx context.Context, c *auth0client.Client, s tui.LogSearc
 		return tui.LogResult{}, err
 	}
 	return tui.LogResult{Events: events, Matches: f.matches}, nil
+}
+
+// consoleTriage is `ip triage` for the console: the tenant's events since
+// since (at most the CLI's default limit), triaged as they stream in, with
+// progress for the console's counter. User names are not looked up (the
+// CLI does that), so accounts tried only by name may be missing from the
+// targeted count; bulk discovery does the same.
+func consoleTriage(ctx context.Context, c *auth0client.Client, since time.Time, progress func(int)) (tui.TriageRead, error) {
+	tr := responders.NewTriage(responders.TriageConfig{Since: since})
+	n := 0
+	_, limited, err := readTenantLogs(ctx, c, since, defaultTriageLimit, func(e auth0client.LogEvent) {
+		tr.Add(responders.TriageEventFrom(e))
+		if n++; n%500 == 0 {
+			progress(n)
+		}
+	})
+	if err != nil {
+		return tui.TriageRead{}, err
+	}
+	var note string
+	if limited {
+		note = fmt.Sprintf("stopped at %d events; later events were not read", defaultTriageLimit)
+	} else if oldest, err := c.SearchLogs(ctx, auth0client.LogQuery{PerPage: 1, Ascending: true}); err == nil && len(oldest) > 0 && oldest[0].Date.After(since.Add(time.Hour)) {
+		note = "the window reaches past the tenant's oldest event (" + fmtTime(oldest[0].Date) + "): log retention is plan-dependent"
+	}
+	return tui.TriageRead{Result: tr.Result(), Note: note}, nil
 }

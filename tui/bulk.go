@@ -1,0 +1,852 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/atoctl/atoctl/auth0client"
+	"github.com/atoctl/atoctl/responders"
+)
+
+// bulkMsg opens the bulk modal: contain what targets touched since since,
+// or (resume) finish the current incident's interrupted bulk run.
+type bulkMsg struct {
+	targets []string
+	since   time.Time
+	resume  bool
+}
+
+// bkPhase is where a bulk modal is.
+type bkPhase int
+
+const (
+	bkLoading bkPhase = iota // discovering the accounts, planning the ACL
+	bkConfirm                // impact summary, options, the typed count
+	bkRunning                // the Runner works through the phases
+	bkDone                   // results, failures, the ACL outcome
+	bkFailed                 // could not plan
+	bkNothing                // nothing to do
+)
+
+// bulkOption is a choice offered before confirming.
+type bulkOption int
+
+const (
+	optACL bulkOption = iota
+	optResetMFA
+	optResetTargeted
+	nBulkOptions
+)
+
+// bulk is the bulk-containment modal: the impact (compromised, stopped by
+// MFA, targeted; the ACL entries and whether they fit), the count typed
+// back to confirm (default Cancel), a progress bar with done, failed and
+// rate, the failures, cancel with a confirmation, and resume from the
+// journal after a restart.
+type bulk struct {
+	sh      *shared
+	targets []string
+	since   time.Time
+	resume  bool
+	phase   bkPhase
+	closed  bool
+
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu       sync.Mutex
+	journal  *IncidentJournal
+	released bool
+
+	plan     responders.BulkPlan
+	acl      *responders.ACLPlan
+	aclErr   string
+	loadErr  string
+	finished bool // resume: the journaled run had ended
+
+	focus   int // 0: the count box; 1..: the options
+	confirm *confirm
+	scroll  int
+
+	// Running.
+	st         *stream
+	done       chan struct{} // closed when the run has journaled its end
+	stop       chan struct{} // closed by abort: nobody reads the stream any more
+	stopOnce   sync.Once
+	started    time.Time
+	startReq   int64
+	now        time.Time // refreshed by ticks: elapsed and rate
+	stepsFor   map[string]int
+	seen       map[string]int
+	bad        map[string]bool
+	finishedN  int
+	failedN    int
+	failures   []string
+	phaseName  string
+	askCancel  bool
+	cancelling bool
+
+	// Done.
+	results   []responders.UserResult
+	aclResult *responders.StepResult
+	incident  string
+	head      string
+	runErr    string
+}
+
+type (
+	bulkPlannedMsg struct {
+		owner    *bulk
+		plan     responders.BulkPlan
+		acl      *responders.ACLPlan
+		aclErr   string
+		finished bool
+		err      error
+	}
+	bulkEventMsg struct {
+		owner *bulk
+		ev    responders.Event
+	}
+	bulkPhaseMsg struct {
+		owner *bulk
+		name  string
+	}
+	bulkTickMsg struct{ owner *bulk }
+	bulkDoneMsg struct {
+		owner    *bulk
+		results  []responders.UserResult
+		acl      *responders.StepResult
+		incident string
+		head     string
+		err      string
+	}
+)
+
+func newBulk(sh *shared, m bulkMsg) *bulk {
+	ctx, cancel := context.WithCancel(sh.ctx)
+	return &bulk{sh: sh, targets: m.targets, since: m.since, resume: m.resume, ctx: ctx, cancel: cancel}
+}
+
+func (b *bulk) running() bool { return b.phase == bkRunning }
+
+// capturing: while confirming, keys go to the count box or the options;
+// none of them reaches the console.
+func (b *bulk) capturing() bool { return b.phase == bkConfirm || b.askCancel }
+
+func (b *bulk) init() tea.Cmd {
+	o := b.sh.opts
+	ctx, sh, targets, since, resume := b.ctx, b.sh, b.targets, b.since, b.resume
+	return func() tea.Msg {
+		m := bulkPlannedMsg{owner: b}
+		if o.OpenIncident == nil {
+			m.err = errors.New("no incident journal: bulk runs are always journaled")
+			return m
+		}
+		j, err := o.OpenIncident()
+		if err != nil {
+			m.err = fmt.Errorf("open the incident journal: %w", err)
+			return m
+		}
+		if !b.holdJournal(&j) {
+			m.err = context.Canceled
+			return m
+		}
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+		defer cancel()
+		if resume {
+			m.plan, m.finished, m.err = responders.JournaledBulkPlan(j.Journal.Records())
+			if errors.Is(m.err, responders.ErrNoBulkPlan) {
+				m.err = fmt.Errorf("incident %s has no bulk run to resume", j.ID)
+			}
+			if m.err != nil {
+				return m
+			}
+		} else {
+			var prefixes []netip.Prefix
+			for _, t := range targets {
+				p, err := parseIPOrCIDR(t)
+				if err != nil {
+					m.err = err
+					return m
+				}
+				prefixes = append(prefixes, p)
+			}
+			m.plan, m.err = responders.DiscoverBulk(ctx, responders.BulkDiscovery{Targets: prefixes, Since: since,
+				Events: func(ctx context.Context, p netip.Prefix) ([]auth0client.LogEvent, error) {
+					res, err := sh.searchLogs(ctx, LogSearch{IP: p.String(), Since: since, Limit: 100_000})
+					return res.Events, err
+				}})
+			if m.err != nil {
+				return m
+			}
+			// The console's defaults: block the networks, and reset the
+			// accounts stopped by MFA (the attacker knows their password).
+			m.plan.ACL, m.plan.ResetMFAStopped = len(m.plan.Block) > 0, true
+		}
+		if len(m.plan.Block) > 0 {
+			acl, err := responders.PlanBulkACL(ctx, o.Client, j.ID, m.plan)
+			if err != nil {
+				m.aclErr = err.Error()
+				m.plan.ACL = false
+			}
+			m.acl = acl
+		}
+		return m
+	}
+}
+
+func (b *bulk) holdJournal(j *IncidentJournal) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.released {
+		if j.Close != nil {
+			_ = j.Close()
+		}
+		return false
+	}
+	b.journal = j
+	return true
+}
+
+func (b *bulk) closeJournal() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.journal != nil {
+		if b.journal.Close != nil {
+			_ = b.journal.Close()
+		}
+		b.journal = nil
+	}
+}
+
+func (b *bulk) incidentID() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.journal != nil {
+		return b.journal.ID
+	}
+	return ""
+}
+
+// release frees what a closed modal holds (not while running).
+func (b *bulk) release() {
+	b.mu.Lock()
+	b.released = true
+	b.mu.Unlock()
+	if b.phase != bkRunning {
+		b.cancel()
+		b.closeJournal()
+	}
+}
+
+// abort stops a run (quitting) and waits briefly for it to journal its end.
+func (b *bulk) abort() {
+	b.mu.Lock()
+	b.released = true
+	b.mu.Unlock()
+	b.cancel()
+	if b.stop != nil {
+		b.stopOnce.Do(func() { close(b.stop) })
+	}
+	if b.done != nil {
+		select {
+		case <-b.done:
+		case <-time.After(10 * time.Second):
+		}
+	}
+	b.closeJournal()
+}
+
+// want is the count the analyst types: the accounts the run writes to.
+func (b *bulk) want() string { return strconv.Itoa(b.plan.Accounts()) }
+
+func (b *bulk) aclWrites() bool {
+	return b.plan.ACL && b.acl != nil && b.acl.Call != nil
+}
+
+func (b *bulk) update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case bulkPlannedMsg:
+		if msg.owner != b {
+			return nil
+		}
+		if msg.err != nil {
+			b.phase, b.loadErr = bkFailed, msg.err.Error()
+			return nil
+		}
+		b.plan, b.acl, b.aclErr, b.finished = msg.plan, msg.acl, msg.aclErr, msg.finished
+		if b.plan.Accounts() == 0 && !b.aclWrites() && len(b.plan.StoppedByMFA)+len(b.plan.Targeted) == 0 {
+			b.phase = bkNothing
+		} else {
+			b.phase = bkConfirm
+			b.confirm = newConfirm(b.want(), "the number of accounts ("+b.want()+")")
+		}
+		if id := b.incidentID(); id != "" {
+			return func() tea.Msg { return incidentMsg{id} }
+		}
+		return nil
+	case bulkPhaseMsg:
+		if msg.owner != b {
+			return nil
+		}
+		b.phaseName = msg.name
+		return b.st.listen()
+	case bulkEventMsg:
+		if msg.owner != b {
+			return nil
+		}
+		b.count(msg.ev)
+		return b.st.listen()
+	case bulkTickMsg:
+		if msg.owner != b || b.phase != bkRunning {
+			return nil
+		}
+		b.now = time.Now()
+		return b.tick()
+	case bulkDoneMsg:
+		if msg.owner != b {
+			return nil
+		}
+		b.phase = bkDone
+		b.askCancel = false
+		b.now = time.Now()
+		b.results, b.aclResult, b.incident, b.head, b.runErr = msg.results, msg.acl, msg.incident, msg.head, msg.err
+		cmds := []tea.Cmd{b.st.listen()}
+		for _, r := range msg.results {
+			id := r.UserID
+			cmds = append(cmds, func() tea.Msg { return containedMsg{id} })
+		}
+		return tea.Batch(cmds...)
+	case tea.KeyMsg:
+		return b.key(msg)
+	}
+	return nil
+}
+
+// count folds a Runner event into the progress: a user is finished when
+// each of its steps has an outcome (or it could not be loaded).
+func (b *bulk) count(ev responders.Event) {
+	if ev.Outcome == responders.Running {
+		return
+	}
+	if ev.Step == "" {
+		b.seen[ev.UserID] = b.stepsFor[ev.UserID]
+	} else {
+		b.seen[ev.UserID]++
+	}
+	if ev.Outcome == responders.Failed && !b.bad[ev.UserID] {
+		b.bad[ev.UserID] = true
+		what := ev.Error
+		if ev.Step != "" {
+			what = ev.Step + ": " + ev.Error
+		}
+		b.failures = append(b.failures, ev.UserID+": "+what)
+	}
+	if b.seen[ev.UserID] == b.stepsFor[ev.UserID] {
+		b.finishedN++
+		if b.bad[ev.UserID] {
+			b.failedN++
+		}
+	}
+}
+
+func (b *bulk) tick() tea.Cmd {
+	return tea.Tick(500*time.Millisecond, func(time.Time) tea.Msg { return bulkTickMsg{b} })
+}
+
+func (b *bulk) key(msg tea.KeyMsg) tea.Cmd {
+	switch b.phase {
+	case bkConfirm:
+		return b.confirmKey(msg)
+	case bkRunning:
+		if b.askCancel {
+			switch msg.String() {
+			case "y", "Y":
+				b.askCancel, b.cancelling = false, true
+				b.cancel()
+				return toast("cancelling: accounts in progress stop after their current step; :bulk resumes", false)
+			case "n", "N", "esc", "enter":
+				b.askCancel = false
+			}
+			return nil
+		}
+		if msg.Type == tea.KeyEsc && !b.cancelling {
+			b.askCancel = true
+		}
+		return nil
+	default: // loading, done, failed, nothing
+		switch msg.Type {
+		case tea.KeyUp:
+			b.scroll = max(0, b.scroll-1)
+		case tea.KeyDown:
+			b.scroll++
+		case tea.KeyPgUp:
+			b.scroll = max(0, b.scroll-10)
+		case tea.KeyPgDown:
+			b.scroll += 10
+		}
+		if key.Matches(msg, b.sh.keys.Back, b.sh.keys.Open, b.sh.keys.Quit) {
+			b.closed = true
+		}
+		return nil
+	}
+}
+
+func (b *bulk) confirmKey(msg tea.KeyMsg) tea.Cmd {
+	switch msg.Type {
+	case tea.KeyTab, tea.KeyShiftTab:
+		if b.resume {
+			return nil // a resume finishes the journaled plan as it was
+		}
+		n := int(nBulkOptions) + 1
+		if msg.Type == tea.KeyTab {
+			b.focus = (b.focus + 1) % n
+		} else {
+			b.focus = (b.focus + n - 1) % n
+		}
+		return nil
+	case tea.KeyPgUp:
+		b.scroll = max(0, b.scroll-10)
+		return nil
+	case tea.KeyPgDown:
+		b.scroll += 10
+		return nil
+	}
+	if b.focus > 0 {
+		// On the options: space toggles, arrows move, esc cancels; no
+		// other key does anything.
+		switch {
+		case msg.String() == " ":
+			b.toggle(bulkOption(b.focus - 1))
+		}
+		switch msg.Type {
+		case tea.KeyUp:
+			b.focus = max(1, b.focus-1)
+		case tea.KeyDown:
+			b.focus = min(int(nBulkOptions), b.focus+1)
+		case tea.KeyEsc, tea.KeyCtrlC:
+			b.closed = true
+			return toast("not confirmed: nothing was changed", false)
+		}
+		return nil
+	}
+	switch msg.Type {
+	case tea.KeyUp:
+		b.scroll = max(0, b.scroll-1)
+		return nil
+	case tea.KeyDown:
+		b.scroll++
+		return nil
+	}
+	res, cmd := b.confirm.update(msg)
+	switch res {
+	case confirmCancelled:
+		b.closed = true
+		return toast("not confirmed: nothing was changed", false)
+	case confirmAccepted:
+		return b.start()
+	}
+	return cmd
+}
+
+// toggle flips an option; the count to type changes with it, so the box is
+// emptied.
+func (b *bulk) toggle(o bulkOption) {
+	switch o {
+	case optACL:
+		if b.acl == nil || b.acl.Call == nil {
+			return
+		}
+		b.plan.ACL = !b.plan.ACL
+	case optResetMFA:
+		b.plan.ResetMFAStopped = !b.plan.ResetMFAStopped
+	case optResetTargeted:
+		b.plan.ResetTargeted = !b.plan.ResetTargeted
+	}
+	b.confirm = newConfirm(b.want(), "the number of accounts ("+b.want()+")")
+}
+
+// start runs the phases in a goroutine; progress comes back through a
+// stream re-armed by each message, and a tick refreshes the rate.
+func (b *bulk) start() tea.Cmd {
+	o := b.sh.opts
+	b.phase = bkRunning
+	b.started, b.now = time.Now(), time.Now()
+	if o.Client != nil {
+		b.startReq = o.Client.Stats().Requests.Load()
+	}
+	b.stepsFor, b.seen, b.bad = map[string]int{}, map[string]int{}, map[string]bool{}
+	b.mu.Lock()
+	var jw responders.JournalWriter
+	if b.journal != nil {
+		jw = b.journal.Journal
+	}
+	b.mu.Unlock()
+	run := &responders.Bulk{Client: o.Client, Writer: o.Writer, DryRun: o.DryRun, Journal: jw, Plan: b.plan, Workers: 8,
+		Opts: responders.Options{WindowStart: b.plan.Since, ResetMethod: "email", VerifyTimeout: 30 * time.Second}}
+	phases := run.Phases()
+	for _, ph := range phases {
+		for _, u := range ph.Users {
+			b.stepsFor[u] = len(ph.Steps)
+		}
+	}
+	acl, applyACL, resume, ctx := b.acl, b.aclWrites(), b.resume, b.ctx
+	b.done, b.stop = make(chan struct{}), make(chan struct{})
+	s := &stream{ch: make(chan tea.Msg, 64)}
+	b.st = s
+	send := func(m tea.Msg) {
+		select {
+		case s.ch <- m:
+		case <-ctx.Done():
+		}
+	}
+	go func() {
+		defer close(s.ch)
+		var results []responders.UserResult
+		done := bulkDoneMsg{owner: b}
+		defer func() {
+			b.mu.Lock()
+			if b.journal != nil {
+				done.incident = b.journal.ID
+				if h, ok := b.journal.Journal.(interface{ Head() string }); ok {
+					done.head = h.Head()
+				}
+			}
+			b.mu.Unlock()
+			b.closeJournal()
+			close(b.done)
+			done.results = results
+			// The end must arrive even after a cancel; only quitting
+			// (abort) stops waiting for the console to read it.
+			select {
+			case s.ch <- done:
+			case <-b.stop:
+			}
+		}()
+		if !resume {
+			if err := run.RecordPlan(); err != nil {
+				done.err = err.Error()
+				return
+			}
+		}
+		for _, ph := range phases {
+			if ctx.Err() != nil {
+				break
+			}
+			send(bulkPhaseMsg{b, ph.Name})
+			events := make(chan responders.Event, 64)
+			fwd := make(chan struct{})
+			go func() {
+				defer close(fwd)
+				for ev := range events {
+					send(bulkEventMsg{b, ev})
+				}
+			}()
+			res, err := run.RunPhase(ctx, ph, events)
+			close(events)
+			<-fwd
+			results = append(results, res...)
+			if err != nil {
+				done.err = err.Error()
+				return
+			}
+		}
+		if applyACL && ctx.Err() == nil {
+			send(bulkPhaseMsg{b, "network ACL"})
+			sr := responders.ApplyACL(ctx, o.Client, o.Writer, jw, o.DryRun, *acl)
+			done.acl = &sr
+		}
+		if ctx.Err() != nil {
+			done.err = "cancelled: what was done is journaled; :bulk resumes the rest"
+			return
+		}
+		if err := run.RecordDone(results); err != nil {
+			done.err = err.Error()
+		}
+	}()
+	return tea.Batch(s.listen(), b.tick())
+}
+
+func (b *bulk) hints() []key.Binding {
+	switch b.phase {
+	case bkConfirm:
+		hs := []key.Binding{
+			key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "press the highlighted button")),
+			key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
+		}
+		if !b.resume {
+			hs = append(hs, key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "options (space toggles)")))
+		}
+		return hs
+	case bkRunning:
+		return []key.Binding{key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel the run (asks)")), b.sh.keys.Quit}
+	}
+	return []key.Binding{key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc/enter", "close"))}
+}
+
+// view draws the modal's box in at most w×h cells.
+func (b *bulk) view(w, h int) string {
+	st := &b.sh.st
+	w = max(min(w, 110), 30)
+	inner := w - 4
+	mode, badge := " LIVE ", st.live
+	if b.sh.opts.DryRun {
+		mode, badge = " DRY-RUN: no write is sent ", st.dryRun
+	} else if b.sh.opts.Training {
+		mode, badge = " TRAINING ", st.training
+	}
+	what := "BULK CONTAIN " + auth0client.Clean(strings.Join(b.targets, ", "))
+	if b.resume {
+		what = "RESUME BULK RUN"
+		if len(b.plan.Targets) > 0 {
+			what += " " + auth0client.Clean(strings.Join(b.plan.Targets, ", "))
+		}
+	}
+	head := []string{badge.Render(mode) + " " + st.title.Render(what)}
+	var body, foot []string
+	switch b.phase {
+	case bkLoading:
+		if b.resume {
+			body = append(body, "reading the incident's journal …")
+		} else {
+			body = append(body, "reading the events of "+auth0client.Clean(strings.Join(b.targets, ", "))+" since "+fmtTime(b.since)+" and triaging them …")
+		}
+	case bkFailed:
+		body = append(body, st.bad.Render("cannot plan: "+auth0client.Clean(b.loadErr)), "", "nothing was changed · esc closes")
+	case bkNothing:
+		body = append(body, b.impactLines(st)...)
+		body = append(body, "", "nothing to contain: no account was compromised or had its password found from here, and no network to block · esc closes")
+	case bkConfirm:
+		// The plan scrolls; the options and the confirmation stay put.
+		body = append(body, b.impactLines(st)...)
+		foot = wrapLines(b.optionLines(st), inner)
+		cf := strings.Split(b.confirm.view(st), "\n")
+		if b.focus > 0 {
+			cf[0] = st.dim.Render("(tab returns to the box) ") + cf[0]
+		}
+		foot = append(append(foot, ""), cf...)
+	case bkRunning, bkDone:
+		body = b.progressLines(st, inner)
+		if b.phase == bkDone {
+			body = append(body, b.doneLines(st)...)
+			foot = []string{st.dim.Render("esc or enter closes")}
+		} else if b.askCancel {
+			foot = wrapLines([]string{st.bad.Render("Cancel the bulk run?") + " Accounts in progress stop after their current step; the journal keeps what was done and :bulk resumes the rest.",
+				st.bad.Render("[y] cancel the run   [N] keep running")}, inner)
+		} else if b.cancelling {
+			foot = []string{st.warn.Render("cancelling … waiting for the accounts in progress")}
+		} else {
+			foot = []string{st.dim.Render("running … each write is journaled first · esc cancels (asks)")}
+		}
+	}
+	body = wrapLines(body, inner)
+	room := max(h-2-len(head)-len(foot)-2, 1)
+	if b.scroll > max(0, len(body)-room) {
+		b.scroll = max(0, len(body)-room)
+	}
+	if len(body) > room {
+		start := b.scroll
+		if b.phase == bkRunning {
+			start = 0 // the bar and counts on top; failures cut at the end
+		}
+		end := min(start+room, len(body))
+		more := fmt.Sprintf("(%d-%d of %d lines; ↑/↓ pgup/pgdn scroll)", start+1, end, len(body))
+		body = append(body[start:end-1:end-1], st.dim.Render(more))
+	}
+	lines := append(append([]string{}, head...), "")
+	lines = append(lines, body...)
+	if len(foot) > 0 {
+		lines = append(append(lines, ""), foot...)
+	}
+	box := st.modalDanger
+	if b.sh.opts.DryRun || b.sh.opts.Training {
+		box = st.modal
+	}
+	return box.Width(w - 2).Render(fitBlock(strings.Join(lines, "\n"), inner, len(lines)))
+}
+
+func (b *bulk) impactLines(st *styles) []string {
+	p := b.plan
+	var out []string
+	if b.resume {
+		state := "was interrupted"
+		if b.finished {
+			state = "had ended; running it again only verifies (every step is idempotent)"
+		}
+		out = append(out, fmt.Sprintf("The journaled run of %s %s.", auth0client.Clean(strings.Join(p.Targets, ", ")), state))
+	}
+	out = append(out, fmt.Sprintf("Impact since %s: %s compromised · %d stopped by MFA · %d targeted",
+		fmtTime(p.Since), st.bad.Render(strconv.Itoa(len(p.Compromised))), len(p.StoppedByMFA), len(p.Targeted)))
+	if len(p.Compromised) > 0 {
+		out = append(out, "  compromised (snapshot, block, revoke, reset, unblock check): "+auth0client.Clean(strings.Join(p.Compromised, ", ")))
+	}
+	for _, r := range p.Refused {
+		out = append(out, st.warn.Render("  not blocking "+r.CIDR+": "+auth0client.Clean(r.Reason)))
+	}
+	switch {
+	case b.aclErr != "":
+		out = append(out, st.bad.Render("  network ACL: cannot plan: "+auth0client.Clean(b.aclErr)))
+	case b.acl == nil:
+	case b.acl.Call == nil:
+		out = append(out, "  network ACL: "+auth0client.Clean(strings.Join(p.Block, ", "))+" already blocked")
+	default:
+		a := b.acl
+		where := "the atoctl-managed ACL"
+		if a.Existing == nil {
+			where = fmt.Sprintf("a new atoctl-managed ACL (priority %d)", a.Want.Priority)
+		}
+		fits := st.good.Render(fmt.Sprintf("fits (%d of %d entries)", len(a.Want.IPv4CIDRs), auth0client.MaxACLEntries))
+		if !a.Fits() {
+			fits = st.bad.Render(fmt.Sprintf("%d DO NOT FIT (Auth0 allows %d per list): %s", len(a.DoesNotFit), auth0client.MaxACLEntries, strings.Join(a.DoesNotFit, ", ")))
+		}
+		out = append(out, fmt.Sprintf("  network ACL: add %s to %s · %s", strings.Join(a.Added, ", "), where, fits))
+		out = append(out, "      "+a.Call.Method+" "+auth0client.Clean(a.Call.Path)+bodyText(a.Call.Body))
+	}
+	return out
+}
+
+func (b *bulk) optionLines(st *styles) []string {
+	p := b.plan
+	check := func(on bool) string {
+		if on {
+			return "[x]"
+		}
+		return "[ ]"
+	}
+	aclText := "block the networks in the Network ACL"
+	if b.acl == nil || b.acl.Call == nil {
+		aclText += " (nothing to add)"
+	}
+	opts := []string{
+		check(b.aclWrites()) + " " + aclText,
+		check(p.ResetMFAStopped) + fmt.Sprintf(" reset the %d stopped by MFA (password known)", len(p.StoppedByMFA)),
+		check(p.ResetTargeted) + fmt.Sprintf(" reset the %d targeted", len(p.Targeted)),
+	}
+	if b.resume {
+		opts = opts[:0]
+		if b.aclWrites() {
+			opts = append(opts, "[x] "+aclText)
+		}
+	}
+	out := []string{st.bold.Render(fmt.Sprintf("The run writes to %s:", plural(p.Accounts(), "account")))}
+	for i, o := range opts {
+		cur := "  "
+		if b.focus == i+1 {
+			cur = "> "
+			o = st.bold.Render(o)
+		}
+		out = append(out, cur+o)
+	}
+	return out
+}
+
+func (b *bulk) progressLines(st *styles, w int) []string {
+	total := b.plan.Accounts()
+	elapsed := b.now.Sub(b.started)
+	rate := 0.0
+	if o := b.sh.opts; o.Client != nil && elapsed > 0 {
+		rate = float64(o.Client.Stats().Requests.Load()-b.startReq) / elapsed.Seconds()
+	}
+	counts := fmt.Sprintf("%d/%d accounts · %d done · %d failed · %.1f req/s · %s", b.finishedN, total,
+		b.finishedN-b.failedN, b.failedN, rate, elapsed.Round(time.Second))
+	barW := max(min(w-len(counts)-4, 40), 8)
+	filled := 0
+	if total > 0 {
+		filled = barW * b.finishedN / total
+	} else if b.phase == bkDone {
+		filled = barW
+	}
+	bar := "[" + strings.Repeat("#", filled) + strings.Repeat(".", barW-filled) + "]"
+	out := []string{bar + " " + counts}
+	if b.phase == bkRunning && b.phaseName != "" {
+		out = append(out, "now: "+b.phaseName)
+	}
+	if len(b.failures) > 0 {
+		out = append(out, st.bad.Render(fmt.Sprintf("failures (%d):", len(b.failures))))
+		for _, f := range b.failures {
+			out = append(out, st.bad.Render("  ✗ "+auth0client.Clean(f)))
+		}
+	}
+	return out
+}
+
+func (b *bulk) doneLines(st *styles) []string {
+	compromised := map[string]bool{}
+	for _, id := range b.plan.Compromised {
+		compromised[id] = true
+	}
+	contained, reset, failed := 0, 0, 0
+	for _, r := range b.results {
+		switch {
+		case r.Failed():
+			failed++
+		case compromised[r.UserID]:
+			contained++
+		default:
+			reset++
+		}
+	}
+	out := []string{""}
+	summary := fmt.Sprintf("%d contained (playbook), %d reset", contained, reset)
+	switch {
+	case b.runErr != "":
+		out = append(out, st.warn.Render(auth0client.Clean(b.runErr)), "  so far: "+summary+fmt.Sprintf(", %d failed", failed))
+	case b.sh.opts.DryRun:
+		out = append(out, st.warn.Render(fmt.Sprintf("DRY-RUN: %d accounts planned, no write was sent (ctrl+l shows the calls not made)", contained+reset)))
+	case failed > 0:
+		out = append(out, st.bad.Render(fmt.Sprintf("PARTIAL: %s; %d with a failed step (listed above)", summary, failed)))
+	default:
+		out = append(out, st.good.Render("done: "+summary+"; every step verified"))
+	}
+	if a := b.aclResult; a != nil {
+		line := fmt.Sprintf("  network ACL: %s %s", a.Outcome, auth0client.Clean(a.Reason))
+		if a.Error != "" {
+			line = st.bad.Render(line + ": " + auth0client.Clean(a.Error))
+		}
+		out = append(out, line)
+	}
+	if b.incident != "" {
+		head := b.head
+		if len(head) > 16 {
+			head = head[:16]
+		}
+		out = append(out, fmt.Sprintf("journaled in incident %s (head %s); :incident shows it", b.incident, head))
+	}
+	for _, r := range b.results {
+		res, detail := "reset", ""
+		switch {
+		case r.Failed():
+			res = "FAILED"
+			var steps []string
+			for _, s := range r.Steps {
+				if s.Outcome == responders.Failed {
+					steps = append(steps, s.Step)
+				}
+			}
+			if len(steps) > 0 && len(steps) < len(r.Steps) {
+				detail = " (" + strings.Join(steps, ", ") + " failed; the other steps done)"
+			}
+		case compromised[r.UserID]:
+			res = "contained"
+		}
+		out = append(out, fmt.Sprintf("  %-9s %s%s", res, auth0client.Clean(r.UserID), detail))
+	}
+	return out
+}
+
+// plural says "1 account", "2 accounts".
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return strconv.Itoa(n) + " " + what + "s"
+}

@@ -1,0 +1,460 @@
+package tui
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/atoctl/atoctl/auth0client"
+	"github.com/atoctl/atoctl/responders"
+)
+
+// TriageRead is a triage of the tenant's events: the result and anything
+// the analyst should know about the read (a limit reached, retention).
+type TriageRead struct {
+	Result responders.TriageResult
+	Note   string
+}
+
+// defaultTriageWindow is how far back :triage looks unless told (the CLI's
+// `ip triage` default).
+const defaultTriageWindow = 24 * time.Hour
+
+// stream is a job whose messages come back one at a time through a
+// channel, read by a listen Cmd that the owner re-arms after each message:
+// progress flows while Update never waits.
+type stream struct{ ch chan tea.Msg }
+
+// startStream runs work in a goroutine; work sends with send (which gives
+// up when ctx ends), or offers progress on s, and the stream closes when
+// work returns.
+func startStream(ctx context.Context, work func(s *stream, send func(tea.Msg))) *stream {
+	s := &stream{ch: make(chan tea.Msg, 64)}
+	go func() {
+		defer close(s.ch)
+		work(s, func(m tea.Msg) {
+			select {
+			case s.ch <- m:
+			case <-ctx.Done():
+			}
+		})
+	}()
+	return s
+}
+
+// offer sends m unless the channel is full (progress that a newer message
+// will replace anyway).
+func (s *stream) offer(m tea.Msg) {
+	select {
+	case s.ch <- m:
+	default:
+	}
+}
+
+func (s *stream) listen() tea.Cmd {
+	if s == nil {
+		return nil
+	}
+	ch := s.ch
+	return func() tea.Msg {
+		m, ok := <-ch
+		if !ok {
+			return nil
+		}
+		return m
+	}
+}
+
+// triagePage ranks the addresses (and /24 networks) of an attack over a
+// window, with shared infrastructure labelled, from the tenant's events.
+type triagePage struct {
+	sh     *shared
+	window time.Duration
+	since  time.Time
+	tab    int // 0 addresses, 1 networks
+	// takeoversFirst orders the addresses that took accounts over first
+	// (most takeovers, then rank): what to contain first.
+	takeoversFirst bool
+
+	seq     int
+	st      *stream
+	loading bool
+	read    int
+	started time.Time
+	err     string
+	note    string
+
+	res      *responders.TriageResult
+	ips      []responders.IPReport // labelled ones: ordinary traffic is left out
+	ipList   *list
+	netList  *list
+	flagged  int
+	sharedIP int
+}
+
+type (
+	triageProgressMsg struct {
+		owner *triagePage
+		st    *stream
+		seq   int
+		read  int
+	}
+	triageDoneMsg struct {
+		owner *triagePage
+		seq   int
+		read  TriageRead
+		err   error
+	}
+)
+
+var triageIPColumns = []column{
+	{title: "#", min: 3},
+	{title: "ip", min: 15},
+	{title: "score", min: 5},
+	{title: "label", min: 13},
+	{title: "fails", min: 6},
+	{title: "accts", min: 6, drop: 3},
+	{title: "signed in", min: 9, drop: 4},
+	{title: "comp", min: 4},
+	{title: "cc", min: 2, drop: 5},
+	{title: "last seen", min: 16, drop: 2},
+	{title: "why", min: 12, flex: 4, drop: 1},
+}
+
+var triageNetColumns = []column{
+	{title: "network", min: 18, flex: 1},
+	{title: "score", min: 5},
+	{title: "flagged", min: 7},
+	{title: "addrs", min: 5},
+	{title: "fails", min: 6},
+	{title: "accts", min: 6, drop: 3},
+	{title: "shared inside", min: 13, flex: 1, drop: 2},
+	{title: "why", min: 12, flex: 4, drop: 1},
+}
+
+func newTriagePage(sh *shared, window time.Duration) *triagePage {
+	if window <= 0 {
+		window = defaultTriageWindow
+	}
+	return &triagePage{sh: sh, window: window, ipList: newList(triageIPColumns), netList: newList(triageNetColumns)}
+}
+
+func (p *triagePage) title() string { return "triage " + fmtWindow(p.window) }
+
+func (p *triagePage) capturing() bool { return false }
+
+func (p *triagePage) back() bool { return false }
+
+func (p *triagePage) hints() []key.Binding {
+	k := p.sh.keys
+	open := k.Open
+	open.SetHelp("enter", "IP page")
+	if p.tab == 1 {
+		open.SetHelp("enter", "network page")
+	}
+	tab := k.NextTab
+	tab.SetHelp("tab", "addresses/networks")
+	return []key.Binding{open, k.Bulk, k.Order, tab, k.Logs, k.Refresh}
+}
+
+func (p *triagePage) init() tea.Cmd {
+	p.seq++
+	p.loading, p.read, p.err, p.note = true, 0, "", ""
+	p.since = p.sh.now().Add(-p.window)
+	p.started = time.Now()
+	seq, since, ctx := p.seq, p.since, p.sh.ctx
+	run := p.sh.opts.Triage
+	if run == nil {
+		run = p.fallbackTriage
+	}
+	st := startStream(ctx, func(st *stream, send func(tea.Msg)) {
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+		defer cancel()
+		last := time.Time{}
+		read, err := run(ctx, since, func(n int) {
+			if time.Since(last) >= 150*time.Millisecond {
+				last = time.Now()
+				st.offer(triageProgressMsg{p, st, seq, n})
+			}
+		})
+		send(triageDoneMsg{p, seq, read, err})
+	})
+	p.st = st
+	return st.listen()
+}
+
+// fallbackTriage triages one capped log search when cmd gives no reader.
+func (p *triagePage) fallbackTriage(ctx context.Context, since time.Time, progress func(int)) (TriageRead, error) {
+	res, err := p.sh.searchLogs(ctx, LogSearch{Since: since, Limit: auth0client.SearchCap})
+	if err != nil {
+		return TriageRead{}, err
+	}
+	tr := responders.NewTriage(responders.TriageConfig{Since: since})
+	for _, e := range res.Events {
+		tr.Add(responders.TriageEventFrom(e))
+	}
+	progress(len(res.Events))
+	return TriageRead{Result: tr.Result(), Note: res.Note}, nil
+}
+
+// searchLogs is cmd's log search, or the console's own capped one.
+func (sh *shared) searchLogs(ctx context.Context, s LogSearch) (LogResult, error) {
+	if sh.opts.SearchLogs != nil {
+		return sh.opts.SearchLogs(ctx, s)
+	}
+	return defaultSearchLogs(ctx, sh.opts.Client, s)
+}
+
+func (p *triagePage) update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case triageProgressMsg:
+		if msg.owner != p {
+			return nil
+		}
+		if msg.seq == p.seq {
+			p.read = msg.read
+		}
+		return msg.st.listen()
+	case triageDoneMsg:
+		if msg.owner != p || msg.seq != p.seq {
+			return nil
+		}
+		p.loading = false
+		if msg.err != nil {
+			p.err = msg.err.Error()
+			return nil
+		}
+		p.setResult(msg.read)
+	case tea.KeyMsg:
+		return p.key(msg)
+	}
+	return nil
+}
+
+func (p *triagePage) setResult(r TriageRead) {
+	res := r.Result
+	p.res, p.note = &res, r.Note
+	p.read = int(res.Events)
+	p.ips = p.ips[:0]
+	p.flagged, p.sharedIP = 0, 0
+	for _, ip := range res.IPs {
+		if ip.Label == responders.LabelNone {
+			continue
+		}
+		if ip.Flagged {
+			p.flagged++
+		}
+		if ip.Label.IsShared() {
+			p.sharedIP++
+		}
+		p.ips = append(p.ips, ip)
+	}
+	p.ipList.setSource(triageIPRows(p.ips))
+	p.netList.setSource(triageNetRows(res.Clusters))
+	p.applyOrder()
+}
+
+// applyOrder shows the addresses by rank, or takeovers first.
+func (p *triagePage) applyOrder() {
+	if !p.takeoversFirst {
+		p.ipList.setOrder(nil)
+		return
+	}
+	order := make([]int, len(p.ips))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		return cmp.Compare(len(p.ips[b].Compromised), len(p.ips[a].Compromised))
+	})
+	p.ipList.setOrder(order)
+}
+
+func (p *triagePage) key(msg tea.KeyMsg) tea.Cmd {
+	k := p.sh.keys
+	switch {
+	case key.Matches(msg, k.NextTab), key.Matches(msg, k.PrevTab):
+		p.tab = 1 - p.tab
+		return nil
+	case key.Matches(msg, k.Order):
+		p.takeoversFirst = !p.takeoversFirst
+		p.applyOrder()
+		return nil
+	case key.Matches(msg, k.Refresh):
+		if p.loading {
+			return nil
+		}
+		return p.init()
+	case key.Matches(msg, k.Open):
+		if t, ok := p.selectedTarget(); ok {
+			since, window := p.since, p.window
+			return func() tea.Msg { return openIPMsg{target: t, since: since, window: window} }
+		}
+	case key.Matches(msg, k.Logs):
+		if t, ok := p.selectedTarget(); ok {
+			return func() tea.Msg { return openLogsMsg{ip: t} }
+		}
+	case key.Matches(msg, k.Bulk):
+		t, ok := p.selectedTarget()
+		if !ok {
+			return toast("nothing selected to contain", true)
+		}
+		if p.tab == 0 {
+			if ip := p.ips[p.currentRow()]; ip.Label.IsShared() {
+				return toast(fmt.Sprintf("%s is %s infrastructure: atoctl does not bulk-contain it (enter lists its accounts; C contains one)", ip.IP, ip.Label), true)
+			}
+		}
+		since := p.since
+		return func() tea.Msg { return bulkMsg{targets: []string{t}, since: since} }
+	default:
+		p.currentList().update(msg, k)
+	}
+	return nil
+}
+
+func (p *triagePage) currentList() *list {
+	if p.tab == 1 {
+		return p.netList
+	}
+	return p.ipList
+}
+
+func (p *triagePage) currentRow() int {
+	i, _ := p.currentList().selected()
+	return i
+}
+
+// selectedTarget is the address or network under the cursor.
+func (p *triagePage) selectedTarget() (string, bool) {
+	if p.res == nil {
+		return "", false
+	}
+	i, ok := p.currentList().selected()
+	if !ok {
+		return "", false
+	}
+	if p.tab == 1 {
+		return p.res.Clusters[i].CIDR, true
+	}
+	return p.ips[i].IP, true
+}
+
+func (p *triagePage) view(w, h int) string {
+	st := &p.sh.st
+	var b strings.Builder
+	head := fmt.Sprintf("window %s (since %s)", fmtWindow(p.window), fmtTime(p.since))
+	switch {
+	case p.loading:
+		b.WriteString(head + fmt.Sprintf(" · reading the tenant's events … %d read (%s)", p.read, time.Since(p.started).Round(time.Second)))
+		return b.String()
+	case p.err != "":
+		b.WriteString(head + "\n" + st.bad.Render("error: "+auth0client.Clean(p.err)) + "\n" + st.dim.Render("r tries again"))
+		return b.String()
+	case p.res == nil:
+		return head
+	}
+	r := p.res
+	b.WriteString(head + fmt.Sprintf(" · %d events · %d flagged · %d shared", r.Events, p.flagged, p.sharedIP))
+	b.WriteByte('\n')
+	b.WriteString(fmt.Sprintf("accounts: %s compromised · %d stopped by MFA · %d targeted", st.bad.Render(strconv.Itoa(r.Compromised)), r.StoppedByMFA, r.Targeted))
+	if p.note != "" {
+		b.WriteString(st.warn.Render(" · " + auth0client.Clean(p.note)))
+	}
+	b.WriteByte('\n')
+	tabs := []string{fmt.Sprintf("1 addresses (%d)", len(p.ips)), fmt.Sprintf("2 networks (%d)", len(r.Clusters))}
+	for i, t := range tabs {
+		if i == p.tab {
+			b.WriteString(st.tabActive.Render("[" + t + "]"))
+		} else {
+			b.WriteString(st.tabInactive.Render(" " + t + " "))
+		}
+		b.WriteString(" ")
+	}
+	if p.tab == 0 {
+		order := "by rank"
+		if p.takeoversFirst {
+			order = "takeovers first"
+		}
+		b.WriteString(st.dim.Render("order: " + order + " (o)"))
+	}
+	b.WriteByte('\n')
+	l := p.currentList()
+	if l.len() == 0 {
+		if p.tab == 0 {
+			b.WriteString("no attacking, suspicious or shared addresses in this window")
+		} else {
+			b.WriteString("no network holds several flagged addresses")
+		}
+		return b.String()
+	}
+	l.setSize(w, max(h-4, 2))
+	b.WriteString(l.view(st))
+	b.WriteByte('\n')
+	if t, ok := p.selectedTarget(); ok {
+		b.WriteString(st.dim.Render("enter: what triage knows about " + auth0client.Clean(t) + " · X: bulk-contain it"))
+	}
+	return b.String()
+}
+
+// fmtWindow prints a window the way it is typed (24h, 90m, 7d).
+func fmtWindow(d time.Duration) string {
+	switch {
+	case d >= 72*time.Hour && d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	case d%time.Minute == 0:
+		return fmt.Sprintf("%dm", d/time.Minute)
+	}
+	return d.String()
+}
+
+// parseWindow reads a window: 24h, 90m, 7d.
+func parseWindow(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n <= 0 || n > 3650 {
+			return 0, fmt.Errorf("window %q is not a duration (24h, 90m, 7d)", auth0client.Clean(s))
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("window %q is not a duration (24h, 90m, 7d)", auth0client.Clean(s))
+	}
+	return d, nil
+}
+
+type triageIPRows []responders.IPReport
+
+func (r triageIPRows) Len() int        { return len(r) }
+func (r triageIPRows) Flag(i int) bool { return len(r[i].Compromised) > 0 }
+func (r triageIPRows) Cells(i int) []string {
+	ip := r[i]
+	label := string(ip.Label)
+	if ip.Label.IsShared() {
+		label += " (keep)"
+	}
+	return []string{strconv.Itoa(ip.Rank), ip.IP, strconv.Itoa(ip.Score), label, strconv.FormatInt(ip.Failures+ip.AttackProtection, 10),
+		strconv.Itoa(ip.AccountsTried), strconv.Itoa(ip.AccountsSucceeded), strconv.Itoa(len(ip.Compromised)), ip.Country,
+		fmtTime(ip.LastSeen), strings.Join(ip.Reasons, "; ")}
+}
+
+type triageNetRows []responders.ClusterReport
+
+func (r triageNetRows) Len() int        { return len(r) }
+func (r triageNetRows) Flag(i int) bool { return len(r[i].SharedAddresses) > 0 }
+func (r triageNetRows) Cells(i int) []string {
+	c := r[i]
+	return []string{c.CIDR, strconv.Itoa(c.Score), strconv.Itoa(c.FlaggedAddresses), strconv.Itoa(c.Addresses),
+		strconv.FormatInt(c.Failures+c.AttackProtection, 10), strconv.Itoa(c.AccountsTried), strings.Join(c.SharedAddresses, ","),
+		strings.Join(c.Reasons, "; ")}
+}

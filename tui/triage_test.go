@@ -1,0 +1,168 @@
+package tui
+
+import (
+	"context"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/atoctl/atoctl/auth0client"
+	"github.com/atoctl/atoctl/fixtures/sandbox"
+	"github.com/atoctl/atoctl/responders"
+)
+
+// withTriage gives the options a triage that reads every event of the
+// window by checkpoint paging, as cmd's does.
+func (tn *tenant) withTriage(o Options) Options {
+	c := tn.client
+	o.Triage = func(ctx context.Context, since time.Time, progress func(int)) (TriageRead, error) {
+		tr := responders.NewTriage(responders.TriageConfig{Since: since})
+		first, err := c.SearchLogs(ctx, auth0client.LogQuery{Q: "date:[" + since.UTC().Format(time.RFC3339Nano) + " TO *]", PerPage: 1, Ascending: true})
+		if err != nil || len(first) == 0 {
+			return TriageRead{}, err
+		}
+		tr.Add(responders.TriageEventFrom(first[0]))
+		n, from := 1, first[0].ID
+		for {
+			batch, err := c.LogsAfter(ctx, from, auth0client.MaxPerPage)
+			if err != nil {
+				return TriageRead{}, err
+			}
+			for _, e := range batch {
+				from = e.ID
+				tr.Add(responders.TriageEventFrom(e))
+				n++
+			}
+			progress(n)
+			if len(batch) < auth0client.MaxPerPage {
+				return TriageRead{Result: tr.Result()}, nil
+			}
+		}
+	}
+	return o
+}
+
+// takeover is an attacker address from which a compromised account
+// signed in, read from the sandbox's own logs.
+func (tn *tenant) takeover(t *testing.T) (ip, user string) {
+	t.Helper()
+	tn.srv.View(func(st *sandbox.State) {
+		for _, e := range st.Logs {
+			if e.Type == "s" && tn.key.IsAttackerIP(e.IP) && slices.Contains(tn.key.Compromised, e.UserID) {
+				ip, user = e.IP, e.UserID
+				return
+			}
+		}
+	})
+	if ip == "" {
+		t.Fatal("bad fixture: no takeover from an attacker address")
+	}
+	return ip, user
+}
+
+var rowIPRe = regexp.MustCompile(`(?m)^>!?\s*\d+\s+(\S+)`)
+
+func TestTriagePageRanksTheAttackAndLabelsSharedInfrastructure(t *testing.T) {
+	tn := startTenant(t)
+	d := newDriver(t, tn.withTriage(tn.options(false)), 120, 40)
+	d.keys("esc", ":", "triage 12h", "enter")
+	v := d.untilContains("[1 addresses (")
+	checkScreen(t, v, 120, 40)
+	golden(t, "triage_120x40", v, false)
+
+	// The top row is an attacker address of the answer key.
+	m := rowIPRe.FindStringSubmatch(v)
+	if m == nil || !tn.key.IsAttackerIP(m[1]) {
+		t.Errorf("the top row is not an attacker address: %v\n%s", m, v)
+	}
+	// Shared infrastructure is listed, labelled, and never bulk-contained.
+	p := d.m.triage
+	for _, shared := range tn.key.SharedIPs {
+		i := slices.IndexFunc(p.ips, func(r responders.IPReport) bool { return r.IP == shared })
+		if i < 0 || !p.ips[i].Label.IsShared() {
+			t.Errorf("shared address %s is not labelled shared", shared)
+			continue
+		}
+		p.ipList.cursor = i // the list is unfiltered: row i is at position i
+		p.ipList.clamp()
+		d.keys("X")
+		if d.m.bulk != nil {
+			t.Fatalf("X opened a bulk run on shared address %s", shared)
+		}
+		d.untilContains("does not bulk-contain it")
+	}
+
+	// o puts the addresses that took accounts over first.
+	d.keys("o")
+	v = d.untilContains("order: takeovers first")
+	top := d.m.triage.ips[d.m.triage.currentRow()]
+	if len(top.Compromised) == 0 || !tn.key.IsAttackerIP(top.IP) {
+		t.Errorf("takeovers first: the top row %s took over %v", top.IP, top.Compromised)
+	}
+	d.keys("o")
+	d.untilContains("order: by rank")
+
+	// The networks tab, and the resized views.
+	d.keys("g", "tab")
+	v = d.untilContains("[2 networks (")
+	if !strings.Contains(v, "193.42.33.0/24") && len(tn.key.AttackerCIDRs) > 0 && !strings.Contains(v, tn.key.AttackerCIDRs[0]) {
+		t.Errorf("the attacker network is not listed:\n%s", v)
+	}
+	d.keys("tab")
+	d.send(sizeMsg(80, 24))
+	v = d.m.View()
+	checkScreen(t, v, 80, 24)
+	golden(t, "triage_80x24", v, false)
+
+	// enter opens the top address's IP page.
+	d.keys("enter")
+	v = d.untilContains("accounts:")
+	if p, ok := d.m.top().(*ipPage); !ok || p.target != m[1] || !strings.HasPrefix(v[strings.Index(v, "\n")+1:], m[1]+" ·") {
+		t.Errorf("enter did not open the IP page of %s:\n%s", m[1], v)
+	}
+}
+
+func TestTriageStreamsProgressWithoutBlockingUpdate(t *testing.T) {
+	tn := startTenant(t)
+	o := tn.options(false)
+	release := make(chan struct{})
+	o.Triage = func(ctx context.Context, since time.Time, progress func(int)) (TriageRead, error) {
+		progress(1234)
+		<-release
+		return TriageRead{Note: "test read"}, nil
+	}
+	d := newDriver(t, o, 120, 40)
+	d.keys("esc", ":", "triage 2h", "enter")
+	v := d.untilContains("1234 read")
+	if !strings.Contains(v, "window 2h") {
+		t.Errorf("the window is not shown:\n%s", v)
+	}
+	// Keys still work while the read goes on.
+	d.keys("?")
+	if !d.m.help {
+		t.Fatal("the console does not answer keys while triage reads")
+	}
+	d.keys("esc")
+	close(release)
+	d.untilContains("test read")
+}
+
+func TestPaletteRefusesABadWindowOrAddress(t *testing.T) {
+	tn := startTenant(t)
+	d := newDriver(t, tn.options(false), 80, 24)
+	for _, c := range []struct{ cmd, says string }{
+		{"triage soon", `window "soon" is not a duration`},
+		{"ip 999.1.1.1", `"999.1.1.1" is not an IP address`},
+		{"ip", "usage: :ip"},
+		{"ip 1.2.3.4 forever", `window "forever" is not`},
+	} {
+		d.keys("esc", ":", c.cmd, "enter")
+		v := d.untilContains(c.says)
+		if len(d.m.stack) != 1 {
+			t.Errorf(":%s opened a page", c.cmd)
+		}
+		checkScreen(t, v, 80, 24)
+	}
+}
