@@ -47,6 +47,8 @@ type Options struct {
 	Triage func(ctx context.Context, since time.Time, progress func(events int)) (TriageRead, error)
 	// OpenIncident opens the journal the playbook records into.
 	OpenIncident func() (IncidentJournal, error)
+	// ExportReport saves an incident's Markdown report and says where.
+	ExportReport func(id, markdown string) (path string, err error)
 	// LoadIncident reads an incident's journal (without locking it).
 	LoadIncident func(id string) ([]responders.Record, error)
 	// Since is how far back the attack window starts for the playbook's

@@ -2,6 +2,8 @@ package tui
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -213,6 +215,13 @@ func TestContainRunsThePlaybookAndShowsTheVerifiedEndState(t *testing.T) {
 	golden(t, "incident_120x40", v, true)
 	if !strings.Contains(d.m.header(120), "inc-20261127-1200-abcd") {
 		t.Errorf("the header does not name the incident: %s", d.m.header(120))
+	}
+	// x exports the Markdown report beside the journal.
+	d.keys("x")
+	d.untilContains("report saved to")
+	md, err := os.ReadFile(filepath.Join(tn.dir, "inc-20261127-1200-abcd.report.md"))
+	if err != nil || !strings.Contains(string(md), "# Incident inc-20261127-1200-abcd") || !strings.Contains(string(md), strings.ReplaceAll(id, "|", `\|`)) {
+		t.Fatalf("exported report: %v\n%.300s", err, md)
 	}
 }
 

@@ -94,6 +94,10 @@ func (tn *tenant) options(dryRun bool) Options {
 		return IncidentJournal{Journal: j, ID: id, Close: j.Close}, nil
 	}
 	o.LoadIncident = func(id string) ([]responders.Record, error) { return responders.LoadJournal(tn.dir, id) }
+	o.ExportReport = func(id, md string) (string, error) {
+		path := filepath.Join(tn.dir, id+".report.md")
+		return path, os.WriteFile(path, []byte(md), 0o600)
+	}
 	return o
 }
 

@@ -45,7 +45,7 @@ func (p *incidentPage) title() string   { return "incident" }
 func (p *incidentPage) capturing() bool { return false }
 func (p *incidentPage) back() bool      { return false }
 func (p *incidentPage) hints() []key.Binding {
-	return []key.Binding{p.sh.keys.Refresh, p.sh.keys.Open}
+	return []key.Binding{p.sh.keys.Refresh, p.sh.keys.Open, p.sh.keys.Export}
 }
 
 func (p *incidentPage) init() tea.Cmd {
@@ -86,6 +86,8 @@ func (p *incidentPage) update(msg tea.Msg) tea.Cmd {
 		switch {
 		case key.Matches(msg, k.Refresh):
 			return p.init()
+		case key.Matches(msg, k.Export):
+			return p.export()
 		case key.Matches(msg, k.Open):
 			if i, ok := p.list.selected(); ok && p.records[i].UserID != "" {
 				id := p.records[i].UserID
@@ -94,6 +96,22 @@ func (p *incidentPage) update(msg tea.Msg) tea.Cmd {
 		}
 	}
 	return nil
+}
+
+// export writes the report in a Cmd (IO stays out of Update) and toasts
+// where it went.
+func (p *incidentPage) export() tea.Cmd {
+	if p.id == "" || !p.loaded || p.sh.opts.ExportReport == nil {
+		return toast("no incident to export yet", true)
+	}
+	save, id, md := p.sh.opts.ExportReport, p.id, p.report.Markdown()
+	return func() tea.Msg {
+		path, err := save(id, md)
+		if err != nil {
+			return toastMsg{"export failed: " + err.Error(), true}
+		}
+		return toastMsg{"report saved to " + path, false}
+	}
 }
 
 func (p *incidentPage) view(w, h int) string {

@@ -9,7 +9,7 @@ type keyMap struct {
 	Up, Down, PageUp, PageDown, Top, Bottom          key.Binding
 	Open, Filter, Search, Refresh, Follow, Edit      key.Binding
 	NextTab, PrevTab, Tab1, Tab2, Tab3, Tab4         key.Binding
-	Logs, IP, Order                                  key.Binding
+	Logs, IP, Order, Export                          key.Binding
 	// Contain and Bulk are dangerous: they only ever open a confirm modal.
 	Contain, Bulk key.Binding
 }
@@ -50,6 +50,7 @@ func defaultKeys() keyMap {
 		Logs:       b("l", "logs of this IP/user", "l"),
 		IP:         b("i", "IP page", "i"),
 		Order:      b("o", "takeovers first / by rank", "o"),
+		Export:     b("x", "export report", "x"),
 		Contain:    b("C", "contain (playbook)", "C"),
 		Bulk:       b("X", "bulk-contain (IP/network)", "X"),
 	}

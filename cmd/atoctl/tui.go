@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/charmbracelet/lipgloss"
@@ -80,6 +82,9 @@ func (env *environment) consoleOptions(ctx context.Context) (tui.Options, error)
 			}
 			return tui.IncidentJournal{Journal: j, ID: id, Close: j.Close}, nil
 		},
+		ExportReport: func(id, markdown string) (string, error) {
+			return exportReport(env, id, markdown)
+		},
 		LoadIncident: func(id string) ([]responders.Record, error) {
 			dir, err := incidentsDir(env.getenv)
 			if err != nil {
@@ -147,4 +152,18 @@ func consoleTriage(ctx context.Context, c *auth0client.Client, since time.Time, 
 		note = "the window reaches past the tenant's oldest event (" + fmtTime(oldest[0].Date) + "): log retention is plan-dependent"
 	}
 	return tui.TriageRead{Result: tr.Result(), Note: note}, nil
+}
+
+// exportReport saves an incident's Markdown report beside its journal
+// (mode 0600: it names users and addresses).
+func exportReport(env *environment, id, markdown string) (string, error) {
+	dir, err := incidentsDir(env.getenv)
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, id+".report.md")
+	if err := os.WriteFile(path, []byte(markdown), 0o600); err != nil {
+		return "", err
+	}
+	return path, nil
 }
