@@ -72,6 +72,9 @@ type UserEnd struct {
 	ResetEmails, Tickets int
 	// Factors are the ids of the user's authentication methods now.
 	Factors []string
+	// PasswordChanged: the owner completed a reset (scp) since the start,
+	// which lets a post-change-password Action unblock the account.
+	PasswordChanged bool
 }
 
 // NetworkEnd is how much of the attack came from a network and how much of
@@ -382,7 +385,9 @@ func containmentChecks(key AnswerKey, id string, u UserEnd, recs []Record) []che
 		return c
 	}
 	cs := []check{
-		{name: "blocked", why: "the account is not blocked", weight: 2, ok: u.Blocked},
+		// Blocked now, or blocked by the trainee and then unblocked by the
+		// Action when the owner completed the reset: the intended end.
+		{name: "blocked", why: "the account is not blocked", weight: 2, ok: u.Blocked || (u.PasswordChanged && journaled(StepBlock))},
 		revoked(u.Sessions, u.SessionsAtStart, "sessions"),
 		revoked(u.RefreshTokens, u.RefreshTokensAtStart, "refresh tokens"),
 	}

@@ -194,3 +194,21 @@ func TestScoreIgnoresRecordsFromBeforeTheExercise(t *testing.T) {
 		t.Fatalf("a stale unblock-check counted: missed %v", items(sc, ScoreMissed))
 	}
 }
+
+func TestScoreCountsAnOwnerUnblockedByTheActionAsContained(t *testing.T) {
+	key, ex := scoreWorld()
+	ideal(&ex)
+	// The owner of c1 completed the reset and the Action unblocked them.
+	u := ex.Users["auth0|c1"]
+	u.Blocked, u.PasswordChanged = false, true
+	ex.Users["auth0|c1"] = u
+	if sc := Score(key, ex); sc.Percent != 100 {
+		t.Fatalf("unblocked by the Action after the reset: %.1f%%, missed %v", sc.Percent, items(sc, ScoreMissed))
+	}
+	// Unblocked without a password change is still a miss.
+	u.PasswordChanged = false
+	ex.Users["auth0|c1"] = u
+	if sc := Score(key, ex); sc.Percent == 100 {
+		t.Fatal("an account unblocked without a password change scored as contained")
+	}
+}

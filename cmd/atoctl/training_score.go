@@ -61,7 +61,7 @@ func answerKey(k *scenarios.AnswerKey) responders.AnswerKey {
 // to its base, and the training incident's journal.
 func (t *trainingSandbox) exercise(records []responders.Record) responders.Exercise {
 	ex := responders.Exercise{Started: t.epoch, Users: map[string]responders.UserEnd{}, Networks: map[string]responders.NetworkEnd{}, Records: records}
-	resets := map[string]int{}
+	resets, changed := map[string]int{}, map[string]bool{}
 	var ips []string // every source address of the base logs
 	for ip := range t.base.events {
 		ips = append(ips, ip)
@@ -79,8 +79,11 @@ func (t *trainingSandbox) exercise(records []responders.Record) responders.Exerc
 			factors[m.UserID] = append(factors[m.UserID], m.ID)
 		}
 		for i := len(st.Logs) - 1; i >= 0 && st.Logs[i].LogID > t.base.lastLogID; i-- {
-			if e := st.Logs[i]; e.Type == "scpr" {
+			switch e := st.Logs[i]; e.Type {
+			case "scpr":
 				resets[e.UserID]++
+			case "scp":
+				changed[e.UserID] = true
 			}
 		}
 		for _, u := range st.Users {
@@ -89,7 +92,7 @@ func (t *trainingSandbox) exercise(records []responders.Record) responders.Exerc
 				Email: u.Email, Database: database, Blocked: u.Blocked,
 				Sessions: sessions[u.UserID], RefreshTokens: tokens[u.UserID],
 				SessionsAtStart: t.base.sessions[u.UserID], RefreshTokensAtStart: t.base.tokens[u.UserID],
-				ResetEmails: resets[u.UserID], Factors: factors[u.UserID],
+				ResetEmails: resets[u.UserID], Factors: factors[u.UserID], PasswordChanged: changed[u.UserID],
 			}
 		}
 	})
