@@ -318,11 +318,11 @@ func reportBulk(ctx context.Context, env *environment, j *responders.Journal, in
 		t := &table{header: []string{"user", "result", "detail"}}
 		for _, r := range results {
 			res, detail := "contained", ""
-			if r.Failed() {
-				res, detail = "FAILED", firstFailure(r)
-			}
 			if env.opts.dryRun {
 				res = "planned"
+			}
+			if r.Failed() {
+				res, detail = "FAILED", firstFailure(r)
 			}
 			t.add(r.UserID, res, detail)
 		}
