@@ -341,12 +341,8 @@ another network is a classic sign of session hijacking.`,
 			}
 			t := &table{header: []string{"session", "created", "last used", "initial ip", "initial asn", "last ip", "last asn", "asn change", "last user agent"}}
 			for _, s := range sessions {
-				change := ""
-				if s.Device.ASNChanged() {
-					change = "! " + s.Device.InitialASN + "→" + s.Device.LastASN
-				}
 				t.add(s.ID, fmtTime(s.CreatedAt), fmtTime(firstNonZero(s.LastInteractedAt, s.UpdatedAt)),
-					s.Device.InitialIP, s.Device.InitialASN, s.Device.LastIP, s.Device.LastASN, change, s.Device.LastUserAgent)
+					s.Device.InitialIP, s.Device.InitialASN, s.Device.LastIP, s.Device.LastASN, asnChange(s.Device), s.Device.LastUserAgent)
 			}
 			return t.print(env.stdout, env.stdoutTTY)
 		},
@@ -374,16 +370,20 @@ func newUsersTokensCmd(env *environment) *cobra.Command {
 			}
 			t := &table{header: []string{"token", "client", "created", "last exchanged", "expires", "last ip", "last asn", "asn change", "device"}}
 			for _, tk := range tokens {
-				change := ""
-				if tk.Device.ASNChanged() {
-					change = "! " + tk.Device.InitialASN + "→" + tk.Device.LastASN
-				}
 				t.add(tk.ID, tk.ClientID, fmtTime(tk.CreatedAt), fmtTime(tk.LastExchangedAt), fmtTime(tk.ExpiresAt),
-					tk.Device.LastIP, tk.Device.LastASN, change, tk.Device.LastUserAgent)
+					tk.Device.LastIP, tk.Device.LastASN, asnChange(tk.Device), tk.Device.LastUserAgent)
 			}
 			return t.print(env.stdout, env.stdoutTTY)
 		},
 	}
+}
+
+// asnChange marks a session or token that moved networks: "! AS1→AS2".
+func asnChange(d auth0client.Device) string {
+	if !d.ASNChanged() {
+		return ""
+	}
+	return "! " + d.InitialASN + "→" + d.LastASN
 }
 
 // planHint adds what to do when the tenant's plan lacks an endpoint.
