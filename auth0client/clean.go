@@ -40,7 +40,7 @@ func Clean(s string) string {
 			b.WriteByte(byte(r) + '@') // ESC → ^[, CR → ^M, NUL → ^@
 		case r == 0x7f:
 			b.WriteString("^?")
-		case isHiddenRune(r):
+		case IsHiddenRune(r):
 			fmt.Fprintf(&b, "⟨U+%04X⟩", r)
 		default:
 			b.WriteString(s[i : i+size])
@@ -60,7 +60,7 @@ func isPlain(s string) bool {
 		}
 		if c >= 0x80 {
 			for _, r := range s[i:] {
-				if r == utf8.RuneError || r < 0x20 || r == 0x7f || isHiddenRune(r) {
+				if r == utf8.RuneError || r < 0x20 || r == 0x7f || IsHiddenRune(r) {
 					return false
 				}
 			}
@@ -70,10 +70,12 @@ func isPlain(s string) bool {
 	return true
 }
 
-// isHiddenRune reports runes that render invisibly or change how the rest of
+// IsHiddenRune reports runes that render invisibly or change how the rest of
 // the line renders: C1 controls, bidi controls, zero-width characters, line
 // and paragraph separators, and other format characters abused for spoofing.
-func isHiddenRune(r rune) bool {
+// It is the one table of such runes: Clean marks them, and the console's text
+// inputs drop them, so an analyst can neither read nor paste one unseen.
+func IsHiddenRune(r rune) bool {
 	switch {
 	case r >= 0x80 && r <= 0x9f: // C1 controls (0x9B is a one-byte CSI on some terminals)
 		return true

@@ -1,6 +1,7 @@
 package auth0client
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -36,6 +37,36 @@ func TestCleanShowsHiddenCharactersVisibly(t *testing.T) {
 	}
 }
 
+func TestCleanMarksEveryHiddenRune(t *testing.T) {
+	tests := []struct {
+		r      rune
+		hidden bool
+	}{
+		{0x9b, true}, {0xad, true}, {0x34f, true}, {0x61c, true}, {0x115f, true}, {0x1160, true},
+		{0x17b4, true}, {0x17b5, true}, {0x180e, true}, {0x200b, true}, {0x200f, true},
+		{0x2028, true}, {0x202e, true}, {0x2060, true}, {0x2066, true}, {0x206f, true},
+		{0x3164, true}, {0xfeff, true}, {0xffa0, true}, {0xfff9, true}, {0xfffa, true},
+		{0xfffb, true}, {0xe0000, true}, {0xe0041, true}, {0xe007f, true},
+		{'a', false}, {' ', false}, {'é', false}, {'山', false}, {0x301, false}, {0x2010, false},
+		{0xfffc, false}, {0xe0080, false},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%U", tt.r), func(t *testing.T) {
+			if got := IsHiddenRune(tt.r); got != tt.hidden {
+				t.Fatalf("IsHiddenRune(%U) = %v, want %v", tt.r, got, tt.hidden)
+			}
+			in := "a" + string(tt.r) + "b"
+			want := in
+			if tt.hidden {
+				want = fmt.Sprintf("a⟨U+%04X⟩b", tt.r)
+			}
+			if got := Clean(in); got != want {
+				t.Fatalf("Clean(%q) = %q, want %q", in, got, want)
+			}
+		})
+	}
+}
+
 func TestCleanCapsHugeValues(t *testing.T) {
 	in := strings.Repeat("A", 1<<20)
 	got := Clean(in)
@@ -59,7 +90,7 @@ func FuzzClean(f *testing.F) {
 			t.Fatalf("invalid UTF-8 out of %q", s)
 		}
 		for _, r := range got {
-			if r < 0x20 || r == 0x7f || isHiddenRune(r) {
+			if r < 0x20 || r == 0x7f || IsHiddenRune(r) {
 				t.Fatalf("rune %U survived in Clean(%q) = %q", r, s, got)
 			}
 		}

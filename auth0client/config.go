@@ -181,7 +181,9 @@ func LoadProfile(path, name string) (Settings, error) {
 }
 
 // Resolve merges sources by precedence (flags > environment > profile),
-// reads a secret file if one is named, and validates the result.
+// reads a secret file if one is named, and validates the result. A missing
+// domain, client id or secret (or an unreadable secret file) is
+// ErrNoCredentials; a malformed value is ErrConfig.
 func Resolve(flags, env, profile Settings) (Config, error) {
 	pick := func(vals ...string) string {
 		for _, v := range vals {
@@ -193,6 +195,9 @@ func Resolve(flags, env, profile Settings) (Config, error) {
 	}
 	var cfg Config
 	domain := pick(flags.Domain, env.Domain, profile.Domain)
+	if strings.TrimSpace(domain) == "" {
+		return Config{}, fmt.Errorf("%w: no tenant domain: set --domain, AUTH0_DOMAIN or a profile (e.g. acme.eu.auth0.com)", ErrNoCredentials)
+	}
 	u, err := ParseDomain(domain)
 	if err != nil {
 		return Config{}, err
@@ -200,7 +205,7 @@ func Resolve(flags, env, profile Settings) (Config, error) {
 	cfg.BaseURL = u
 	cfg.ClientID = pick(flags.ClientID, env.ClientID, profile.ClientID)
 	if cfg.ClientID == "" {
-		return Config{}, fmt.Errorf("%w: no client id: set --client-id, AUTH0_CLIENT_ID or a profile", ErrConfig)
+		return Config{}, fmt.Errorf("%w: no client id: set --client-id, AUTH0_CLIENT_ID or a profile", ErrNoCredentials)
 	}
 	cfg.ResetClientID = pick(flags.ResetClientID, env.ResetClientID, profile.ResetClientID)
 
@@ -220,7 +225,7 @@ func Resolve(flags, env, profile Settings) (Config, error) {
 		return Config{}, err
 	}
 	if cfg.ClientSecret.IsZero() {
-		return Config{}, fmt.Errorf("%w: no client secret: set --client-secret-file, AUTH0_CLIENT_SECRET or a profile's client_secret_file", ErrConfig)
+		return Config{}, fmt.Errorf("%w: no client secret: set --client-secret-file, AUTH0_CLIENT_SECRET or a profile's client_secret_file", ErrNoCredentials)
 	}
 	return cfg, nil
 }
@@ -229,11 +234,11 @@ func readSecretFile(path string) (Secret, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		// The error names the file, never its content.
-		return Secret{}, fmt.Errorf("%w: read client secret file %s: %v", ErrConfig, path, errors.Unwrap(err))
+		return Secret{}, fmt.Errorf("%w: read client secret file %s: %v", ErrNoCredentials, path, errors.Unwrap(err))
 	}
 	s := strings.TrimSpace(string(data))
 	if s == "" {
-		return Secret{}, fmt.Errorf("%w: client secret file %s is empty", ErrConfig, path)
+		return Secret{}, fmt.Errorf("%w: client secret file %s is empty", ErrNoCredentials, path)
 	}
 	return NewSecret(s), nil
 }

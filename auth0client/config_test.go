@@ -98,8 +98,39 @@ func TestResolvePrecedenceFlagsEnvProfile(t *testing.T) {
 	if cfg.ClientSecret.Reveal() != "file-secret" {
 		t.Fatalf("profile secret file not read")
 	}
-	if _, err := Resolve(Settings{}, Settings{Domain: "x.auth0.com", ClientID: "id"}, Settings{}); !errors.Is(err, ErrConfig) {
-		t.Fatalf("missing secret: err = %v", err)
+}
+
+// Missing credentials are ErrNoCredentials (exit 4: "no usable
+// credentials"); a malformed value is ErrConfig (exit 2: bad input).
+func TestResolveTellsMissingCredentialsFromMalformedValues(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty")
+	if err := os.WriteFile(empty, []byte("\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	secret := NewSecret("s")
+	tests := []struct {
+		name          string
+		flags, env    Settings
+		want, notWant error
+	}{
+		{"nothing set", Settings{}, Settings{}, ErrNoCredentials, ErrConfig},
+		{"no domain", Settings{}, Settings{ClientID: "id", ClientSecret: secret}, ErrNoCredentials, ErrConfig},
+		{"blank domain", Settings{Domain: "  "}, Settings{ClientID: "id", ClientSecret: secret}, ErrNoCredentials, ErrConfig},
+		{"no client id", Settings{}, Settings{Domain: "x.auth0.com", ClientSecret: secret}, ErrNoCredentials, ErrConfig},
+		{"no secret", Settings{}, Settings{Domain: "x.auth0.com", ClientID: "id"}, ErrNoCredentials, ErrConfig},
+		{"secret file missing", Settings{ClientSecretFile: filepath.Join(dir, "nope")}, Settings{Domain: "x.auth0.com", ClientID: "id"}, ErrNoCredentials, ErrConfig},
+		{"secret file empty", Settings{ClientSecretFile: empty}, Settings{Domain: "x.auth0.com", ClientID: "id"}, ErrNoCredentials, ErrConfig},
+		{"plain http off loopback", Settings{Domain: "http://x.auth0.com"}, Settings{ClientID: "id", ClientSecret: secret}, ErrConfig, ErrNoCredentials},
+		{"domain with a path", Settings{Domain: "https://x.auth0.com/api"}, Settings{ClientID: "id", ClientSecret: secret}, ErrConfig, ErrNoCredentials},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Resolve(tt.flags, tt.env, Settings{})
+			if !errors.Is(err, tt.want) || errors.Is(err, tt.notWant) {
+				t.Fatalf("err = %v, want %v and not %v", err, tt.want, tt.notWant)
+			}
+		})
 	}
 }
 

@@ -233,7 +233,7 @@ func TestDroppedConnectionsRetryIdempotentCallsOnly(t *testing.T) {
 	id := userAt(srv, 20)
 	srv.SetFaults(sandbox.Faults{ShareDropAfterWrite: 1, Seed: 3})
 	srv.ResetStats()
-	err := c.SetBlocked(ctx, id, true)
+	_, err := c.SetBlocked(ctx, id, true)
 	var te *TransportError
 	if !errors.As(err, &te) || te.MayBeApplied {
 		t.Fatalf("SetBlocked with every answer dropped: err = %v, want a TransportError not flagged may-be-applied", err)
@@ -345,8 +345,14 @@ func TestCallsAreIdentifiedInSapiLogs(t *testing.T) {
 	srv, _ := startScenario(t)
 	c := clientFor(t, srv, 0)
 	id := userAt(srv, 3)
-	if err := c.SetBlocked(ctxT(t), id, true); err != nil {
+	u, err := c.SetBlocked(ctxT(t), id, true)
+	if err != nil {
 		t.Fatal(err)
+	}
+	// The PATCH answer is the user as stored: the block can be verified
+	// without another read.
+	if u.ID != id || !u.Blocked {
+		t.Fatalf("SetBlocked returned %+v, want user %s with blocked=true", u, id)
 	}
 	var ua string
 	srv.View(func(st *sandbox.State) { ua = st.Logs[len(st.Logs)-1].UserAgent })

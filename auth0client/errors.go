@@ -24,8 +24,13 @@ var (
 	ErrBadRequest = errors.New("bad request")
 	// ErrServer: Auth0 answered 5xx after every retry.
 	ErrServer = errors.New("auth0 server error")
-	// ErrConfig: the configuration is unusable (bad domain, missing id).
+	// ErrConfig: a configuration value is malformed (a domain that is not a
+	// host, plain http off loopback, a profile file that is not JSON).
 	ErrConfig = errors.New("bad configuration")
+	// ErrNoCredentials: no credentials could be put together to ask for a
+	// token (no domain, client id or secret set, or a secret file that
+	// cannot be read): nothing was sent.
+	ErrNoCredentials = errors.New("no usable credentials")
 )
 
 // APIError is an error answer from Auth0, decoded from its body

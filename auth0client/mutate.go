@@ -2,6 +2,7 @@ package auth0client
 
 import (
 	"context"
+	"encoding/json"
 	"net/url"
 	"sync"
 )
@@ -17,7 +18,12 @@ type Call struct {
 // Writer is the one seam every write to a tenant goes through. The Client
 // sends; a Recorder (dry-run) only records. Steps never branch on dry-run.
 type Writer interface {
-	SetBlocked(ctx context.Context, userID string, blocked bool) error
+	// DryRun reports whether this Writer only records (the one place that
+	// knows: callers ask it rather than carrying a flag beside it).
+	DryRun() bool
+	// SetBlocked returns the user as the tenant holds it after the write
+	// (Auth0 answers a PATCH with the user), or a zero User in a dry-run.
+	SetBlocked(ctx context.Context, userID string, blocked bool) (User, error)
 	RevokeSessions(ctx context.Context, userID string) error
 	RevokeRefreshTokens(ctx context.Context, userID string) error
 	DeleteGrants(ctx context.Context, userID string) error
@@ -114,9 +120,12 @@ func (r *Recorder) record(c Call) error {
 	return nil
 }
 
-// SetBlocked records the block.
-func (r *Recorder) SetBlocked(_ context.Context, userID string, blocked bool) error {
-	return r.record(CallSetBlocked(userID, blocked))
+// DryRun is true: a Recorder never sends.
+func (r *Recorder) DryRun() bool { return true }
+
+// SetBlocked records the block; there is no user to return.
+func (r *Recorder) SetBlocked(_ context.Context, userID string, blocked bool) (User, error) {
+	return User{}, r.record(CallSetBlocked(userID, blocked))
 }
 
 // RevokeSessions records the revocation.
@@ -201,4 +210,16 @@ func (r *Recorder) DeleteNetworkACL(_ context.Context, id string) error {
 // UnblockIPThrottling records the unblock.
 func (r *Recorder) UnblockIPThrottling(_ context.Context, ip string) error {
 	return r.record(CallUnblockIPThrottling(ip))
+}
+
+// String is the call on one line, as a plan shows it: method, path and
+// the compact JSON body, cleaned for the terminal.
+func (c Call) String() string {
+	s := c.Method + " " + Clean(c.Path)
+	if len(c.Body) > 0 {
+		if b, err := json.Marshal(c.Body); err == nil {
+			s += " " + Clean(string(b))
+		}
+	}
+	return s
 }

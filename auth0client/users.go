@@ -94,14 +94,23 @@ func (c *Client) UsersByEmail(ctx context.Context, email string) ([]User, error)
 
 // SetBlocked blocks or unblocks a user: PATCH /api/v2/users/{id}
 // {"blocked": v}. Setting a value is idempotent, so it is retried safely.
-func (c *Client) SetBlocked(ctx context.Context, id string, blocked bool) error {
-	err := c.m.User.Update(ctx, id, &management.User{Blocked: &blocked})
+// The user in Auth0's answer is returned, so a caller can check the end
+// state without another read.
+func (c *Client) SetBlocked(ctx context.Context, id string, blocked bool) (User, error) {
+	u := &management.User{Blocked: &blocked}
+	err := c.m.User.Update(ctx, id, u)
 	verb := "block"
 	if !blocked {
 		verb = "unblock"
 	}
-	return wrapErr(fmt.Sprintf("%s user %s", verb, Clean(id)), err)
+	if err != nil {
+		return User{}, wrapErr(fmt.Sprintf("%s user %s", verb, Clean(id)), err)
+	}
+	return userFrom(u), nil
 }
+
+// DryRun is false: the Client sends.
+func (c *Client) DryRun() bool { return false }
 
 // UserBlock is a brute-force protection block: Auth0 refuses logins for
 // Identifier from IP after too many failures (limit_wc).

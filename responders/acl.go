@@ -186,8 +186,12 @@ func parsePrefix(s string) (netip.Prefix, error) {
 }
 
 // ApplyACL writes the plan through the Writer, journaled like a step.
-func ApplyACL(ctx context.Context, c *auth0client.Client, w auth0client.Writer, j JournalWriter, dryRun bool, p ACLPlan) StepResult {
+func ApplyACL(ctx context.Context, c *auth0client.Client, w auth0client.Writer, j JournalWriter, p ACLPlan) StepResult {
 	sr := StepResult{Step: StepACL}
+	if j == nil {
+		sr.Outcome, sr.Error = Failed, ErrNoJournal.Error()
+		return sr
+	}
 	if p.Call != nil {
 		sr.Calls = []auth0client.Call{*p.Call}
 	}
@@ -199,10 +203,8 @@ func ApplyACL(ctx context.Context, c *auth0client.Client, w auth0client.Writer, 
 		if err != nil {
 			rec.Error = auth0client.Clean(err.Error())
 		}
-		if j != nil {
-			if _, jerr := j.Append(rec); jerr != nil && err == nil {
-				sr.Outcome, sr.Error = Failed, "journal: "+jerr.Error()
-			}
+		if _, jerr := j.Append(rec); jerr != nil && err == nil {
+			sr.Outcome, sr.Error = Failed, "journal: "+jerr.Error()
 		}
 	}
 	reason := fmt.Sprintf("block %s in the atoctl-managed Network ACL", strings.Join(p.Added, ", "))
@@ -223,7 +225,7 @@ func ApplyACL(ctx context.Context, c *auth0client.Client, w auth0client.Writer, 
 	case p.Call == nil:
 		reason = "every requested network is already blocked by the atoctl-managed ACL"
 		return finish(AlreadyDone, nil)
-	case dryRun:
+	case w.DryRun():
 		var err error
 		if p.Existing != nil {
 			err = w.UpdateNetworkACL(ctx, p.Want)
@@ -233,6 +235,9 @@ func ApplyACL(ctx context.Context, c *auth0client.Client, w auth0client.Writer, 
 		return finish(Planned, err)
 	}
 	record(KindIntent, "", reason, nil)
+	if sr.Outcome == Failed { // the intent could not be journaled: send nothing
+		return sr
+	}
 	var err error
 	if p.Existing != nil {
 		err = w.UpdateNetworkACL(ctx, p.Want)
@@ -262,8 +267,11 @@ func ApplyACL(ctx context.Context, c *auth0client.Client, w auth0client.Writer, 
 
 // ReleaseACL removes entries covered by release from the managed ACL (and
 // the ACL itself when it empties), journaled.
-func ReleaseACL(ctx context.Context, c *auth0client.Client, w auth0client.Writer, j JournalWriter, dryRun bool, release []netip.Prefix) (StepResult, error) {
+func ReleaseACL(ctx context.Context, c *auth0client.Client, w auth0client.Writer, j JournalWriter, release []netip.Prefix) (StepResult, error) {
 	sr := StepResult{Step: StepACLRelease}
+	if j == nil {
+		return sr, ErrNoJournal
+	}
 	acls, err := c.NetworkACLs(ctx)
 	if err != nil {
 		return sr, err
@@ -304,10 +312,7 @@ func ReleaseACL(ctx context.Context, c *auth0client.Client, w auth0client.Writer
 		upd.IPv4CIDRs = keep
 		return w.UpdateNetworkACL(ctx, upd)
 	}
-	journal := func(kind string, o Outcome, e error) {
-		if j == nil {
-			return
-		}
+	journal := func(kind string, o Outcome, e error) error {
 		rec := Record{Kind: kind, Step: StepACLRelease, Calls: journalCalls(sr.Calls), Reason: sr.Reason}
 		if kind == KindOutcome {
 			rec.Outcome = string(o)
@@ -315,23 +320,25 @@ func ReleaseACL(ctx context.Context, c *auth0client.Client, w auth0client.Writer
 		if e != nil {
 			rec.Error = auth0client.Clean(e.Error())
 		}
-		_, _ = j.Append(rec)
+		if _, err := j.Append(rec); err != nil {
+			return fmt.Errorf("journal: %w", err)
+		}
+		return nil
 	}
-	if dryRun {
+	if w.DryRun() {
 		err := apply()
 		sr.Outcome = Planned
-		journal(KindOutcome, Planned, err)
-		return sr, err
+		return sr, errors.Join(err, journal(KindOutcome, Planned, err))
 	}
-	journal(KindIntent, "", nil)
+	if err := journal(KindIntent, "", nil); err != nil {
+		return sr, err // not journaled, not sent
+	}
 	if err := apply(); err != nil {
 		sr.Outcome, sr.Error = Failed, auth0client.Clean(err.Error())
-		journal(KindOutcome, Failed, err)
-		return sr, nil
+		return sr, journal(KindOutcome, Failed, err)
 	}
 	sr.Outcome = Done
-	journal(KindOutcome, Done, nil)
-	return sr, nil
+	return sr, journal(KindOutcome, Done, nil)
 }
 
 // coveredBy reports whether entry lies within one of the list's prefixes.

@@ -1,11 +1,13 @@
 package responders
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/atoctl/atoctl/auth0client"
@@ -50,14 +52,46 @@ func (p BulkPlan) Accounts() int {
 	return n
 }
 
+// Guard is what atoctl never blocks and never takes as evidence of an
+// attack: the networks the tenant allowlists (a corporate egress, partners)
+// and the operator's own addresses. Both front-ends take it from the same
+// flags (--allow, --operator-ip).
+type Guard struct {
+	Allow, Operators []netip.Prefix
+}
+
+// TriageConfig is a triage of the window since since that knows the guard.
+func (g Guard) TriageConfig(since time.Time) TriageConfig {
+	cfg := TriageConfig{Since: since, Allowlist: g.Allow}
+	for _, op := range g.Operators {
+		cfg.OperatorIPs = append(cfg.OperatorIPs, op.Addr())
+	}
+	return cfg
+}
+
 // BulkDiscovery is what bulk discovery looks at.
 type BulkDiscovery struct {
 	Targets []netip.Prefix
 	Since   time.Time
-	// Allow and Operators are never blocked; operators are never evidence.
-	Allow, Operators []netip.Prefix
-	// Events returns the tenant's events from inside prefix since Since.
+	// Guard is never blocked; the operator's addresses are never evidence.
+	Guard Guard
+	// Client reads the events (a windowed log search per target) unless
+	// Events is set (tests, exports).
+	Client *auth0client.Client
 	Events func(ctx context.Context, prefix netip.Prefix) ([]auth0client.LogEvent, error)
+	// Searched, if set, hears how many events each target had.
+	Searched func(prefix netip.Prefix, events int)
+}
+
+// events reads one target's events in the window.
+func (d BulkDiscovery) events(ctx context.Context, p netip.Prefix) ([]auth0client.LogEvent, error) {
+	if d.Events != nil {
+		return d.Events(ctx, p)
+	}
+	if d.Client == nil {
+		return nil, errors.New("bulk discovery has no tenant to read")
+	}
+	return SearchLogs(ctx, d.Client, LogSearch{Filter: LogFilter{Network: &p}, Since: d.Since, Limit: MaxSearchLimit})
 }
 
 // DiscoverBulk reads the targets' events in the window, triages them, and
@@ -65,17 +99,16 @@ type BulkDiscovery struct {
 // address many accounts sign in from), an allowlisted network or the
 // operator's own.
 func DiscoverBulk(ctx context.Context, d BulkDiscovery) (BulkPlan, error) {
-	cfg := TriageConfig{Since: d.Since, Allowlist: d.Allow}
-	for _, op := range d.Operators {
-		cfg.OperatorIPs = append(cfg.OperatorIPs, op.Addr())
-	}
-	tri := NewTriage(cfg)
+	tri := NewTriage(d.Guard.TriageConfig(d.Since))
 	plan := BulkPlan{Since: d.Since}
 	for _, t := range d.Targets {
 		plan.Targets = append(plan.Targets, t.String())
-		events, err := d.Events(ctx, t)
+		events, err := d.events(ctx, t)
 		if err != nil {
 			return plan, fmt.Errorf("discover %s: %w", t, err)
+		}
+		if d.Searched != nil {
+			d.Searched(t, len(events))
 		}
 		for _, e := range events {
 			tri.Add(TriageEventFrom(e))
@@ -105,7 +138,7 @@ func DiscoverBulk(ctx context.Context, d BulkDiscovery) (BulkPlan, error) {
 				why = fmt.Sprintf("%s is %s infrastructure (many accounts sign in from it successfully)", ip, label)
 			}
 		}
-		for _, p := range append(append([]netip.Prefix{}, d.Allow...), d.Operators...) {
+		for _, p := range append(append([]netip.Prefix{}, d.Guard.Allow...), d.Guard.Operators...) {
 			if p.Overlaps(t) {
 				why = fmt.Sprintf("overlaps %s (allowlisted or the operator's)", p)
 			}
@@ -160,44 +193,300 @@ func PlanBulkACL(ctx context.Context, c *auth0client.Client, incident string, pl
 	return &p, nil
 }
 
-// Bulk runs a bulk plan: the playbook on the compromised accounts, resets
-// for the others when the plan asks, at the shared rate budget, journaled.
-// The CLI and the console drive it phase by phase, each with its progress.
-type Bulk struct {
-	Client  *auth0client.Client
-	Writer  auth0client.Writer
-	DryRun  bool
-	Journal JournalWriter
-	Plan    BulkPlan
-	Opts    Options
-	// Workers is how many accounts are worked on at once (default 8).
+// BulkSettings are the choices a bulk run offers, with one set of defaults
+// for both front-ends: nothing beyond the compromised accounts unless asked.
+type BulkSettings struct {
+	// ACL also blocks the networks in the atoctl-managed Network ACL.
+	ACL bool
+	// ResetMFAStopped and ResetTargeted also send resets to those accounts.
+	ResetMFAStopped, ResetTargeted bool
+	// Workers is how many accounts are worked on at once.
 	Workers int
 }
 
-// BulkPhase is one pass of a bulk run: the same steps on a list of users.
-type BulkPhase struct {
-	Name  string
-	Users []string
-	Steps []string
+// DefaultBulkWorkers is how many accounts a bulk run works on at once: enough
+// to keep a paced budget busy across Auth0's latency.
+const DefaultBulkWorkers = 8
+
+// Apply copies the choices into the plan (they are journaled with it).
+func (s BulkSettings) Apply(p *BulkPlan) {
+	p.ACL, p.ResetMFAStopped, p.ResetTargeted = s.ACL, s.ResetMFAStopped, s.ResetTargeted
 }
 
-// Phases are the passes the plan asks for, in order, empty ones left out.
-func (b *Bulk) Phases() []BulkPhase {
-	p := b.Plan
-	var out []BulkPhase
-	add := func(name string, users, steps []string) {
-		if len(users) > 0 {
-			out = append(out, BulkPhase{Name: name, Users: users, Steps: steps})
+// Bulk phases, in the order a bulk run takes them: the attacker is locked
+// out of the network and of every account before anything slower happens.
+const (
+	PhaseACL          = "network ACL"
+	PhaseBlock        = "block"
+	PhaseRevoke       = "snapshot and revoke"
+	PhaseReset        = "reset"
+	PhaseUnblockCheck = "unblock check"
+)
+
+// Bulk runs a bulk plan, journaled, at the shared rate budget, phase by
+// phase across all accounts: the Network ACL entries first, then every
+// compromised account blocked, then evidence saved and sessions and tokens
+// revoked, then resets (verified with one log search for all of them),
+// then the unblock Action checked once for the run.
+type Bulk struct {
+	Client *auth0client.Client
+	Writer auth0client.Writer
+	// Journal is required.
+	Journal JournalWriter
+	Plan    BulkPlan
+	// ACL is the planned Network ACL change; applied when Plan.ACL is set.
+	ACL  *ACLPlan
+	Opts Options
+	// Workers is how many accounts are worked on at once (default 8).
+	Workers int
+	// Resume: the plan is already journaled (finish an interrupted run).
+	Resume bool
+}
+
+// BulkResult is how a bulk run went.
+type BulkResult struct {
+	Results []UserResult `json:"results"`
+	// ACL is the Network ACL step's result, if the plan asked for one.
+	ACL *StepResult `json:"acl,omitempty"`
+	// Finished: the run reached its end and journaled it.
+	Finished bool `json:"finished"`
+}
+
+// StepsFor is how many step outcomes each account of the plan gets: what a
+// progress display counts to tell an account finished.
+func (p BulkPlan) StepsFor() map[string]int {
+	out := map[string]int{}
+	for _, id := range p.Compromised {
+		out[id] = len(DefaultSteps)
+	}
+	add := func(ids []string) {
+		for _, id := range ids {
+			if _, ok := out[id]; !ok {
+				out[id] = 1
+			}
 		}
 	}
-	add("contain compromised", p.Compromised, DefaultSteps)
 	if p.ResetMFAStopped {
-		add("reset stopped by MFA", p.StoppedByMFA, []string{StepReset})
+		add(p.StoppedByMFA)
 	}
 	if p.ResetTargeted {
-		add("reset targeted", p.Targeted, []string{StepReset})
+		add(p.Targeted)
 	}
 	return out
+}
+
+// account is one account's state through a bulk run.
+type account struct {
+	t      *Target
+	res    UserResult
+	failed bool // could not be loaded: no further step
+}
+
+// Run runs the plan. events (if not nil) receive progress, phase changes
+// as events with only Phase set, and must be drained. The error is a
+// journal failure (nothing more is sent) or ErrNoJournal.
+func (b *Bulk) Run(ctx context.Context, events chan<- Event) (BulkResult, error) {
+	var out BulkResult
+	if b.Journal == nil {
+		return out, ErrNoJournal
+	}
+	if !b.Resume {
+		if err := b.RecordPlan(); err != nil {
+			return out, err
+		}
+	}
+	workers := cmp.Or(b.Workers, DefaultBulkWorkers)
+	r := &Runner{Client: b.Client, Writer: b.Writer, Journal: b.Journal, Opts: b.Opts, Workers: workers, Events: events}
+	rc := r.context()
+	phase := func(name string) { r.emit(ctx, Event{Phase: name, Outcome: Running}) }
+
+	compromised := Unique(b.Plan.Compromised)
+	resetOnly := []string{}
+	if b.Plan.ResetMFAStopped {
+		resetOnly = append(resetOnly, b.Plan.StoppedByMFA...)
+	}
+	if b.Plan.ResetTargeted {
+		resetOnly = append(resetOnly, b.Plan.Targeted...)
+	}
+	all := Unique(append(append([]string{}, compromised...), resetOnly...))
+	accounts := make(map[string]*account, len(all))
+	for _, id := range all {
+		accounts[id] = &account{t: &Target{User: auth0client.User{ID: id}}, res: UserResult{UserID: id}}
+	}
+	var jerr error // the first journal failure stops the run
+	var mu sync.Mutex
+	journalFailed := func(err error) bool {
+		if err == nil {
+			return false
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if jerr == nil {
+			jerr = err
+		}
+		return true
+	}
+	stopped := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return jerr != nil || ctx.Err() != nil
+	}
+	// step runs s for a; a step sent but left to verify later comes back.
+	step := func(a *account, s Step, verify bool) (StepResult, bool) {
+		sr, pending, err := r.runStep(ctx, rc, s, a.t, verify)
+		if !pending {
+			a.res.Steps = append(a.res.Steps, sr)
+		}
+		return sr, !journalFailed(err) && pending
+	}
+	each := func(ids []string, work func(a *account)) {
+		parallel(ctx, len(ids), workers, func(i int) {
+			if a := accounts[ids[i]]; !a.failed && !stopped() {
+				work(a)
+			}
+		})
+	}
+	load := func(a *account) bool {
+		if err := r.load(ctx, a.t); err != nil {
+			a.failed, a.res.Error = true, auth0client.Clean(err.Error())
+			r.emit(ctx, Event{UserID: a.t.User.ID, Outcome: Failed, Error: a.res.Error})
+			return false
+		}
+		a.res.Email, a.res.Findings = a.t.User.Email, a.t.Findings
+		return true
+	}
+
+	// 1. The networks, so no new attempt gets through while accounts are
+	// being worked on.
+	if b.Plan.ACL && b.ACL != nil && !stopped() {
+		phase(PhaseACL)
+		sr := ApplyACL(ctx, b.Client, b.Writer, b.Journal, *b.ACL)
+		out.ACL = &sr
+		r.emit(ctx, Event{Step: StepACL, Outcome: sr.Outcome, Reason: sr.Reason, Error: sr.Error})
+	}
+	// 2. Every compromised account blocked: one write each, verified from
+	// Auth0's answer, so the lockout takes accounts ÷ budget.
+	if len(compromised) > 0 && !stopped() {
+		phase(PhaseBlock)
+		block, _ := StepByName(StepBlock)
+		each(compromised, func(a *account) { step(a, block, true) })
+	}
+	// 3. Evidence, then revoke: the snapshot's reads (taken while blocked)
+	// are the revoke's plan.
+	if len(compromised) > 0 && !stopped() {
+		phase(PhaseRevoke)
+		snapshot, _ := StepByName(StepSnapshot)
+		revoke, _ := StepByName(StepRevoke)
+		each(compromised, func(a *account) {
+			if !load(a) {
+				return
+			}
+			step(a, snapshot, true)
+			if !stopped() {
+				step(a, revoke, true)
+			}
+		})
+	}
+	// 4. Resets, sent first and confirmed together.
+	if len(all) > 0 && !stopped() {
+		phase(PhaseReset)
+		reset, _ := StepByName(StepReset)
+		var pending []sentReset
+		each(all, func(a *account) {
+			if !load(a) {
+				return
+			}
+			if sr, sent := step(a, reset, false); sent {
+				mu.Lock()
+				pending = append(pending, sentReset{a, sr})
+				mu.Unlock()
+			}
+		})
+		if len(pending) > 0 && !stopped() {
+			b.verifyResets(ctx, r, rc, reset, pending, journalFailed)
+		}
+	}
+	// 5. The unblock check: one read of the tenant's Actions for the run.
+	if len(compromised) > 0 && !stopped() {
+		phase(PhaseUnblockCheck)
+		check, _ := StepByName(StepUnblockCheck)
+		each(compromised, func(a *account) { step(a, check, true) })
+	}
+
+	for _, id := range all {
+		a := accounts[id]
+		if a.res.Error == "" && len(a.res.Steps) == 0 && ctx.Err() != nil {
+			a.res.Error = "not started: " + context.Cause(ctx).Error()
+		}
+		out.Results = append(out.Results, a.res)
+	}
+	if jerr != nil {
+		return out, jerr
+	}
+	if ctx.Err() == nil {
+		if err := b.RecordDone(out.Results); err != nil {
+			return out, err
+		}
+		out.Finished = true
+	}
+	return out, nil
+}
+
+// verifyResets confirms the sent resets: a ticket by its creation, a reset
+// email by the scpr event Auth0 logs for it, looked for with one log search
+// for every user at once (polled while events are still arriving).
+// sentReset is a reset sent and not yet confirmed.
+type sentReset struct {
+	a  *account
+	sr StepResult
+}
+
+func (b *Bulk) verifyResets(ctx context.Context, r *Runner, rc *Context, reset Step, pending []sentReset, journalFailed func(error) bool) {
+	confirmed := map[string]auth0client.LogEvent{}
+	var verr error
+	if rc.Opts.ResetMethod != "ticket" {
+		since := rc.Opts.now().Add(-time.Minute)
+		verr = poll(ctx, rc.Opts.VerifyTimeout, func() (bool, error) {
+			evs, err := SearchLogs(ctx, b.Client, LogSearch{Filter: LogFilter{Types: []string{"scpr"}}, Since: since, Limit: MaxSearchLimit})
+			if err != nil {
+				return false, err
+			}
+			for _, e := range evs {
+				if _, ok := confirmed[e.UserID]; !ok {
+					confirmed[e.UserID] = e
+				}
+			}
+			for _, p := range pending {
+				if _, ok := confirmed[p.a.t.User.ID]; !ok {
+					return false, nil
+				}
+			}
+			return true, nil
+		})
+	}
+	for _, p := range pending {
+		a := p.a
+		var stepErr error
+		if rc.Opts.ResetMethod == "ticket" {
+			stepErr = reset.Verify(ctx, rc, a.t)
+		} else if e, ok := confirmed[a.t.User.ID]; ok {
+			a.t.verified = "scpr event " + e.ID + " at " + e.Date.Format(time.RFC3339)
+		} else {
+			stepErr = cmp.Or(verr, errors.New("no scpr event yet"))
+		}
+		if stepErr != nil {
+			stepErr = fmt.Errorf("sent, but not verified: %w", stepErr)
+		}
+		o := Done
+		if stepErr != nil {
+			o = Failed
+		}
+		sr, err := r.finishStep(ctx, reset, a.t, p.sr, o, p.sr.Reason, stepErr)
+		a.res.Steps = append(a.res.Steps, sr)
+		if journalFailed(err) {
+			return
+		}
+	}
 }
 
 // RecordPlan journals the plan before anything is sent.
@@ -225,19 +514,4 @@ func (b *Bulk) RecordDone(results []UserResult) error {
 		return fmt.Errorf("journal: %w", err)
 	}
 	return nil
-}
-
-// RunPhase runs one phase; events (if not nil) receive its progress and
-// must be drained.
-func (b *Bulk) RunPhase(ctx context.Context, ph BulkPhase, events chan<- Event) ([]UserResult, error) {
-	var steps []Step
-	for _, n := range ph.Steps {
-		s, err := StepByName(n)
-		if err != nil {
-			return nil, err
-		}
-		steps = append(steps, s)
-	}
-	r := &Runner{Client: b.Client, Writer: b.Writer, DryRun: b.DryRun, Journal: b.Journal, Steps: steps, Opts: b.Opts, Workers: b.Workers, Events: events}
-	return r.Run(ctx, ph.Users), nil
 }

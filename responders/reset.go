@@ -57,7 +57,7 @@ func (resetStep) Plan(_ context.Context, rc *Context, t *Target) (Plan, error) {
 func (resetStep) Apply(ctx context.Context, rc *Context, t *Target, _ Plan) error {
 	if rc.Opts.ResetMethod == "ticket" {
 		ticket, err := rc.Writer.CreatePasswordChangeTicket(ctx, t.User.ID, 0)
-		if err != nil || rc.DryRun {
+		if err != nil || rc.dryRun() {
 			return err
 		}
 		if rc.Opts.TicketSink == nil {
@@ -75,7 +75,7 @@ func (resetStep) Verify(ctx context.Context, rc *Context, t *Target) error {
 		t.verified = "ticket created and delivered out of band"
 		return nil
 	}
-	since := time.Now().Add(-time.Minute)
+	since := rc.Opts.now().Add(-time.Minute)
 	return poll(ctx, rc.Opts.VerifyTimeout, func() (bool, error) {
 		logs, err := rc.Client.UserLogs(ctx, t.User.ID, 0, 20)
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/atoctl/atoctl/auth0client"
 )
@@ -18,6 +19,9 @@ const planFallbackReason = "sessions NOT revoked: the tenant's plan lacks the se
 func (revokeStep) Name() string { return StepRevoke }
 
 func (revokeStep) Plan(ctx context.Context, rc *Context, t *Target) (Plan, error) {
+	if t.held {
+		return revokePlan(t.User.ID, t.sessions, t.tokens), nil
+	}
 	c := rc.Client
 	sessions, err := c.Sessions(ctx, t.User.ID)
 	if errors.Is(err, auth0client.ErrPlanLacksFeature) {
@@ -37,23 +41,29 @@ func (revokeStep) Plan(ctx context.Context, rc *Context, t *Target) (Plan, error
 	if err != nil {
 		return Plan{}, err
 	}
+	return revokePlan(t.User.ID, sessions, tokens), nil
+}
+
+// revokePlan deletes what the user holds.
+func revokePlan(userID string, sessions []auth0client.Session, tokens []auth0client.RefreshToken) Plan {
 	var p Plan
 	if len(sessions) > 0 {
-		p.Calls = append(p.Calls, auth0client.CallRevokeSessions(t.User.ID))
+		p.Calls = append(p.Calls, auth0client.CallRevokeSessions(userID))
 		p.items = append(p.items, "sessions")
 	}
 	if len(tokens) > 0 {
-		p.Calls = append(p.Calls, auth0client.CallRevokeRefreshTokens(t.User.ID))
+		p.Calls = append(p.Calls, auth0client.CallRevokeRefreshTokens(userID))
 		p.items = append(p.items, "refresh-tokens")
 	}
 	if len(p.Calls) == 0 {
-		return Plan{AlreadyDone: true, Reason: "no sessions or refresh tokens left"}, nil
+		return Plan{AlreadyDone: true, Reason: "no sessions or refresh tokens left"}
 	}
 	p.Reason = fmt.Sprintf("revoke %d session(s) and %d refresh token(s)", len(sessions), len(tokens))
-	return p, nil
+	return p
 }
 
 func (revokeStep) Apply(ctx context.Context, rc *Context, t *Target, p Plan) error {
+	t.held = false // what was held is being deleted: read it again from now on
 	for _, what := range p.items {
 		var err error
 		switch what {
@@ -71,10 +81,15 @@ func (revokeStep) Apply(ctx context.Context, rc *Context, t *Target, p Plan) err
 	return nil
 }
 
+// revokeSettle is how long Auth0 is given to apply a revocation before the
+// first read-back: it deletes asynchronously (202), and every read sent
+// before it is done costs two requests of the shared budget.
+const revokeSettle = 500 * time.Millisecond
+
 // Verify polls: Auth0 deletes sessions and tokens asynchronously (202).
 func (revokeStep) Verify(ctx context.Context, rc *Context, t *Target) error {
 	c := rc.Client
-	return poll(ctx, rc.Opts.VerifyTimeout, func() (bool, error) {
+	return pollAfter(ctx, revokeSettle, rc.Opts.VerifyTimeout, func() (bool, error) {
 		sessions, err := c.Sessions(ctx, t.User.ID)
 		if errors.Is(err, auth0client.ErrPlanLacksFeature) {
 			grants, err := c.Grants(ctx, t.User.ID)

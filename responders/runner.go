@@ -19,6 +19,9 @@ type JournalWriter interface {
 // Event is one line of progress: which user, which step, how it went. The
 // console and the CLI both consume the Runner's events.
 type Event struct {
+	// Phase names the bulk phase; an event with only Phase set announces
+	// that the phase begins.
+	Phase   string    `json:"phase,omitempty"`
 	UserID  string    `json:"user_id"`
 	Step    string    `json:"step"`
 	Outcome Outcome   `json:"outcome"`
@@ -62,13 +65,18 @@ func (r UserResult) Failed() bool {
 	return false
 }
 
+// ErrNoJournal: a run was asked for without an incident journal. Every
+// write is journaled first, so nothing was run.
+var ErrNoJournal = errors.New("no incident journal: every action is journaled, so nothing was run (open an incident first)")
+
 // Runner applies steps to users: users in parallel (sharing the client's
 // rate budget), steps in order for each user, every write journaled as an
-// intent before it is sent and an outcome after it is verified.
+// intent before it is sent and an outcome after it is verified. Whether
+// writes are sent is the Writer's to say (a Recorder only records).
 type Runner struct {
-	Client  *auth0client.Client
-	Writer  auth0client.Writer
-	DryRun  bool
+	Client *auth0client.Client
+	Writer auth0client.Writer
+	// Journal is required: Run refuses to start without one.
 	Journal JournalWriter
 	Steps   []Step
 	Opts    Options
@@ -83,16 +91,31 @@ type Runner struct {
 // Load reads what the steps need about a user: the profile, their logs
 // since the attack window began, and the persistence findings.
 func (r *Runner) Load(ctx context.Context, userID string) (*Target, error) {
-	c := r.Client
-	u, err := c.User(ctx, userID)
-	if err != nil {
+	t := &Target{User: auth0client.User{ID: userID}}
+	if err := r.load(ctx, t); err != nil {
 		return nil, err
 	}
-	t := &Target{User: u}
+	return t, nil
+}
+
+// load fills t, reusing what this run already read (the block's answer).
+func (r *Runner) load(ctx context.Context, t *Target) error {
+	if t.loaded {
+		return nil
+	}
+	c, userID := r.Client, t.User.ID
+	if !t.userFresh {
+		u, err := c.User(ctx, userID)
+		if err != nil {
+			return err
+		}
+		t.User, t.userFresh = u, true
+	}
+	t.Logs = t.Logs[:0]
 	for page := 0; page < auth0client.SearchCap/auth0client.MaxPerPage; page++ {
 		batch, err := c.UserLogs(ctx, userID, page, auth0client.MaxPerPage)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		stop := len(batch) < auth0client.MaxPerPage
 		for _, e := range batch {
@@ -108,10 +131,12 @@ func (r *Runner) Load(ctx context.Context, userID string) (*Target, error) {
 	}
 	methods, err := c.AuthMethods(ctx, userID)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	t.Findings = findPersistence(u, t.Logs, methods, r.Opts.WindowStart)
-	return t, nil
+	t.methods = methods
+	t.Findings = findPersistence(t.User, t.Logs, methods, r.Opts.WindowStart)
+	t.loaded = true
+	return nil
 }
 
 // PlannedStep is one step's plan for a user, for confirmation screens.
@@ -119,6 +144,24 @@ type PlannedStep struct {
 	Step string
 	Plan Plan
 	Err  error
+}
+
+// Summary is the plan in one line, as both front-ends show it.
+func (ps PlannedStep) Summary() string {
+	p := ps.Plan
+	switch {
+	case ps.Err != nil:
+		return "cannot plan: " + auth0client.Clean(ps.Err.Error())
+	case p.Skip != "":
+		return "skip: " + p.Skip
+	case p.Refuse != "":
+		return "REFUSED: " + p.Refuse
+	case p.AlreadyDone:
+		return "already done: " + p.Reason
+	case p.Awaiting:
+		return "WARNING: " + p.Reason
+	}
+	return p.Reason
 }
 
 // PlanUser plans every step for a loaded user without writing anything.
@@ -133,11 +176,11 @@ func (r *Runner) PlanUser(ctx context.Context, t *Target) []PlannedStep {
 }
 
 func (r *Runner) context() *Context {
-	rc := &Context{Client: r.Client, Writer: r.Writer, DryRun: r.DryRun, Opts: r.Opts, started: time.Now().UTC()}
+	rc := &Context{Client: r.Client, Writer: r.Writer, Opts: r.Opts, started: r.Opts.now()}
 	if r.Journal != nil {
 		rc.prior = r.Journal.Records()
 		for _, rec := range rc.prior {
-			if rec.Mode != "dry-run" {
+			if rec.Mode != ModeDryRun {
 				rc.started = rec.Time
 				break
 			}
@@ -146,51 +189,77 @@ func (r *Runner) context() *Context {
 	return rc
 }
 
-// Run contains each user and returns one result per user, in input order.
-// It stops early only when the context ends or the journal cannot be
-// written (an action that cannot be recorded is not taken).
-func (r *Runner) Run(ctx context.Context, userIDs []string) []UserResult {
+// Unique drops repeated ids, keeping the first of each in order: the same
+// account named twice (by email and by id, say) is contained once.
+func Unique(ids []string) []string {
+	seen := make(map[string]bool, len(ids))
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// Run contains each user (once, however often it is named) and returns one
+// result per user, in input order. It stops early only when the context
+// ends or the journal cannot be written (an action that cannot be recorded
+// is not taken).
+func (r *Runner) Run(ctx context.Context, userIDs []string) ([]UserResult, error) {
+	if r.Journal == nil {
+		return nil, ErrNoJournal
+	}
+	userIDs = Unique(userIDs)
 	rc := r.context()
 	results := make([]UserResult, len(userIDs))
-	workers := r.Workers
-	if workers <= 0 {
-		workers = 8
-	}
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	for range min(workers, len(userIDs)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				results[i] = r.runUser(ctx, rc, userIDs[i])
-			}
-		}()
-	}
-	for i := range userIDs {
-		select {
-		case jobs <- i:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			break
-		}
-	}
-	close(jobs)
-	wg.Wait()
+	parallel(ctx, len(userIDs), r.Workers, func(i int) {
+		results[i] = r.runUser(ctx, rc, userIDs[i])
+	})
 	for i, id := range userIDs {
 		if results[i].UserID == "" {
 			results[i] = UserResult{UserID: id, Error: "not started: " + context.Cause(ctx).Error()}
 		}
 	}
-	return results
+	return results, nil
+}
+
+// parallel calls work(i) for i in [0, n) on at most workers goroutines
+// (default 8), handing out no new index once ctx ends.
+func parallel(ctx context.Context, n, workers int, work func(i int)) {
+	if workers <= 0 {
+		workers = 8
+	}
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for range min(workers, n) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				work(i)
+			}
+		}()
+	}
+	for i := range n {
+		if ctx.Err() != nil {
+			break
+		}
+		select {
+		case jobs <- i:
+		case <-ctx.Done():
+		}
+	}
+	close(jobs)
+	wg.Wait()
 }
 
 func (r *Runner) runUser(ctx context.Context, rc *Context, userID string) UserResult {
 	res := UserResult{UserID: userID}
 	t, err := r.Load(ctx, userID)
 	if err != nil {
-		res.Error = err.Error()
+		res.Error = auth0client.Clean(err.Error())
 		r.emit(ctx, Event{UserID: userID, Outcome: Failed, Error: res.Error})
 		return res
 	}
@@ -200,7 +269,7 @@ func (r *Runner) runUser(ctx context.Context, rc *Context, userID string) UserRe
 			res.Steps = append(res.Steps, StepResult{Step: s.Name(), Outcome: Failed, Error: "interrupted before this step"})
 			continue
 		}
-		sr, err := r.runStep(ctx, rc, s, t)
+		sr, _, err := r.runStep(ctx, rc, s, t, true)
 		res.Steps = append(res.Steps, sr)
 		if err != nil { // the journal failed: stop everything for this user
 			res.Error = err.Error()
@@ -211,33 +280,24 @@ func (r *Runner) runUser(ctx context.Context, rc *Context, userID string) UserRe
 }
 
 // runStep plans, journals the intent, applies, verifies and journals the
-// outcome of one step. The returned error is a journal failure only; step
-// failures are outcomes.
-func (r *Runner) runStep(ctx context.Context, rc *Context, s Step, t *Target) (StepResult, error) {
+// outcome of one step. With verify false, a step that was sent comes back
+// pending (no outcome yet): the caller verifies it, maybe for many users at
+// once, and journals the outcome with finishStep. The returned error is a
+// journal failure only; step failures are outcomes.
+func (r *Runner) runStep(ctx context.Context, rc *Context, s Step, t *Target, verify bool) (sr StepResult, pending bool, err error) {
 	uid := t.User.ID
-	sr := StepResult{Step: s.Name()}
+	sr = StepResult{Step: s.Name()}
 	t.verified = ""
-	finish := func(o Outcome, reason string, stepErr error) (StepResult, error) {
-		sr.Outcome, sr.Reason, sr.Evidence = o, reason, t.verified
-		rec := Record{Kind: "outcome", UserID: uid, Step: s.Name(), Outcome: string(o), Reason: reason, Calls: journalCalls(sr.Calls)}
-		if stepErr != nil {
-			sr.Error = auth0client.Clean(stepErr.Error())
-			rec.Error = sr.Error
-		}
-		if s.Name() == StepSnapshot && len(t.evidence) > 0 {
-			rec.Evidence = t.evidence
-		}
-		if err := r.record(ctx, rec, Event{UserID: uid, Step: s.Name(), Outcome: o, Reason: reason, Error: sr.Error}); err != nil {
-			return sr, err
-		}
-		return sr, nil
+	finish := func(o Outcome, reason string, stepErr error) (StepResult, bool, error) {
+		sr, err := r.finishStep(ctx, s, t, sr, o, reason, stepErr)
+		return sr, false, err
 	}
 
 	p, err := s.Plan(ctx, rc, t)
 	if err != nil {
 		return finish(Failed, "could not read the tenant to plan this step", err)
 	}
-	sr.Calls = p.Calls
+	sr.Calls, sr.Reason = p.Calls, p.Reason
 	switch {
 	case p.Skip != "":
 		return finish(Skipped, p.Skip, nil)
@@ -250,7 +310,7 @@ func (r *Runner) runStep(ctx context.Context, rc *Context, s Step, t *Target) (S
 	case p.AlreadyDone:
 		return finish(AlreadyDone, p.Reason, nil)
 	}
-	if r.DryRun && len(p.Calls) > 0 {
+	if rc.dryRun() && len(p.Calls) > 0 {
 		// Dry-run records the calls instead of sending them.
 		if err := s.Apply(ctx, rc, t, p); err != nil {
 			return finish(Failed, p.Reason, err)
@@ -259,17 +319,36 @@ func (r *Runner) runStep(ctx context.Context, rc *Context, s Step, t *Target) (S
 	}
 	// The intent is on disk before the first byte goes to Auth0, so a crash
 	// mid-step leaves a record of what may have happened.
-	intent := Record{Kind: "intent", UserID: uid, Step: s.Name(), Calls: journalCalls(p.Calls), Reason: p.Reason}
+	intent := Record{Kind: KindIntent, UserID: uid, Step: s.Name(), Calls: journalCalls(p.Calls), Reason: p.Reason}
 	if err := r.record(ctx, intent, Event{UserID: uid, Step: s.Name(), Outcome: Running, Reason: p.Reason}); err != nil {
-		return sr, err
+		return sr, false, err
 	}
 	if err := s.Apply(ctx, rc, t, p); err != nil {
 		return finish(Failed, p.Reason, err)
+	}
+	if !verify {
+		return sr, true, nil
 	}
 	if err := s.Verify(ctx, rc, t); err != nil {
 		return finish(Failed, p.Reason, fmt.Errorf("sent, but not verified: %w", err))
 	}
 	return finish(Done, p.Reason, nil)
+}
+
+// finishStep journals a step's outcome and reports it.
+func (r *Runner) finishStep(ctx context.Context, s Step, t *Target, sr StepResult, o Outcome, reason string, stepErr error) (StepResult, error) {
+	uid := t.User.ID
+	sr.Outcome, sr.Reason, sr.Evidence = o, reason, t.verified
+	rec := Record{Kind: KindOutcome, UserID: uid, Step: s.Name(), Outcome: string(o), Reason: reason, Calls: journalCalls(sr.Calls)}
+	if stepErr != nil {
+		sr.Error = auth0client.Clean(stepErr.Error())
+		rec.Error = sr.Error
+	}
+	if s.Name() == StepSnapshot && len(t.evidence) > 0 {
+		rec.Evidence = t.evidence
+	}
+	err := r.record(ctx, rec, Event{UserID: uid, Step: s.Name(), Outcome: o, Reason: reason, Error: sr.Error})
+	return sr, err
 }
 
 // record appends to the journal (if any) and reports the event.
@@ -289,7 +368,7 @@ func (r *Runner) record(ctx context.Context, rec Record, ev Event) error {
 		}
 	}
 	r.mu.Unlock()
-	ev.Time = time.Now().UTC()
+	ev.Time = r.Opts.now()
 	r.emit(ctx, ev)
 	return nil
 }
@@ -299,7 +378,7 @@ func (r *Runner) emit(ctx context.Context, ev Event) {
 		return
 	}
 	if ev.Time.IsZero() {
-		ev.Time = time.Now().UTC()
+		ev.Time = r.Opts.now()
 	}
 	select {
 	case r.Events <- ev:

@@ -36,20 +36,30 @@ func (snapshotStep) Plan(_ context.Context, rc *Context, t *Target) (Plan, error
 // Apply reads; a snapshot writes nothing to the tenant, so dry-run takes it too.
 func (snapshotStep) Apply(ctx context.Context, rc *Context, t *Target, _ Plan) error {
 	c := rc.Client
-	ev := Evidence{TakenAt: time.Now().UTC(), User: t.User, Logs: t.Logs}
+	ev := Evidence{TakenAt: rc.Opts.now(), User: t.User, Logs: t.Logs}
 	var err error
+	lacking := false
 	if ev.Sessions, err = c.Sessions(ctx, t.User.ID); errors.Is(err, auth0client.ErrPlanLacksFeature) {
 		ev.Notes = append(ev.Notes, "sessions not readable: the tenant's plan lacks the feature")
+		lacking = true
 	} else if err != nil {
 		return err
 	}
 	if ev.RefreshTokens, err = c.RefreshTokens(ctx, t.User.ID); errors.Is(err, auth0client.ErrPlanLacksFeature) {
 		ev.Notes = append(ev.Notes, "refresh tokens not readable: the tenant's plan lacks the feature")
+		lacking = true
 	} else if err != nil {
 		return err
 	}
-	if ev.AuthMethods, err = c.AuthMethods(ctx, t.User.ID); err != nil {
+	if t.loaded {
+		ev.AuthMethods = t.methods // read by Load in this run
+	} else if ev.AuthMethods, err = c.AuthMethods(ctx, t.User.ID); err != nil {
 		return err
+	}
+	// Read while the user was already blocked (a bulk run blocks first), no
+	// session or token can have appeared since: revoke plans from these.
+	if t.userFresh && t.User.Blocked && !lacking {
+		t.sessions, t.tokens, t.held = ev.Sessions, ev.RefreshTokens, true
 	}
 	t.evidence = mustJSON(ev)
 	t.verified = fmt.Sprintf("saved %d sessions, %d refresh tokens, %d authentication methods, %d log events",

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/atoctl/atoctl/auth0client"
@@ -72,12 +73,25 @@ type Step interface {
 type Context struct {
 	Client *auth0client.Client // reads
 	Writer auth0client.Writer  // writes (the Client, or a dry-run Recorder)
-	DryRun bool
 	Opts   Options
 	// prior are the journal's records from earlier runs of this incident.
 	prior []Record
 	// started is when this incident began (its first record), or now.
 	started time.Time
+
+	// The post-change-password bindings are the tenant's, not the user's:
+	// read once per run, however many users the run contains.
+	actionsOnce sync.Once
+	actions     []auth0client.BoundAction
+	actionsErr  error
+}
+
+// unblockActions reads the Actions bound to post-change-password, once.
+func (rc *Context) unblockActions(ctx context.Context) ([]auth0client.BoundAction, error) {
+	rc.actionsOnce.Do(func() {
+		rc.actions, rc.actionsErr = rc.Client.TriggerActions(ctx, PostChangePasswordTrigger)
+	})
+	return rc.actions, rc.actionsErr
 }
 
 // Options tune the steps.
@@ -97,7 +111,20 @@ type Options struct {
 	TicketSink func(userID string, ticket auth0client.Secret) error
 	// VerifyTimeout bounds read-back polling (revocations are asynchronous).
 	VerifyTimeout time.Duration
+	// Now is the clock (nil: time.Now); tests fix it.
+	Now func() time.Time
 }
+
+// now reads the run's clock.
+func (o Options) now() time.Time {
+	if o.Now != nil {
+		return o.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// dryRun asks the Writer, the one place that knows whether writes are sent.
+func (rc *Context) dryRun() bool { return rc.Writer.DryRun() }
 
 // Target is one user being contained, with what the steps need to know.
 type Target struct {
@@ -110,6 +137,17 @@ type Target struct {
 	evidence []byte
 	// verified is what the last Verify read back, for the step's result.
 	verified string
+
+	// Reads shared between steps of one run, so a bulk run does not read
+	// the same thing twice. loaded: User, Logs, Findings and methods are
+	// read. userFresh: User is what the tenant answered during this run
+	// (the block's PATCH answer counts). held: sessions and tokens as read
+	// while the user was already blocked, so no new ones can have appeared.
+	loaded, userFresh, held bool
+	answered                *auth0client.User // the block's PATCH answer, until Verify reads it
+	methods                 []auth0client.AuthMethod
+	sessions                []auth0client.Session
+	tokens                  []auth0client.RefreshToken
 }
 
 // StepResult is how one step went for one user.
@@ -158,7 +196,7 @@ func journalCalls(cs []auth0client.Call) []Call {
 func (rc *Context) priorOutcome(userID, step string) (Record, bool) {
 	for i := len(rc.prior) - 1; i >= 0; i-- {
 		r := rc.prior[i]
-		if r.UserID == userID && r.Step == step && r.Kind == "outcome" && r.Mode != "dry-run" {
+		if r.UserID == userID && r.Step == step && r.Kind == KindOutcome && r.Mode != ModeDryRun {
 			return r, true
 		}
 	}
@@ -171,13 +209,13 @@ func (rc *Context) priorIntentWithoutOutcome(userID, step string) (Record, bool)
 	var intent Record
 	found := false
 	for _, r := range rc.prior {
-		if r.UserID != userID || r.Step != step || r.Mode == "dry-run" {
+		if r.UserID != userID || r.Step != step || r.Mode == ModeDryRun {
 			continue
 		}
 		switch r.Kind {
-		case "intent":
+		case KindIntent:
 			intent, found = r, true
-		case "outcome":
+		case KindOutcome:
 			found = false
 		}
 	}
@@ -194,11 +232,24 @@ func mustJSON(v any) json.RawMessage {
 
 // poll re-runs check until it reports done, the timeout passes or ctx ends.
 func poll(ctx context.Context, timeout time.Duration, check func() (bool, error)) error {
+	return pollAfter(ctx, 0, timeout, check)
+}
+
+// pollAfter is poll with a first wait: for changes Auth0 applies
+// asynchronously, a read sent at once only costs budget.
+func pollAfter(ctx context.Context, first, timeout time.Duration, check func() (bool, error)) error {
 	if timeout <= 0 {
 		timeout = 15 * time.Second
 	}
 	deadline := time.Now().Add(timeout)
 	wait := 100 * time.Millisecond
+	if first > 0 {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(first):
+		}
+	}
 	for {
 		done, err := check()
 		if err != nil {

@@ -18,7 +18,7 @@ const PostChangePasswordTrigger = "post-change-password"
 func (unblockCheckStep) Name() string { return StepUnblockCheck }
 
 func (unblockCheckStep) Plan(ctx context.Context, rc *Context, t *Target) (Plan, error) {
-	actions, err := rc.Client.TriggerActions(ctx, PostChangePasswordTrigger)
+	actions, err := rc.unblockActions(ctx)
 	if err != nil {
 		return Plan{}, err
 	}

@@ -27,25 +27,21 @@ type Options struct {
 	// Ctx bounds every call the console makes; cancelling it stops jobs.
 	Ctx    context.Context
 	Client *auth0client.Client
-	// Writer is where playbook writes go: the Client, or Recorder in dry-run.
+	// Writer is where writes go: the Client, or a Recorder in dry-run. It
+	// alone says whether this is a dry-run (Writer.DryRun).
 	Writer   auth0client.Writer
-	Recorder *auth0client.Recorder // dry-run only: the calls not made
 	Training bool
-	DryRun   bool
 	// Incident is the current incident id ("" until one is opened).
 	Incident string
 	// Calls feeds the command log (the client's Observer).
 	Calls *CallFeed
-	// UserQuery turns search-box input into a safe Lucene query (the CLI's
-	// rules: Lucene passes, a bare email, id or word is quoted).
-	UserQuery func(input string) (string, error)
-	// SearchLogs runs a tenant log search past Auth0's 1000-result cap.
-	SearchLogs func(ctx context.Context, s LogSearch) (LogResult, error)
-	// Triage reads the tenant's events since a time and triages them;
-	// progress is called (from the reading goroutine) with the events read
-	// so far. Nil: the console triages one capped log search.
-	Triage func(ctx context.Context, since time.Time, progress func(events int)) (TriageRead, error)
-	// OpenIncident opens the journal the playbook records into.
+	// Guard is what a bulk run never blocks: the allowlisted networks and
+	// the operator's own addresses (the same flags as ip contain).
+	Guard responders.Guard
+	// Bulk are the bulk run's defaults, the same as ip contain's.
+	Bulk responders.BulkSettings
+	// OpenIncident opens the journal the playbook records into; without it
+	// the console runs no write.
 	OpenIncident func() (IncidentJournal, error)
 	// ExportReport saves an incident's Markdown report and says where.
 	ExportReport func(id, markdown string) (path string, err error)
@@ -60,24 +56,6 @@ type Options struct {
 	Now func() time.Time
 }
 
-// LogSearch is what the logs page asks for.
-type LogSearch struct {
-	Types []string  // event type codes
-	IP    string    // an address or a CIDR
-	User  string    // user id or email
-	Since time.Time // start of the window
-	Limit int
-}
-
-// LogResult is a log search's answer: the events newest first, and the
-// filter as a predicate, for following new events on the client.
-type LogResult struct {
-	Events  []auth0client.LogEvent
-	Matches func(auth0client.LogEvent) bool
-	// Note is something the analyst should know (retention reached…).
-	Note string
-}
-
 // IncidentJournal is an open incident journal and how to close it.
 type IncidentJournal struct {
 	Journal responders.JournalWriter
@@ -85,10 +63,19 @@ type IncidentJournal struct {
 	Close   func() error
 }
 
+// dryRun asks the Writer.
+func (o *Options) dryRun() bool { return o.Writer != nil && o.Writer.DryRun() }
+
+// recorder is the dry-run Writer, for the calls not made; nil when live.
+func (o *Options) recorder() *auth0client.Recorder {
+	r, _ := o.Writer.(*auth0client.Recorder)
+	return r
+}
+
 // mode names the badge(s) the header shows.
 func (o *Options) mode() string {
 	switch {
-	case o.DryRun:
+	case o.dryRun():
 		return responders.ModeDryRun
 	case o.Training:
 		return responders.ModeTraining
@@ -176,7 +163,7 @@ func New(opts Options) *Model {
 	}
 	sh := &shared{opts: &opts, st: newStyles(opts.Renderer), keys: defaultKeys(), ctx: opts.Ctx}
 	m := &Model{sh: sh, width: 80, height: 24}
-	m.log = cmdlog{feed: opts.Calls, recorder: opts.Recorder}
+	m.log = cmdlog{feed: opts.Calls, recorder: opts.recorder()}
 	m.users = newUsersPage(sh)
 	m.stack = []page{m.users}
 	return m
@@ -383,7 +370,7 @@ func (m *Model) runCommand(c paletteRunMsg) tea.Cmd {
 		}
 		msg := openIPMsg{target: fields[0]}
 		if len(fields) == 2 {
-			d, err := parseWindow(fields[1])
+			d, err := responders.ParseWindow(fields[1])
 			if err != nil {
 				return toast(err.Error(), true)
 			}
@@ -393,7 +380,7 @@ func (m *Model) runCommand(c paletteRunMsg) tea.Cmd {
 	case "triage":
 		window := defaultTriageWindow
 		if c.arg != "" {
-			d, err := parseWindow(c.arg)
+			d, err := responders.ParseWindow(c.arg)
 			if err != nil {
 				return toast(err.Error(), true)
 			}
@@ -420,7 +407,7 @@ func (m *Model) runCommand(c paletteRunMsg) tea.Cmd {
 
 // openIP pushes the IP page of an address or network.
 func (m *Model) openIP(msg openIPMsg) tea.Cmd {
-	prefix, err := parseIPOrCIDR(strings.TrimSpace(msg.target))
+	prefix, err := responders.ParseNetwork(msg.target)
 	if err != nil {
 		return toast(err.Error(), true)
 	}
@@ -596,10 +583,10 @@ func (m *Model) header(w int) string {
 	if o.Training {
 		badges = append(badges, st.training.Render(" TRAINING "))
 	}
-	if o.DryRun {
+	if o.dryRun() {
 		badges = append(badges, st.dryRun.Render(" DRY-RUN "))
 	}
-	if !o.Training && !o.DryRun {
+	if !o.Training && !o.dryRun() {
 		badges = append(badges, st.live.Render(" LIVE "))
 	}
 	tenant := "no tenant"

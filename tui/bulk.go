@@ -1,10 +1,10 @@
 package tui
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -63,9 +63,7 @@ type bulk struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	mu       sync.Mutex
-	journal  *IncidentJournal
-	released bool
+	journal journalHold // open from planning until the run ends
 
 	plan     responders.BulkPlan
 	acl      *responders.ACLPlan
@@ -85,13 +83,7 @@ type bulk struct {
 	started    time.Time
 	startReq   int64
 	now        time.Time // refreshed by ticks: elapsed and rate
-	stepsFor   map[string]int
-	seen       map[string]int
-	bad        map[string]bool
-	finishedN  int
-	failedN    int
-	failures   []string
-	phaseName  string
+	progress   *responders.Progress
 	askCancel  bool
 	cancelling bool
 
@@ -115,10 +107,6 @@ type (
 	bulkEventMsg struct {
 		owner *bulk
 		ev    responders.Event
-	}
-	bulkPhaseMsg struct {
-		owner *bulk
-		name  string
 	}
 	bulkTickMsg struct{ owner *bulk }
 	bulkDoneMsg struct {
@@ -144,11 +132,11 @@ func (b *bulk) capturing() bool { return b.phase == bkConfirm || b.askCancel }
 
 func (b *bulk) init() tea.Cmd {
 	o := b.sh.opts
-	ctx, sh, targets, since, resume := b.ctx, b.sh, b.targets, b.since, b.resume
+	ctx, targets, since, resume := b.ctx, b.targets, b.since, b.resume
 	return func() tea.Msg {
 		m := bulkPlannedMsg{owner: b}
 		if o.OpenIncident == nil {
-			m.err = errors.New("no incident journal: bulk runs are always journaled")
+			m.err = responders.ErrNoJournal
 			return m
 		}
 		j, err := o.OpenIncident()
@@ -156,7 +144,7 @@ func (b *bulk) init() tea.Cmd {
 			m.err = fmt.Errorf("open the incident journal: %w", err)
 			return m
 		}
-		if !b.holdJournal(&j) {
+		if !b.journal.hold(&j) {
 			m.err = context.Canceled
 			return m
 		}
@@ -171,26 +159,18 @@ func (b *bulk) init() tea.Cmd {
 				return m
 			}
 		} else {
-			var prefixes []netip.Prefix
-			for _, t := range targets {
-				p, err := parseIPOrCIDR(t)
-				if err != nil {
-					m.err = err
-					return m
-				}
-				prefixes = append(prefixes, p)
+			prefixes, err := responders.ParseNetworks(targets)
+			if err != nil {
+				m.err = err
+				return m
 			}
-			m.plan, m.err = responders.DiscoverBulk(ctx, responders.BulkDiscovery{Targets: prefixes, Since: since,
-				Events: func(ctx context.Context, p netip.Prefix) ([]auth0client.LogEvent, error) {
-					res, err := sh.searchLogs(ctx, LogSearch{IP: p.String(), Since: since, Limit: 100_000})
-					return res.Events, err
-				}})
+			// The same discovery as ip contain: the guard's networks are
+			// never blocked, the operator's addresses never evidence.
+			m.plan, m.err = responders.DiscoverBulk(ctx, responders.BulkDiscovery{Targets: prefixes, Since: since, Guard: o.Guard, Client: o.Client})
 			if m.err != nil {
 				return m
 			}
-			// The console's defaults: block the networks, and reset the
-			// accounts stopped by MFA (the attacker knows their password).
-			m.plan.ACL, m.plan.ResetMFAStopped = len(m.plan.Block) > 0, true
+			o.Bulk.Apply(&m.plan)
 		}
 		if len(m.plan.Block) > 0 {
 			acl, err := responders.PlanBulkACL(ctx, o.Client, j.ID, m.plan)
@@ -204,55 +184,18 @@ func (b *bulk) init() tea.Cmd {
 	}
 }
 
-func (b *bulk) holdJournal(j *IncidentJournal) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.released {
-		if j.Close != nil {
-			_ = j.Close()
-		}
-		return false
-	}
-	b.journal = j
-	return true
-}
-
-func (b *bulk) closeJournal() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.journal != nil {
-		if b.journal.Close != nil {
-			_ = b.journal.Close()
-		}
-		b.journal = nil
-	}
-}
-
-func (b *bulk) incidentID() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.journal != nil {
-		return b.journal.ID
-	}
-	return ""
-}
-
 // release frees what a closed modal holds (not while running).
 func (b *bulk) release() {
-	b.mu.Lock()
-	b.released = true
-	b.mu.Unlock()
+	b.journal.release()
 	if b.phase != bkRunning {
 		b.cancel()
-		b.closeJournal()
+		b.journal.close()
 	}
 }
 
 // abort stops a run (quitting) and waits briefly for it to journal its end.
 func (b *bulk) abort() {
-	b.mu.Lock()
-	b.released = true
-	b.mu.Unlock()
+	b.journal.release()
 	b.cancel()
 	if b.stop != nil {
 		b.stopOnce.Do(func() { close(b.stop) })
@@ -263,7 +206,7 @@ func (b *bulk) abort() {
 		case <-time.After(10 * time.Second):
 		}
 	}
-	b.closeJournal()
+	b.journal.close()
 }
 
 // want is the count the analyst types: the accounts the run writes to.
@@ -290,16 +233,10 @@ func (b *bulk) update(msg tea.Msg) tea.Cmd {
 			b.phase = bkConfirm
 			b.confirm = newConfirm(b.want(), "the number of accounts ("+b.want()+")")
 		}
-		if id := b.incidentID(); id != "" {
+		if id, _ := b.journal.incident(); id != "" {
 			return func() tea.Msg { return incidentMsg{id} }
 		}
 		return nil
-	case bulkPhaseMsg:
-		if msg.owner != b {
-			return nil
-		}
-		b.phaseName = msg.name
-		return b.st.listen()
 	case bulkEventMsg:
 		if msg.owner != b {
 			return nil
@@ -332,32 +269,8 @@ func (b *bulk) update(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
-// count folds a Runner event into the progress: a user is finished when
-// each of its steps has an outcome (or it could not be loaded).
-func (b *bulk) count(ev responders.Event) {
-	if ev.Outcome == responders.Running {
-		return
-	}
-	if ev.Step == "" {
-		b.seen[ev.UserID] = b.stepsFor[ev.UserID]
-	} else {
-		b.seen[ev.UserID]++
-	}
-	if ev.Outcome == responders.Failed && !b.bad[ev.UserID] {
-		b.bad[ev.UserID] = true
-		what := ev.Error
-		if ev.Step != "" {
-			what = ev.Step + ": " + ev.Error
-		}
-		b.failures = append(b.failures, ev.UserID+": "+what)
-	}
-	if b.seen[ev.UserID] == b.stepsFor[ev.UserID] {
-		b.finishedN++
-		if b.bad[ev.UserID] {
-			b.failedN++
-		}
-	}
-}
+// count folds a run's event into the progress.
+func (b *bulk) count(ev responders.Event) { b.progress.Add(ev) }
 
 func (b *bulk) tick() tea.Cmd {
 	return tea.Tick(500*time.Millisecond, func(time.Time) tea.Msg { return bulkTickMsg{b} })
@@ -475,7 +388,7 @@ func (b *bulk) toggle(o bulkOption) {
 	b.confirm = newConfirm(b.want(), "the number of accounts ("+b.want()+")")
 }
 
-// start runs the phases in a goroutine; progress comes back through a
+// start runs the bulk engine in a goroutine; progress comes back through a
 // stream re-armed by each message, and a tick refreshes the rate.
 func (b *bulk) start() tea.Cmd {
 	o := b.sh.opts
@@ -484,22 +397,16 @@ func (b *bulk) start() tea.Cmd {
 	if o.Client != nil {
 		b.startReq = o.Client.Stats().Requests.Load()
 	}
-	b.stepsFor, b.seen, b.bad = map[string]int{}, map[string]int{}, map[string]bool{}
-	b.mu.Lock()
-	var jw responders.JournalWriter
-	if b.journal != nil {
-		jw = b.journal.Journal
+	b.progress = responders.NewProgress(b.plan.StepsFor())
+	jw := b.journal.writer()
+	acl := b.acl
+	if !b.aclWrites() {
+		acl = nil
 	}
-	b.mu.Unlock()
-	run := &responders.Bulk{Client: o.Client, Writer: o.Writer, DryRun: o.DryRun, Journal: jw, Plan: b.plan, Workers: 8,
-		Opts: responders.Options{WindowStart: b.plan.Since, ResetMethod: "email", VerifyTimeout: 30 * time.Second}}
-	phases := run.Phases()
-	for _, ph := range phases {
-		for _, u := range ph.Users {
-			b.stepsFor[u] = len(ph.Steps)
-		}
-	}
-	acl, applyACL, resume, ctx := b.acl, b.aclWrites(), b.resume, b.ctx
+	run := &responders.Bulk{Client: o.Client, Writer: o.Writer, Journal: jw, Plan: b.plan, ACL: acl, Resume: b.resume,
+		Workers: cmp.Or(o.Bulk.Workers, responders.DefaultBulkWorkers),
+		Opts:    responders.Options{WindowStart: b.plan.Since, ResetMethod: "email", VerifyTimeout: 30 * time.Second, Now: o.Now}}
+	ctx := b.ctx
 	b.done, b.stop = make(chan struct{}), make(chan struct{})
 	s := &stream{ch: make(chan tea.Msg, 64)}
 	b.st = s
@@ -511,20 +418,11 @@ func (b *bulk) start() tea.Cmd {
 	}
 	go func() {
 		defer close(s.ch)
-		var results []responders.UserResult
 		done := bulkDoneMsg{owner: b}
 		defer func() {
-			b.mu.Lock()
-			if b.journal != nil {
-				done.incident = b.journal.ID
-				if h, ok := b.journal.Journal.(interface{ Head() string }); ok {
-					done.head = h.Head()
-				}
-			}
-			b.mu.Unlock()
-			b.closeJournal()
+			done.incident, done.head = b.journal.incident()
+			b.journal.close()
 			close(b.done)
-			done.results = results
 			// The end must arrive even after a cancel; only quitting
 			// (abort) stops waiting for the console to read it.
 			select {
@@ -532,45 +430,23 @@ func (b *bulk) start() tea.Cmd {
 			case <-b.stop:
 			}
 		}()
-		if !resume {
-			if err := run.RecordPlan(); err != nil {
-				done.err = err.Error()
-				return
+		events := make(chan responders.Event, 64)
+		fwd := make(chan struct{})
+		go func() {
+			defer close(fwd)
+			for ev := range events {
+				send(bulkEventMsg{b, ev})
 			}
-		}
-		for _, ph := range phases {
-			if ctx.Err() != nil {
-				break
-			}
-			send(bulkPhaseMsg{b, ph.Name})
-			events := make(chan responders.Event, 64)
-			fwd := make(chan struct{})
-			go func() {
-				defer close(fwd)
-				for ev := range events {
-					send(bulkEventMsg{b, ev})
-				}
-			}()
-			res, err := run.RunPhase(ctx, ph, events)
-			close(events)
-			<-fwd
-			results = append(results, res...)
-			if err != nil {
-				done.err = err.Error()
-				return
-			}
-		}
-		if applyACL && ctx.Err() == nil {
-			send(bulkPhaseMsg{b, "network ACL"})
-			sr := responders.ApplyACL(ctx, o.Client, o.Writer, jw, o.DryRun, *acl)
-			done.acl = &sr
-		}
-		if ctx.Err() != nil {
-			done.err = "cancelled: what was done is journaled; :bulk resumes the rest"
-			return
-		}
-		if err := run.RecordDone(results); err != nil {
+		}()
+		res, err := run.Run(ctx, events)
+		close(events)
+		<-fwd
+		done.results, done.acl = res.Results, res.ACL
+		switch {
+		case err != nil:
 			done.err = err.Error()
+		case ctx.Err() != nil:
+			done.err = "cancelled: what was done is journaled; :bulk resumes the rest"
 		}
 	}()
 	return tea.Batch(s.listen(), b.tick())
@@ -599,7 +475,7 @@ func (b *bulk) view(w, h int) string {
 	w = max(min(w, 110), 30)
 	inner := w - 4
 	mode, badge := " LIVE ", st.live
-	if b.sh.opts.DryRun {
+	if b.sh.opts.dryRun() {
 		mode, badge = " DRY-RUN: no write is sent ", st.dryRun
 	} else if b.sh.opts.Training {
 		mode, badge = " TRAINING ", st.training
@@ -668,7 +544,7 @@ func (b *bulk) view(w, h int) string {
 		lines = append(append(lines, ""), foot...)
 	}
 	box := st.modalDanger
-	if b.sh.opts.DryRun || b.sh.opts.Training {
+	if b.sh.opts.dryRun() || b.sh.opts.Training {
 		box = st.modal
 	}
 	return box.Width(w - 2).Render(fitBlock(strings.Join(lines, "\n"), inner, len(lines)))
@@ -709,7 +585,7 @@ func (b *bulk) impactLines(st *styles) []string {
 			fits = st.bad.Render(fmt.Sprintf("%d DO NOT FIT (Auth0 allows %d per list): %s", len(a.DoesNotFit), auth0client.MaxACLEntries, strings.Join(a.DoesNotFit, ", ")))
 		}
 		out = append(out, fmt.Sprintf("  network ACL: add %s to %s · %s", strings.Join(a.Added, ", "), where, fits))
-		out = append(out, "      "+a.Call.Method+" "+auth0client.Clean(a.Call.Path)+bodyText(a.Call.Body))
+		out = append(out, "      "+a.Call.String())
 	}
 	return out
 }
@@ -756,23 +632,27 @@ func (b *bulk) progressLines(st *styles, w int) []string {
 	if o := b.sh.opts; o.Client != nil && elapsed > 0 {
 		rate = float64(o.Client.Stats().Requests.Load()-b.startReq) / elapsed.Seconds()
 	}
-	counts := fmt.Sprintf("%d/%d accounts · %d done · %d failed · %.1f req/s · %s", b.finishedN, total,
-		b.finishedN-b.failedN, b.failedN, rate, elapsed.Round(time.Second))
+	pr := b.progress
+	if pr == nil {
+		pr = responders.NewProgress(b.plan.StepsFor())
+	}
+	counts := fmt.Sprintf("%d/%d accounts · %d done · %d failed · %.1f req/s · %s", pr.Finished, total,
+		pr.Finished-pr.Failed, pr.Failed, rate, elapsed.Round(time.Second))
 	barW := max(min(w-len(counts)-4, 40), 8)
 	filled := 0
 	if total > 0 {
-		filled = barW * b.finishedN / total
+		filled = barW * pr.Finished / total
 	} else if b.phase == bkDone {
 		filled = barW
 	}
 	bar := "[" + strings.Repeat("#", filled) + strings.Repeat(".", barW-filled) + "]"
 	out := []string{bar + " " + counts}
-	if b.phase == bkRunning && b.phaseName != "" {
-		out = append(out, "now: "+b.phaseName)
+	if b.phase == bkRunning && pr.Phase != "" {
+		out = append(out, "now: "+pr.Phase)
 	}
-	if len(b.failures) > 0 {
-		out = append(out, st.bad.Render(fmt.Sprintf("failures (%d):", len(b.failures))))
-		for _, f := range b.failures {
+	if len(pr.Failures) > 0 {
+		out = append(out, st.bad.Render(fmt.Sprintf("failures (%d):", len(pr.Failures))))
+		for _, f := range pr.Failures {
 			out = append(out, st.bad.Render("  ✗ "+auth0client.Clean(f)))
 		}
 	}
@@ -800,7 +680,7 @@ func (b *bulk) doneLines(st *styles) []string {
 	switch {
 	case b.runErr != "":
 		out = append(out, st.warn.Render(auth0client.Clean(b.runErr)), "  so far: "+summary+fmt.Sprintf(", %d failed", failed))
-	case b.sh.opts.DryRun:
+	case b.sh.opts.dryRun():
 		out = append(out, st.warn.Render(fmt.Sprintf("DRY-RUN: %d accounts planned, no write was sent (ctrl+l shows the calls not made)", contained+reset)))
 	case failed > 0:
 		out = append(out, st.bad.Render(fmt.Sprintf("PARTIAL: %s; %d with a failed step (listed above)", summary, failed)))

@@ -67,6 +67,14 @@ func (tn *tenant) blockedByACL(ip string) bool {
 
 var countRe = regexp.MustCompile(`Type the number of accounts \((\d+)\)`)
 
+// enableACL ticks "block the networks" on the bulk modal's options (off by
+// default, as in ip contain) and returns to the count box.
+func (d *driver) enableACL() string {
+	d.t.Helper()
+	d.keys("tab", " ", "tab", "tab", "tab")
+	return d.untilContains("[x] block the networks")
+}
+
 // volatileRun masks what a run's timing changes: rate and elapsed time.
 var volatileRun = regexp.MustCompile(`\d+\.\d req/s · \d+s *│`)
 
@@ -75,6 +83,10 @@ func TestBulkNeedsTheExactCountAndContainsWhatTheIPTouched(t *testing.T) {
 	ip, user := tn.takeover(t)
 	d := newDriver(t, tn.options(false), 120, 40)
 	v := d.openBulk(ip)
+	if !strings.Contains(v, "[ ] block the networks") || !strings.Contains(v, "[ ] reset the") {
+		t.Errorf("the ACL and the extra resets must be off by default, as in ip contain:\n%s", v)
+	}
+	v = d.enableACL()
 	checkScreen(t, v, 120, 40)
 	golden(t, "bulk_plan_120x40", v, false)
 	if !strings.Contains(v, "[ Cancel ]") || strings.Contains(v, "[ Confirm ]") {
@@ -97,6 +109,7 @@ func TestBulkNeedsTheExactCountAndContainsWhatTheIPTouched(t *testing.T) {
 	for _, typed := range []string{strconv.Itoa(n + 1), "0" + want, " " + want, want + "0"} {
 		d.keys("X")
 		d.untilContains("Type the number of accounts (")
+		d.enableACL()
 		d.keys(typed)
 		if v := d.m.View(); strings.Contains(v, "[ Confirm ]") {
 			t.Errorf("typed %q: Confirm is enabled", typed)
@@ -111,6 +124,7 @@ func TestBulkNeedsTheExactCountAndContainsWhatTheIPTouched(t *testing.T) {
 	// Keys typed into the count box or on the options never act.
 	d.keys("X")
 	d.untilContains("Type the number of accounts (")
+	d.enableACL()
 	d.keys("q?:CXjg/")
 	if d.quit || d.m.askQuit || d.m.help || d.m.palette != nil || d.m.bulk == nil || d.m.playbook != nil {
 		t.Fatal("a key typed into the count box acted")
@@ -200,7 +214,8 @@ func TestACancelledBulkRunResumesAfterARestart(t *testing.T) {
 	ip, user := tn.takeover(t)
 	o := tn.options(false)
 	d := newDriver(t, o, 120, 40)
-	v := d.openBulk(ip)
+	d.openBulk(ip)
+	v := d.enableACL()
 	n := countRe.FindStringSubmatch(v)[1]
 	d.keys(n)
 	d.send(keyMsg("enter"))
@@ -244,7 +259,8 @@ func TestDryRunBulkSendsNoWrite(t *testing.T) {
 	tn := startTenant(t)
 	ip, user := tn.takeover(t)
 	d := newDriver(t, tn.options(true), 120, 40)
-	v := d.openBulk(ip)
+	d.openBulk(ip)
+	v := d.enableACL()
 	if !strings.Contains(v, "DRY-RUN: no write is sent") {
 		t.Errorf("the modal does not say dry-run:\n%s", v)
 	}
@@ -262,5 +278,54 @@ func TestDryRunBulkSendsNoWrite(t *testing.T) {
 	d.keys("esc", "ctrl+l")
 	if v := d.m.View(); !strings.Contains(v, "NOT SENT (dry-run) POST /api/v2/network-acls") {
 		t.Errorf("the command log does not list the ACL write not made:\n%s", v)
+	}
+}
+
+func TestBulkNeverBlocksTheGuardedNetworksAsIPContain(t *testing.T) {
+	tn := startTenant(t)
+	ip, _ := tn.takeover(t)
+	network := netip.MustParsePrefix(ip + "/24").Masked()
+	for _, c := range []struct {
+		name  string
+		guard responders.Guard
+	}{
+		{"allowlisted", responders.Guard{Allow: []netip.Prefix{network}}},
+		{"operator", responders.Guard{Operators: []netip.Prefix{netip.MustParsePrefix(ip + "/32")}}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			o := tn.options(false)
+			o.Guard = c.guard
+			d := newDriver(t, o, 120, 40)
+			d.keys("esc", ":", "ip "+ip, "enter")
+			d.untilContains("accounts:")
+			d.keys("X")
+			v := d.until("the plan", func(v string) bool {
+				return strings.Contains(v, "Type the number of accounts (") || strings.Contains(v, "nothing to contain")
+			})
+			if !strings.Contains(v, "not blocking "+ip+"/32") || strings.Contains(v, "POST /api/v2/network-acls") {
+				t.Fatalf("the console plans to block a guarded network:\n%s", v)
+			}
+			// ip contain's discovery, the same function with the same guard,
+			// refuses it the same way.
+			since := d.m.bulk.since
+			plan, err := responders.DiscoverBulk(o.Ctx, responders.BulkDiscovery{Targets: []netip.Prefix{netip.MustParsePrefix(ip + "/32")},
+				Since: since, Guard: c.guard, Client: tn.client})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(plan.Block) != 0 || len(plan.Refused) != 1 || fmt.Sprint(plan.Compromised) != fmt.Sprint(d.m.bulk.plan.Compromised) {
+				t.Fatalf("ip contain plans %+v, the console %+v", plan, d.m.bulk.plan)
+			}
+			if strings.Contains(v, "Type the number") {
+				d.keys("tab", " ") // the ACL option cannot be ticked
+				if strings.Contains(d.m.View(), "[x] block the networks") {
+					t.Fatalf("the ACL option was ticked for a guarded network:\n%s", d.m.View())
+				}
+			}
+			d.keys("esc", "esc")
+			if tn.blockedByACL(ip) {
+				t.Fatal("the guarded address was blocked")
+			}
+		})
 	}
 }

@@ -81,7 +81,7 @@ func (c *cmdlog) view(st *styles, w, h int) string {
 	if c.recorder != nil {
 		for _, call := range c.recorder.Calls() {
 			notSent++
-			lines = append(lines, "NOT SENT (dry-run) "+call.Method+" "+auth0client.Clean(call.Path)+bodyText(call.Body))
+			lines = append(lines, "NOT SENT (dry-run) "+call.String())
 		}
 	}
 	title := fmt.Sprintf("API calls: %d sent", len(c.calls))

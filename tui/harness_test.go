@@ -78,12 +78,12 @@ func asciiRenderer() *lipgloss.Renderer {
 // options are the console's options against the tenant, as cmd builds them
 // (a training journal in a temp dir; a Recorder when dryRun).
 func (tn *tenant) options(dryRun bool) Options {
-	o := Options{Ctx: context.Background(), Client: tn.client, Writer: tn.client, Training: !dryRun, DryRun: dryRun,
+	o := Options{Ctx: context.Background(), Client: tn.client, Writer: tn.client, Training: !dryRun,
 		Calls: tn.feed, Renderer: asciiRenderer(), Now: func() time.Time { return epoch }, Since: 72 * time.Hour}
 	mode := responders.ModeTraining
 	if dryRun {
 		rec := &auth0client.Recorder{ResetClientID: tn.client.ResetClientID()}
-		o.Writer, o.Recorder, mode = rec, rec, responders.ModeDryRun
+		o.Writer, mode = rec, responders.ModeDryRun
 	}
 	id := "inc-20261127-1200-abcd"
 	o.OpenIncident = func() (IncidentJournal, error) {

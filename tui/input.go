@@ -6,11 +6,17 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/mattn/go-runewidth"
+
+	"github.com/atoctl/atoctl/auth0client"
 )
 
 // input is a one-line text box. Keys reach it only while it has focus, and
 // then every printable key is text: a "C" or a "q" typed here is a letter,
-// never an action. Control characters (a pasted ESC, say) are dropped.
+// never an action. Control characters (a pasted ESC, say) and hidden runes
+// (auth0client.IsHiddenRune) are dropped.
+//
+// Invariants, kept by every method: 0 <= pos <= len(value), and
+// len(value) <= limit when limit > 0.
 type input struct {
 	prompt, placeholder string
 	value               []rune
@@ -27,15 +33,32 @@ func (in *input) Value() string  { return string(in.value) }
 func (in *input) Focused() bool  { return in.focused }
 func (in *input) Focus() tea.Cmd { in.focused = true; return nil }
 func (in *input) Blur()          { in.focused = false }
+
+// SetValue replaces the value (cleaned and cut to the limit like typed text)
+// and puts the cursor at its end.
 func (in *input) SetValue(s string) {
+	// The cursor must move with the value: insert works at pos, and a pos
+	// left over from the old value would be past the end of the new one.
 	in.value = nil
+	in.pos = 0
 	in.insert(s)
 	in.pos = len(in.value)
 }
 
+// clamp restores the invariants, in case value or pos was set directly.
+func (in *input) clamp() {
+	if in.limit > 0 && len(in.value) > in.limit {
+		in.value = in.value[:in.limit]
+	}
+	in.pos = min(max(in.pos, 0), len(in.value))
+}
+
+// insert types s at the cursor, dropping control and hidden runes and
+// whatever does not fit under the limit.
 func (in *input) insert(s string) {
+	in.clamp()
 	for _, r := range s {
-		if unicode.IsControl(r) || isHiddenRune(r) {
+		if unicode.IsControl(r) || auth0client.IsHiddenRune(r) {
 			continue
 		}
 		if in.limit > 0 && len(in.value) >= in.limit {
@@ -48,9 +71,17 @@ func (in *input) insert(s string) {
 
 // update edits the value; it reports whether the key was an edit.
 func (in *input) update(msg tea.KeyMsg) bool {
+	in.clamp()
 	switch msg.Type {
-	case tea.KeyRunes, tea.KeySpace:
+	case tea.KeyRunes:
 		in.insert(string(msg.Runes))
+	case tea.KeySpace:
+		// A space key may arrive without its rune (a synthesised message).
+		if len(msg.Runes) == 0 {
+			in.insert(" ")
+		} else {
+			in.insert(string(msg.Runes))
+		}
 	case tea.KeyBackspace:
 		if in.pos > 0 {
 			in.value = append(in.value[:in.pos-1], in.value[in.pos:]...)
@@ -92,6 +123,7 @@ func (in *input) update(msg tea.KeyMsg) bool {
 // view draws the prompt and value in w cells; the cursor is a reverse
 // block when focused (a "_" under the ASCII profile, so it stays visible).
 func (in *input) view(st *styles, w int) string {
+	in.clamp()
 	var b strings.Builder
 	b.WriteString(in.prompt)
 	room := max(w-runewidth.StringWidth(in.prompt)-1, 4)
@@ -135,16 +167,4 @@ func (in *input) view(st *styles, w int) string {
 		b.WriteString(st.dim.Render(runewidth.Truncate(in.placeholder, max(room-1, 1), "…")))
 	}
 	return b.String()
-}
-
-// isHiddenRune mirrors auth0client's list of invisible or reordering
-// runes, so the analyst cannot paste one into a query unseen.
-func isHiddenRune(r rune) bool {
-	switch {
-	case r >= 0x80 && r <= 0x9f, r == 0xad, r == 0x61c, r == 0xfeff:
-		return true
-	case r >= 0x200b && r <= 0x200f, r >= 0x2028 && r <= 0x202e, r >= 0x2060 && r <= 0x206f:
-		return true
-	}
-	return false
 }

@@ -3,9 +3,6 @@ package tui
 import (
 	"context"
 	"fmt"
-	"net/netip"
-	"regexp"
-	"slices"
 	"strings"
 	"time"
 
@@ -14,6 +11,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/atoctl/atoctl/auth0client"
+	"github.com/atoctl/atoctl/responders"
 )
 
 // logColumns are the columns of every log list (logs page, user logs tab).
@@ -87,7 +85,7 @@ const followEvery = 2 * time.Second
 type (
 	logsLoadedMsg struct {
 		seq int
-		res LogResult
+		res responders.FoundLogs
 		err error
 	}
 	followTickMsg struct{ gen int }
@@ -144,48 +142,30 @@ func (p *logsPage) filterBy(ip, user string) tea.Cmd {
 	return p.search()
 }
 
-var typeCodeRe = regexp.MustCompile(`^[a-z][a-z0-9_]{0,40}$`)
-
-// parseSearch reads the filter fields; nothing is sent when they are bad.
-func (p *logsPage) parseSearch() (LogSearch, error) {
-	s := LogSearch{Limit: logsLimit, IP: strings.TrimSpace(p.fields[fieldIP].Value()), User: strings.TrimSpace(p.fields[fieldUser].Value())}
-	for _, t := range strings.Split(p.fields[fieldType].Value(), ",") {
-		if t = strings.TrimSpace(t); t == "" {
-			continue
-		}
-		if !typeCodeRe.MatchString(t) {
-			return s, fmt.Errorf("type %q is not an event type code (like f, fp, s, limit_wc)", t)
-		}
-		s.Types = append(s.Types, t)
+// parseSearch reads the filter fields into the shared layer's request;
+// nothing is sent when they are bad.
+func (p *logsPage) parseSearch() (responders.LogRequest, error) {
+	r := responders.LogRequest{Limit: logsLimit, Network: strings.TrimSpace(p.fields[fieldIP].Value()), User: strings.TrimSpace(p.fields[fieldUser].Value())}
+	if t := strings.TrimSpace(p.fields[fieldType].Value()); t != "" {
+		r.Types = []string{t}
 	}
 	since := strings.TrimSpace(p.fields[fieldSince].Value())
 	if since == "" {
 		since = "24h"
 	}
-	now := p.sh.now()
-	if t, err := time.Parse(time.RFC3339, since); err == nil {
-		s.Since = t
-	} else if days, ok := strings.CutSuffix(since, "d"); ok {
-		var n int
-		if _, err := fmt.Sscanf(days, "%d", &n); err != nil || n <= 0 || n > 3650 {
-			return s, fmt.Errorf("since %q is not a duration (24h, 90m, 7d) or an RFC 3339 time", since)
-		}
-		s.Since = now.Add(-time.Duration(n) * 24 * time.Hour)
-	} else if d, err := time.ParseDuration(since); err == nil && d > 0 {
-		s.Since = now.Add(-d)
-	} else {
-		return s, fmt.Errorf("since %q is not a duration (24h, 90m, 7d) or an RFC 3339 time", since)
+	var err error
+	if r.Since, err = responders.ParseSince(since, p.sh.now()); err != nil {
+		return r, err
 	}
-	if s.IP != "" {
-		if _, err := parseIPOrCIDR(s.IP); err != nil {
-			return s, err
-		}
+	if err := r.Validate(); err != nil {
+		return r, err
 	}
-	return s, nil
+	r.Types, _ = responders.ParseEventTypes(r.Types)
+	return r, nil
 }
 
 func (p *logsPage) search() tea.Cmd {
-	s, err := p.parseSearch()
+	r, err := p.parseSearch()
 	if err != nil {
 		p.err = err.Error()
 		return nil
@@ -193,33 +173,28 @@ func (p *logsPage) search() tea.Cmd {
 	p.searched = true
 	p.seq++
 	p.loading, p.err, p.note = true, "", ""
-	p.applied = describeSearch(s)
-	seq, ctx := p.seq, p.sh.ctx
-	run := p.sh.opts.SearchLogs
-	if run == nil {
-		c := p.sh.opts.Client
-		run = func(ctx context.Context, s LogSearch) (LogResult, error) { return defaultSearchLogs(ctx, c, s) }
-	}
+	p.applied = describeSearch(r)
+	seq, ctx, c := p.seq, p.sh.ctx, p.sh.opts.Client
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 		defer cancel()
-		res, err := run(ctx, s)
+		res, err := responders.FindLogs(ctx, c, r)
 		return logsLoadedMsg{seq: seq, res: res, err: err}
 	}
 }
 
-func describeSearch(s LogSearch) string {
+func describeSearch(r responders.LogRequest) string {
 	var parts []string
-	if len(s.Types) > 0 {
-		parts = append(parts, "type "+strings.Join(s.Types, ","))
+	if len(r.Types) > 0 {
+		parts = append(parts, "type "+strings.Join(r.Types, ","))
 	}
-	if s.IP != "" {
-		parts = append(parts, "ip "+s.IP)
+	if r.Network != "" {
+		parts = append(parts, "ip "+r.Network)
 	}
-	if s.User != "" {
-		parts = append(parts, "user "+s.User)
+	if r.User != "" {
+		parts = append(parts, "user "+r.User)
 	}
-	parts = append(parts, "since "+s.Since.UTC().Format("2006-01-02 15:04"))
+	parts = append(parts, "since "+r.Since.UTC().Format("2006-01-02 15:04"))
 	return auth0client.Clean(strings.Join(parts, ", "))
 }
 
@@ -234,7 +209,7 @@ func (p *logsPage) update(msg tea.Msg) tea.Cmd {
 			p.err = msg.err.Error()
 			return nil
 		}
-		p.events, p.matches, p.note = msg.res.Events, msg.res.Matches, msg.res.Note
+		p.events, p.matches, p.note = msg.res.Events, msg.res.Filter.Matches, msg.res.Note
 		p.newCount = 0
 		p.list.setSource(logRows(p.events))
 		return nil
@@ -445,77 +420,4 @@ func padTo(s string, w int) string {
 		return s
 	}
 	return s + strings.Repeat(" ", w-n)
-}
-
-// parseIPOrCIDR reads an address or a network.
-func parseIPOrCIDR(s string) (netip.Prefix, error) {
-	if p, err := netip.ParsePrefix(s); err == nil {
-		return p.Masked(), nil
-	}
-	if a, err := netip.ParseAddr(s); err == nil && a.Zone() == "" {
-		return netip.PrefixFrom(a, a.BitLen()), nil
-	}
-	return netip.Prefix{}, fmt.Errorf("ip %q is not an IP address or CIDR (e.g. 203.0.113.7 or 203.0.113.0/24)", auth0client.Clean(s))
-}
-
-// defaultSearchLogs is the console's own search when cmd gives none: one
-// Lucene search of up to 1000 events (Auth0's cap), filtered again on the
-// client (a CIDR only the client can match).
-func defaultSearchLogs(ctx context.Context, c *auth0client.Client, s LogSearch) (LogResult, error) {
-	var prefix netip.Prefix
-	var parts []string
-	if len(s.Types) > 0 {
-		ts := make([]string, len(s.Types))
-		for i, t := range s.Types {
-			ts[i] = "type:" + t
-		}
-		parts = append(parts, "("+strings.Join(ts, " OR ")+")")
-	}
-	if s.IP != "" {
-		var err error
-		if prefix, err = parseIPOrCIDR(s.IP); err != nil {
-			return LogResult{}, err
-		}
-		if prefix.IsSingleIP() {
-			parts = append(parts, "ip:"+luceneQuote(prefix.Addr().String()))
-		}
-	}
-	if s.User != "" {
-		parts = append(parts, "user_id:"+luceneQuote(s.User))
-	}
-	parts = append(parts, "date:["+s.Since.UTC().Format(time.RFC3339Nano)+" TO *]")
-	q := strings.Join(parts, " AND ")
-	match := func(e auth0client.LogEvent) bool {
-		if len(s.Types) > 0 && !slices.Contains(s.Types, e.Type) {
-			return false
-		}
-		if s.IP != "" {
-			a, err := netip.ParseAddr(e.IP)
-			if err != nil || !prefix.Contains(a.Unmap()) {
-				return false
-			}
-		}
-		return s.User == "" || e.UserID == s.User
-	}
-	var out []auth0client.LogEvent
-	for page := 0; page*auth0client.MaxPerPage < min(s.Limit, auth0client.SearchCap); page++ {
-		batch, err := c.SearchLogs(ctx, auth0client.LogQuery{Q: q, Page: page, PerPage: auth0client.MaxPerPage})
-		if err != nil {
-			return LogResult{}, err
-		}
-		for _, e := range batch {
-			if match(e) {
-				out = append(out, e)
-			}
-		}
-		if len(batch) < auth0client.MaxPerPage {
-			break
-		}
-	}
-	return LogResult{Events: out, Matches: match}, nil
-}
-
-func luceneQuote(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`)
-	return `"` + r.Replace(s) + `"`
 }

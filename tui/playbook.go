@@ -2,10 +2,8 @@ package tui
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -39,9 +37,7 @@ type playbook struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	mu       sync.Mutex
-	journal  *IncidentJournal // open from planning until the run ends
-	released bool
+	journal journalHold // open from planning until the run ends
 
 	runner  *responders.Runner
 	target  *responders.Target
@@ -95,18 +91,10 @@ func newPlaybook(sh *shared, userID string) *playbook {
 	return &playbook{sh: sh, userID: userID, ctx: ctx, cancel: cancel, status: map[string]responders.Event{}}
 }
 
-// steps is the playbook the console runs: the CLI's default (snapshot,
-// block, revoke, reset by email, unblock check).
+// playbookSteps is the playbook the console runs: the CLI's default
+// (snapshot, block, revoke, reset by email, unblock check).
 func playbookSteps() ([]responders.Step, error) {
-	var out []responders.Step
-	for _, name := range responders.DefaultSteps {
-		s, err := responders.StepByName(name)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, nil
+	return responders.ParseSteps(responders.DefaultSteps)
 }
 
 func (p *playbook) running() bool { return p.phase == pbRunning }
@@ -124,21 +112,22 @@ func (p *playbook) init() tea.Cmd {
 			m.err = err
 			return m
 		}
-		var jw responders.JournalWriter
-		if o.OpenIncident != nil {
-			j, err := o.OpenIncident()
-			if err != nil {
-				m.err = fmt.Errorf("open the incident journal: %w", err)
-				return m
-			}
-			if !p.holdJournal(&j) {
-				m.err = context.Canceled
-				return m
-			}
-			jw = j.Journal
+		// Every write is journaled: without an incident there is no run.
+		if o.OpenIncident == nil {
+			m.err = responders.ErrNoJournal
+			return m
 		}
-		m.runner = &responders.Runner{Client: o.Client, Writer: o.Writer, DryRun: o.DryRun, Journal: jw, Steps: steps, Workers: 1,
-			Opts: responders.Options{WindowStart: o.Now().Add(-o.Since), ResetMethod: "email", VerifyTimeout: 20 * time.Second}}
+		j, err := o.OpenIncident()
+		if err != nil {
+			m.err = fmt.Errorf("open the incident journal: %w", err)
+			return m
+		}
+		if !p.journal.hold(&j) {
+			m.err = context.Canceled
+			return m
+		}
+		m.runner = &responders.Runner{Client: o.Client, Writer: o.Writer, Journal: j.Journal, Steps: steps, Workers: 1,
+			Opts: responders.Options{WindowStart: o.Now().Add(-o.Since), ResetMethod: "email", VerifyTimeout: 20 * time.Second, Now: o.Now}}
 		ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 		defer cancel()
 		m.target, m.err = m.runner.Load(ctx, p.userID)
@@ -149,49 +138,18 @@ func (p *playbook) init() tea.Cmd {
 	}
 }
 
-// holdJournal keeps j for the run; a modal already closed closes it.
-func (p *playbook) holdJournal(j *IncidentJournal) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.released {
-		if j.Close != nil {
-			_ = j.Close()
-		}
-		return false
-	}
-	p.journal = j
-	return true
-}
-
-func (p *playbook) closeJournal() (id string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.journal != nil {
-		id = p.journal.ID
-		if p.journal.Close != nil {
-			_ = p.journal.Close()
-		}
-		p.journal = nil
-	}
-	return id
-}
-
 // release frees what the modal holds once it is closed (not running).
 func (p *playbook) release() {
-	p.mu.Lock()
-	p.released = true
-	p.mu.Unlock()
+	p.journal.release()
 	if p.phase != pbRunning {
 		p.cancel()
-		p.closeJournal()
+		p.journal.close()
 	}
 }
 
 // abort stops a run (quitting) and waits briefly for it to record its end.
 func (p *playbook) abort() {
-	p.mu.Lock()
-	p.released = true
-	p.mu.Unlock()
+	p.journal.release()
 	p.cancel()
 	if p.done != nil {
 		select {
@@ -199,16 +157,7 @@ func (p *playbook) abort() {
 		case <-time.After(10 * time.Second):
 		}
 	}
-	p.closeJournal()
-}
-
-func (p *playbook) incidentID() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.journal != nil {
-		return p.journal.ID
-	}
-	return ""
+	p.journal.close()
 }
 
 func (p *playbook) update(msg tea.Msg) tea.Cmd {
@@ -224,7 +173,7 @@ func (p *playbook) update(msg tea.Msg) tea.Cmd {
 		p.runner, p.target, p.plan = msg.runner, msg.target, msg.plan
 		p.phase = pbConfirm
 		p.confirm = newConfirm(p.userID, "the user id")
-		if id := p.incidentID(); id != "" {
+		if id, _ := p.journal.incident(); id != "" {
 			return func() tea.Msg { return incidentMsg{id} }
 		}
 		return nil
@@ -298,7 +247,7 @@ func (p *playbook) start() tea.Cmd {
 	p.ch = make(chan tea.Msg, 64)
 	p.done = make(chan struct{})
 	r, ctx, id, c := p.runner, p.ctx, p.userID, p.sh.opts.Client
-	dryRun, rec := p.sh.opts.DryRun, p.sh.opts.Recorder
+	dryRun, rec := p.sh.opts.dryRun(), p.sh.opts.recorder()
 	go func() {
 		defer close(p.done)
 		defer close(p.ch)
@@ -317,19 +266,15 @@ func (p *playbook) start() tea.Cmd {
 				send(runEventMsg{p, ev})
 			}
 		}()
-		results := r.Run(ctx, []string{id})
+		results, err := r.Run(ctx, []string{id})
+		if err != nil {
+			results = []responders.UserResult{{UserID: id, Error: err.Error()}}
+		}
 		close(events)
 		<-fwd
 		end := endState{dryRun: dryRun}
-		p.mu.Lock()
-		if p.journal != nil {
-			end.incident = p.journal.ID
-			if h, ok := p.journal.Journal.(interface{ Head() string }); ok {
-				end.head = h.Head()
-			}
-		}
-		p.mu.Unlock()
-		p.closeJournal()
+		end.incident, end.head = p.journal.incident()
+		p.journal.close()
 		if rec != nil {
 			end.recordedCalls = len(rec.Calls())
 		}
@@ -393,34 +338,6 @@ func (p *playbook) hints() []key.Binding {
 	return []key.Binding{key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc/enter", "close"))}
 }
 
-func bodyText(b map[string]any) string {
-	if len(b) == 0 {
-		return ""
-	}
-	data, err := json.Marshal(b)
-	if err != nil {
-		return ""
-	}
-	return " " + auth0client.Clean(string(data))
-}
-
-func planSummary(ps responders.PlannedStep) string {
-	pl := ps.Plan
-	switch {
-	case ps.Err != nil:
-		return "cannot plan: " + ps.Err.Error()
-	case pl.Skip != "":
-		return "skip: " + pl.Skip
-	case pl.Refuse != "":
-		return "REFUSED: " + pl.Refuse
-	case pl.AlreadyDone:
-		return "already done: " + pl.Reason
-	case pl.Awaiting:
-		return "WARNING: " + pl.Reason
-	}
-	return pl.Reason
-}
-
 // view draws the modal's box in at most w×h cells.
 func (p *playbook) view(w, h int) string {
 	st := &p.sh.st
@@ -429,7 +346,7 @@ func (p *playbook) view(w, h int) string {
 	var head []string
 	mode := " LIVE "
 	badge := st.live
-	if p.sh.opts.DryRun {
+	if p.sh.opts.dryRun() {
 		mode, badge = " DRY-RUN: no write is sent ", st.dryRun
 	} else if p.sh.opts.Training {
 		mode, badge = " TRAINING ", st.training
@@ -479,7 +396,7 @@ func (p *playbook) view(w, h int) string {
 		lines = append(append(lines, ""), foot...)
 	}
 	box := st.modalDanger
-	if p.sh.opts.DryRun || p.sh.opts.Training {
+	if p.sh.opts.dryRun() || p.sh.opts.Training {
 		box = st.modal
 	}
 	return box.Width(w - 2).Render(fitBlock(strings.Join(lines, "\n"), inner, len(lines)))
@@ -497,9 +414,9 @@ func (p *playbook) planLines(st *styles) []string {
 	}
 	out = append(out, "", st.bold.Render("The plan, in order (every API call):"))
 	for _, ps := range p.plan {
-		out = append(out, fmt.Sprintf("  %-14s %s", ps.Step, auth0client.Clean(planSummary(ps))))
+		out = append(out, fmt.Sprintf("  %-14s %s", ps.Step, auth0client.Clean(ps.Summary())))
 		for _, c := range ps.Plan.Calls {
-			out = append(out, "      "+c.Method+" "+auth0client.Clean(c.Path)+bodyText(c.Body))
+			out = append(out, "      "+c.String())
 		}
 	}
 	return out

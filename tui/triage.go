@@ -170,9 +170,10 @@ func (p *triagePage) init() tea.Cmd {
 	p.since = p.sh.now().Add(-p.window)
 	p.started = time.Now()
 	seq, since, ctx := p.seq, p.since, p.sh.ctx
-	run := p.sh.opts.Triage
-	if run == nil {
-		run = p.fallbackTriage
+	c, guard := p.sh.opts.Client, p.sh.opts.Guard
+	run := func(ctx context.Context, since time.Time, progress func(int)) (TriageRead, error) {
+		tri, err := responders.TriageTenant(ctx, c, guard.TriageConfig(since), 0, progress)
+		return TriageRead{Result: tri.TriageResult, Note: strings.Join(tri.Notes, "; ")}, err
 	}
 	st := startStream(ctx, func(st *stream, send func(tea.Msg)) {
 		ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
@@ -188,28 +189,6 @@ func (p *triagePage) init() tea.Cmd {
 	})
 	p.st = st
 	return st.listen()
-}
-
-// fallbackTriage triages one capped log search when cmd gives no reader.
-func (p *triagePage) fallbackTriage(ctx context.Context, since time.Time, progress func(int)) (TriageRead, error) {
-	res, err := p.sh.searchLogs(ctx, LogSearch{Since: since, Limit: auth0client.SearchCap})
-	if err != nil {
-		return TriageRead{}, err
-	}
-	tr := responders.NewTriage(responders.TriageConfig{Since: since})
-	for _, e := range res.Events {
-		tr.Add(responders.TriageEventFrom(e))
-	}
-	progress(len(res.Events))
-	return TriageRead{Result: tr.Result(), Note: res.Note}, nil
-}
-
-// searchLogs is cmd's log search, or the console's own capped one.
-func (sh *shared) searchLogs(ctx context.Context, s LogSearch) (LogResult, error) {
-	if sh.opts.SearchLogs != nil {
-		return sh.opts.SearchLogs(ctx, s)
-	}
-	return defaultSearchLogs(ctx, sh.opts.Client, s)
 }
 
 func (p *triagePage) update(msg tea.Msg) tea.Cmd {
@@ -414,23 +393,6 @@ func fmtWindow(d time.Duration) string {
 		return fmt.Sprintf("%dm", d/time.Minute)
 	}
 	return d.String()
-}
-
-// parseWindow reads a window: 24h, 90m, 7d.
-func parseWindow(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		n, err := strconv.Atoi(days)
-		if err != nil || n <= 0 || n > 3650 {
-			return 0, fmt.Errorf("window %q is not a duration (24h, 90m, 7d)", auth0client.Clean(s))
-		}
-		return time.Duration(n) * 24 * time.Hour, nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("window %q is not a duration (24h, 90m, 7d)", auth0client.Clean(s))
-	}
-	return d, nil
 }
 
 type triageIPRows []responders.IPReport

@@ -11,6 +11,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/atoctl/atoctl/auth0client"
+	"github.com/atoctl/atoctl/responders"
 )
 
 // userRows is a user search result as list rows, with the fuzzy-filter
@@ -178,13 +179,10 @@ func (p *usersPage) runSearch() tea.Cmd {
 	if input == "" {
 		return nil
 	}
-	q := input
-	if p.sh.opts.UserQuery != nil {
-		var err error
-		if q, err = p.sh.opts.UserQuery(input); err != nil {
-			p.err = err.Error()
-			return nil
-		}
+	q, err := responders.UserQuery(input)
+	if err != nil {
+		p.err = err.Error()
+		return nil
 	}
 	p.seq++
 	p.loading, p.err, p.query = true, "", q

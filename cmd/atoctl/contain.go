@@ -69,7 +69,7 @@ Ticket URLs are credentials: they go to the terminal or --ticket-out FILE only.`
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.fromFile, "from-file", "", "read users (ids or emails, one per line) from a file, or - for stdin")
-	f.StringSliceVar(&o.steps, "steps", responders.DefaultSteps, "steps to run, in order (snapshot,block,revoke,reset,unblock-check,mfa)")
+	f.StringSliceVar(&o.steps, "steps", responders.DefaultSteps, "steps to run, always in the playbook's order: snapshot,block,revoke,mfa,reset,unblock-check")
 	f.StringVar(&o.resetMethod, "reset-method", "email", "email (Auth0 mails the owner) or ticket (a URL you deliver)")
 	f.StringVar(&o.ticketOut, "ticket-out", "", "write password-change ticket URLs to this file (mode 0600) instead of the terminal")
 	bindCommonContainFlags(cmd, o, "72h")
@@ -121,7 +121,7 @@ func readTargets(env *environment, args []string, fromFile string) ([]string, er
 			if line == "" || strings.HasPrefix(line, "#") {
 				continue
 			}
-			if err := validUserArg(line); err != nil {
+			if err := responders.ValidUserArg(line); err != nil {
 				return nil, usagef("--from-file line %d: %v", n, err)
 			}
 			targets = append(targets, line)
@@ -130,17 +130,14 @@ func readTargets(env *environment, args []string, fromFile string) ([]string, er
 			return nil, usagef("--from-file: %v", err)
 		}
 	}
-	seen := map[string]bool{}
 	var out []string
 	for _, t := range targets {
-		if err := validUserArg(t); err != nil {
-			return nil, err
+		if err := responders.ValidUserArg(t); err != nil {
+			return nil, flagInput("USER", err)
 		}
-		if !seen[t] {
-			seen[t] = true
-			out = append(out, strings.TrimSpace(t))
-		}
+		out = append(out, strings.TrimSpace(t))
 	}
+	out = responders.Unique(out)
 	if len(out) == 0 {
 		return nil, usagef("no users given: pass user ids or emails, or --from-file FILE (- for stdin)")
 	}
@@ -162,15 +159,19 @@ func prepareContain(env *environment, o *containOptions, action string) (*contai
 		return nil, err
 	}
 	run := &containRun{targets: targets, action: action}
-	for _, name := range o.steps {
-		s, err := responders.StepByName(strings.TrimSpace(name))
-		if err != nil {
-			return nil, usagef("--steps: %v", err)
+	if action == "contain" {
+		// The playbook's order, whatever order --steps was given in.
+		if run.steps, err = responders.ParseSteps(o.steps); err != nil {
+			return nil, flagInput("--steps", err)
 		}
-		run.steps = append(run.steps, s)
-	}
-	if len(run.steps) == 0 {
-		return nil, usagef("--steps is empty")
+	} else {
+		for _, name := range o.steps { // the single-step commands' own step
+			s, err := responders.StepByName(name)
+			if err != nil {
+				return nil, err
+			}
+			run.steps = append(run.steps, s)
+		}
 	}
 	since, err := parseSince(o.since, time.Now())
 	if err != nil {
@@ -260,13 +261,11 @@ func executeContain(ctx context.Context, env *environment, o *containOptions, ru
 	if err != nil {
 		return err
 	}
-	ids := make([]string, 0, len(run.targets))
-	for _, t := range run.targets {
-		u, err := resolveUser(ctx, c, t)
-		if err != nil {
-			return err
-		}
-		ids = append(ids, u.ID)
+	// Resolved, then deduplicated: an account named by email and by id is
+	// contained once.
+	ids, err := responders.ResolveTargets(ctx, c, run.targets)
+	if err != nil {
+		return flagInput("USER", err)
 	}
 	j, incident, err := env.openIncident(o.incident, c.Tenant())
 	if err != nil {
@@ -274,13 +273,8 @@ func executeContain(ctx context.Context, env *environment, o *containOptions, ru
 	}
 	defer j.Close()
 
-	var writer auth0client.Writer = c
-	var rec *auth0client.Recorder
-	if env.opts.dryRun {
-		rec = &auth0client.Recorder{ResetClientID: c.ResetClientID()}
-		writer = rec
-	}
-	runner := &responders.Runner{Client: c, Writer: writer, DryRun: env.opts.dryRun, Journal: j, Steps: run.steps, Opts: run.opts, Workers: o.concurrency}
+	writer, rec := env.writer(c)
+	runner := &responders.Runner{Client: c, Writer: writer, Journal: j, Steps: run.steps, Opts: run.opts, Workers: o.concurrency}
 
 	if !env.opts.dryRun && !o.yes {
 		if err := confirmContain(ctx, env, runner, run, ids); err != nil {
@@ -298,9 +292,12 @@ func executeContain(ctx context.Context, env *environment, o *containOptions, ru
 		}
 	}()
 	fmt.Fprintf(env.stderr, "incident %s: %s %d user(s)%s\n", incident, run.action, len(ids), modeNote(env))
-	results := runner.Run(ctx, ids)
+	results, err := runner.Run(ctx, ids)
 	close(events)
 	<-done
+	if err != nil {
+		return err
+	}
 
 	rep := containReport{Incident: incident, Mode: env.mode(), Results: results, JournalHead: j.Head()}
 	if rec != nil {
@@ -313,7 +310,7 @@ func executeContain(ctx context.Context, env *environment, o *containOptions, ru
 	} else if err := printContainResults(env, rep); err != nil {
 		return err
 	}
-	failedSteps, okSteps := 0, 0
+	failedSteps, okSteps, uncontained := 0, 0, 0
 	for _, r := range results {
 		ok := r.Succeeded()
 		okSteps += ok
@@ -326,15 +323,26 @@ func executeContain(ctx context.Context, env *environment, o *containOptions, ru
 				fmt.Fprintf(env.stderr, "WARNING: %s stays blocked after the reset: %s\n", auth0client.Clean(r.UserID), s.Reason)
 			}
 		}
+		// Persistence the run left in place: the account is not contained,
+		// whatever the steps reported.
+		if left := persistenceLeft(r, env.opts.dryRun); len(left) > 0 {
+			uncontained++
+			fmt.Fprintf(env.stderr, "WARNING: %s is not fully contained: %s\n", auth0client.Clean(r.UserID), persistenceWarning(left))
+		}
 	}
 	fmt.Fprintf(env.stderr, "journal %s head %s (verify: atoctl incident verify %s --head %s)\n", j.Path(), j.Head(), incident, j.Head())
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
 	// Exit 0 when nothing failed, 3 when some steps failed and others
-	// worked, 1 when nothing worked.
+	// worked (or contain left an attacker's way back in), 1 when nothing
+	// worked. A single step (users block, …) was not asked to contain the
+	// account: it warns, and exits on its own outcome.
 	if failedSteps > 0 {
 		return partialError{done: okSteps, failed: failedSteps}
+	}
+	if uncontained > 0 && run.action == "contain" {
+		return notContainedError{users: uncontained}
 	}
 	return nil
 }
@@ -374,9 +382,9 @@ func confirmContain(ctx context.Context, env *environment, runner *responders.Ru
 			fmt.Fprintf(env.stderr, "    ! persistence: %s: %s\n", f.Kind, auth0client.Clean(f.Detail))
 		}
 		for _, ps := range runner.PlanUser(ctx, t) {
-			fmt.Fprintf(env.stderr, "    %-14s %s\n", ps.Step, planSummary(ps))
+			fmt.Fprintf(env.stderr, "    %-14s %s\n", ps.Step, ps.Summary())
 			for _, c := range ps.Plan.Calls {
-				fmt.Fprintf(env.stderr, "                   %s %s%s\n", c.Method, c.Path, bodyText(c.Body))
+				fmt.Fprintf(env.stderr, "                   %s\n", c)
 			}
 		}
 	}
@@ -392,30 +400,6 @@ func confirmContain(ctx context.Context, env *environment, runner *responders.Ru
 		return errors.New("not confirmed: nothing was changed")
 	}
 	return nil
-}
-
-func planSummary(ps responders.PlannedStep) string {
-	p := ps.Plan
-	switch {
-	case ps.Err != nil:
-		return "cannot plan: " + auth0client.Clean(ps.Err.Error())
-	case p.Skip != "":
-		return "skip: " + p.Skip
-	case p.Refuse != "":
-		return "REFUSED: " + p.Refuse
-	case p.AlreadyDone:
-		return "already done: " + p.Reason
-	case p.Awaiting:
-		return "WARNING: " + p.Reason
-	}
-	return p.Reason
-}
-
-func bodyText(b map[string]any) string {
-	if len(b) == 0 {
-		return ""
-	}
-	return " " + string(mustJSONLine(b))
 }
 
 func printProgress(env *environment, ev responders.Event) {
@@ -438,6 +422,11 @@ func printContainResults(env *environment, rep containReport) error {
 		if r.Error != "" {
 			t.add(r.UserID, "", string(responders.Failed), r.Error)
 		}
+		// Persistence first: it was found before the steps ran, and it says
+		// what the steps could not undo.
+		for _, f := range r.Findings {
+			t.add(r.UserID, "persistence", "FOUND", persistenceDetail(r, f, env.opts.dryRun))
+		}
 		for _, s := range r.Steps {
 			detail := s.Reason
 			if s.Error != "" {
@@ -450,7 +439,7 @@ func printContainResults(env *environment, rep containReport) error {
 		return err
 	}
 	for _, c := range rep.PlannedCalls {
-		fmt.Fprintf(env.stdout, "planned: %s %s%s\n", c.Method, c.Path, bodyText(c.Body))
+		fmt.Fprintf(env.stdout, "planned: %s\n", c)
 	}
 	return nil
 }

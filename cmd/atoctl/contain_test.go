@@ -107,6 +107,7 @@ func writes(st sandbox.Stats) int64 {
 }
 
 func TestContainLeavesTheUserContainedAndASecondRunOnlyReads(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	srv, compromised, _ := c.containSandbox()
 	user := compromised[0]
@@ -145,6 +146,7 @@ func TestContainLeavesTheUserContainedAndASecondRunOnlyReads(t *testing.T) {
 }
 
 func TestContainDryRunPlansEveryCallAndWritesNothing(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	srv, compromised, _ := c.containSandbox()
 	user := compromised[1]
@@ -182,6 +184,7 @@ func TestContainDryRunPlansEveryCallAndWritesNothing(t *testing.T) {
 }
 
 func TestUnblockCheckVerdictFollowsTheDeployedAction(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		variant sandbox.UnblockActionVariant
 		want    responders.Outcome
@@ -215,6 +218,7 @@ func TestUnblockCheckVerdictFollowsTheDeployedAction(t *testing.T) {
 }
 
 func TestResetIsSkippedForSocialUsersAndRefusedForAnAttackerEmail(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	srv, _, emailChanged := c.containSandbox()
 	var social string
@@ -256,6 +260,7 @@ func TestResetIsSkippedForSocialUsersAndRefusedForAnAttackerEmail(t *testing.T) 
 }
 
 func TestRevokeFallsBackToGrantsWhenThePlanLacksSessions(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	srv, compromised, _ := c.containSandbox(sandbox.WithPlan(sandbox.PlanNoSessions))
 	user := compromised[0]
@@ -277,6 +282,7 @@ func TestRevokeFallsBackToGrantsWhenThePlanLacksSessions(t *testing.T) {
 }
 
 func TestAStepMissingItsScopeFailsAloneAndExits3(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	srv, compromised, _ := c.containSandbox()
 	scopes := []string{"read:users", "update:users", "read:logs", "read:logs_users", "read:sessions",
@@ -300,6 +306,7 @@ func TestAStepMissingItsScopeFailsAloneAndExits3(t *testing.T) {
 }
 
 func TestContainSurvivesFaultsWithoutDuplicateResets(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	srv, compromised, _ := c.containSandbox()
 	users := compromised[:4]
@@ -324,6 +331,7 @@ func TestContainSurvivesFaultsWithoutDuplicateResets(t *testing.T) {
 }
 
 func TestNoSecretReachesOutputOrJournal(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	srv, compromised, _ := c.containSandbox()
 	user := compromised[4]
@@ -365,6 +373,7 @@ func TestNoSecretReachesOutputOrJournal(t *testing.T) {
 }
 
 func TestContainOffATTYWithoutYesSendsNothing(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	srv, compromised, _ := c.containSandbox()
 	srv.ResetStats()
@@ -387,6 +396,7 @@ func TestContainOffATTYWithoutYesSendsNothing(t *testing.T) {
 }
 
 func TestUnblockWaitsForThePasswordChangeAndRollbackUndoesBlocks(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	srv, compromised, _ := c.containSandbox()
 	srv.Update(func(st *sandbox.State) { sandbox.SetUnblockAction(st, sandbox.UnblockAbsent) })

@@ -14,7 +14,9 @@ import (
 
 // The current incident is the one commands journal into when --incident is
 // not given: an incident spans many commands (contain a user, then an IP,
-// then unblock the owner). Training and live incidents have separate ones.
+// then unblock the owner). Training and live incidents have separate ones,
+// and so has each training scenario: every scenario is its own exercise,
+// scored on its own journal, so work on one must not land in another's.
 func (env *environment) currentIncidentPath() (string, error) {
 	dir, err := incidentsDir(env.getenv)
 	if err != nil {
@@ -22,7 +24,11 @@ func (env *environment) currentIncidentPath() (string, error) {
 	}
 	name := "current-incident"
 	if env.opts.training {
-		name += ".training"
+		sc, err := lookupScenario(env.opts.scenario)
+		if err != nil {
+			return "", err
+		}
+		name += ".training." + sc.Name
 	}
 	return filepath.Join(filepath.Dir(dir), name), nil
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/atoctl/atoctl/auth0client"
+	"github.com/atoctl/atoctl/responders"
 )
 
 // Exit codes (DESIGN.md, after restic): scripts branch on these.
@@ -14,7 +16,7 @@ const (
 	exitError       = 1 // an error, or no target succeeded
 	exitUsage       = 2 // bad input or usage: nothing was sent
 	exitPartial     = 3 // some targets done, some failed
-	exitCredentials = 4 // no token could be obtained, or every call was refused
+	exitCredentials = 4 // no usable credentials: none configured, no token obtained, or every call refused
 	exitInterrupted = 130
 )
 
@@ -38,14 +40,61 @@ func (e partialError) Error() string {
 	return fmt.Sprintf("%d of %d steps failed (see above)", e.failed, e.done+e.failed)
 }
 
+// notContainedError reports a contain run whose steps all worked but that
+// left an attacker's way back in (a factor, an email) on some accounts.
+type notContainedError struct{ users int }
+
+func (e notContainedError) Error() string {
+	return fmt.Sprintf("%d user(s) not fully contained: the attacker's way back in stays (see the warnings above)", e.users)
+}
+
+// persistenceLeft is the persistence a contain run left in place for one
+// user: an MFA factor enrolled in the attack window with no mfa step done
+// (or, in a dry-run, planned) to remove it, or an email the attacker
+// changed where the reset failed (refused: it would have gone to them).
+// Either way the account is not contained, and the run exits 3.
+func persistenceLeft(r responders.UserResult, dryRun bool) []responders.Finding {
+	var left []responders.Finding
+	for _, f := range r.Findings {
+		switch f.Kind {
+		case responders.FindingMFAEnrolled:
+			if !stepHandled(r, responders.StepMFA, dryRun) {
+				left = append(left, f)
+			}
+		case responders.FindingEmailChanged:
+			if slices.ContainsFunc(r.Steps, func(s responders.StepResult) bool {
+				return s.Step == responders.StepReset && s.Outcome == responders.Failed
+			}) {
+				left = append(left, f)
+			}
+		}
+	}
+	return left
+}
+
+// stepHandled reports whether the run did the step for the user (or found
+// it done), or planned it in a dry-run.
+func stepHandled(r responders.UserResult, step string, dryRun bool) bool {
+	return slices.ContainsFunc(r.Steps, func(s responders.StepResult) bool {
+		return s.Step == step && (s.Outcome == responders.Done || s.Outcome == responders.AlreadyDone ||
+			dryRun && s.Outcome == responders.Planned)
+	})
+}
+
 // exitCode maps an error to the process exit code.
 func exitCode(err error) int {
 	var ue usageError
 	var pe partialError
+	var nc notContainedError
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.As(err, &ue), errors.Is(err, auth0client.ErrConfig) && !errors.Is(err, auth0client.ErrBadCredentials):
+	case errors.Is(err, auth0client.ErrNoCredentials):
+		// Checked first: no credentials is 4 even where it is also a
+		// configuration problem, as the README promises.
+		return exitCredentials
+	case errors.As(err, &ue), errors.Is(err, responders.ErrBadInput),
+		errors.Is(err, auth0client.ErrConfig) && !errors.Is(err, auth0client.ErrBadCredentials):
 		return exitUsage
 	case errors.Is(err, context.Canceled):
 		return exitInterrupted
@@ -55,6 +104,8 @@ func exitCode(err error) int {
 		if pe.done == 0 {
 			return exitError
 		}
+		return exitPartial
+	case errors.As(err, &nc):
 		return exitPartial
 	}
 	return exitError

@@ -58,6 +58,7 @@ func incidentEvidence(t *testing.T) json.RawMessage {
 }
 
 func TestIncidentListShowsEachJournal(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	if res := c.run("incident", "list", "--json"); res.code != 0 || strings.TrimSpace(res.stdout) != "[]" {
 		t.Fatalf("list with no incidents: exit %d, %q %s", res.code, res.stdout, res.stderr)
@@ -80,6 +81,7 @@ func TestIncidentListShowsEachJournal(t *testing.T) {
 }
 
 func TestIncidentShowPrintsTheTimelineSafely(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	j := writeIncident(t, c, "inc-a")
 	res := c.run("incident", "show", "inc-a")
@@ -110,6 +112,7 @@ func TestIncidentShowPrintsTheTimelineSafely(t *testing.T) {
 }
 
 func TestIncidentVerifyChecksTheChainAndTheHead(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	j := writeIncident(t, c, "inc-a")
 	for _, args := range [][]string{{}, {"--head", j.Head()}, {"--head", strings.ToUpper(j.Head())}} {
@@ -158,6 +161,7 @@ func TestIncidentVerifyChecksTheChainAndTheHead(t *testing.T) {
 }
 
 func TestIncidentReportEndsWithTheVerifyCommand(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	j := writeIncident(t, c, "inc-a")
 	res := c.run("incident", "report", "inc-a")
@@ -188,6 +192,7 @@ func TestIncidentReportEndsWithTheVerifyCommand(t *testing.T) {
 }
 
 func TestIncidentCommandsRefuseBadInputBeforeTouchingAnything(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	for _, args := range [][]string{
 		{"incident", "show", "../../etc/passwd"},
@@ -209,6 +214,7 @@ func TestIncidentCommandsRefuseBadInputBeforeTouchingAnything(t *testing.T) {
 }
 
 func TestIncidentReadsWhileAResponderHoldsTheJournal(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	writeIncident(t, c, "inc-a")
 	dir, _ := incidentsDir(func(k string) string { return c.env[k] })
@@ -228,6 +234,7 @@ func TestIncidentReadsWhileAResponderHoldsTheJournal(t *testing.T) {
 }
 
 func TestIncidentsDirFollowsXDG(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		env  map[string]string
 		want string
@@ -245,6 +252,7 @@ func TestIncidentsDirFollowsXDG(t *testing.T) {
 }
 
 func TestIncidentVerifyIgnoresATornTailWithANote(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	j := writeIncident(t, c, "inc-a")
 	f, err := os.OpenFile(j.Path(), os.O_APPEND|os.O_WRONLY, 0)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -14,18 +13,6 @@ import (
 
 	"github.com/atoctl/atoctl/auth0client"
 	"github.com/atoctl/atoctl/responders"
-)
-
-const (
-	// defaultTriageLimit caps a live triage's reads unless --limit says
-	// otherwise: about a minute and a half at an Enterprise tenant's pace.
-	defaultTriageLimit = 100_000
-	// maxTriageLimit bounds --limit.
-	maxTriageLimit = 100_000_000
-	// resolveBatch is how many user names one user search looks up.
-	resolveBatch = 25
-	// maxResolveNames bounds the names a live triage looks up.
-	maxResolveNames = 5_000
 )
 
 func newIPCmd(env *environment) *cobra.Command {
@@ -95,7 +82,7 @@ address's counters, reasons and the per-account evidence.`,
 	}
 	cmd.Flags().StringVar(&o.since, "since", "24h", "how far back: a duration (24h, 7d) or an RFC 3339 time")
 	cmd.Flags().StringVar(&o.logsFile, "logs-file", "", "read a log-stream export (NDJSON) instead of the tenant; '-' reads stdin")
-	cmd.Flags().IntVar(&o.limit, "limit", 0, fmt.Sprintf("most events to read (default: all of a file, %d from the tenant)", defaultTriageLimit))
+	cmd.Flags().IntVar(&o.limit, "limit", 0, fmt.Sprintf("most events to read (default: all of a file, %d from the tenant)", responders.DefaultTriageLimit))
 	cmd.Flags().StringSliceVar(&o.allow, "allow", nil, "addresses or networks never flagged (comma-separated CIDRs: a VPN egress, a partner)")
 	return cmd
 }
@@ -120,10 +107,10 @@ func runIPTriage(ctx context.Context, env *environment, o *ipTriageOptions, sinc
 	if err != nil {
 		return err
 	}
-	if o.limit < 0 || o.limit > maxTriageLimit {
-		return usagef("--limit must be between 1 and %d (0: the default)", maxTriageLimit)
+	if o.limit < 0 || o.limit > responders.MaxTriageLimit {
+		return usagef("--limit must be between 1 and %d (0: the default)", responders.MaxTriageLimit)
 	}
-	allow, err := parseAllow(o.allow)
+	allow, err := parsePrefixes("--allow", o.allow)
 	if err != nil {
 		return err
 	}
@@ -137,26 +124,15 @@ func runIPTriage(ctx context.Context, env *environment, o *ipTriageOptions, sinc
 	if err != nil {
 		return err
 	}
-	limit := o.limit
-	if limit == 0 {
-		limit = defaultTriageLimit
-	}
-	tr := responders.NewTriage(cfg)
-	n, limited, err := readTenantLogs(ctx, c, since, limit, func(e auth0client.LogEvent) { tr.Add(responders.TriageEventFrom(e)) })
+	tri, err := responders.TriageTenant(ctx, c, cfg, o.limit, nil)
 	if err != nil {
 		return err
 	}
-	if limited {
-		fmt.Fprintf(env.stderr, "note: stopped at --limit %d events; later events were not read\n", limit)
-	} else {
-		warnRetention(ctx, env, c, since)
+	for _, n := range tri.Notes {
+		fmt.Fprintln(env.stderr, "note: "+n)
 	}
-	unresolved, err := resolveTriageNames(ctx, env, c, tr)
-	if err != nil {
-		return err
-	}
-	out := triageOutput{Source: "tenant", Since: since, Limited: limited, UnresolvedNames: unresolved, TriageResult: tr.Result()}
-	fmt.Fprintf(env.stderr, "read %d events from the tenant since %s\n", n, fmtTime(since))
+	out := triageOutput{Source: "tenant", Since: since, Limited: tri.Limited, UnresolvedNames: tri.UnresolvedNames, TriageResult: tri.TriageResult}
+	fmt.Fprintf(env.stderr, "read %d events from the tenant since %s\n", tri.Read, fmtTime(since))
 	return printTriage(env, out)
 }
 
@@ -201,105 +177,6 @@ func runIPTriageFile(ctx context.Context, env *environment, o *ipTriageOptions, 
 	}
 	fmt.Fprintf(env.stderr, "read %d events (%d lines) from %s\n", stats.Events, stats.Lines, out.Source)
 	return printTriage(env, out)
-}
-
-// parseAllow reads --allow: CIDRs or single addresses.
-func parseAllow(list []string) ([]netip.Prefix, error) {
-	var out []netip.Prefix
-	for _, s := range list {
-		s = strings.TrimSpace(s)
-		if s == "" {
-			continue
-		}
-		f, err := parseIPFilter(s)
-		if err != nil {
-			return nil, usagef("--allow %q is not an IP address or CIDR (e.g. 10.0.0.0/8 or 198.51.100.7)", auth0client.Clean(s))
-		}
-		out = append(out, f.prefix)
-	}
-	return out, nil
-}
-
-// readTenantLogs feeds add with the tenant's events since since, at most
-// limit. Up to Auth0's search cap a windowed search does (newest first);
-// past it, checkpoint paging from the first event of the window streams
-// every event, oldest first, without holding them.
-func readTenantLogs(ctx context.Context, c *auth0client.Client, since time.Time, limit int, add func(auth0client.LogEvent)) (n int, limited bool, err error) {
-	if limit <= auth0client.SearchCap {
-		events, err := searchWindows(ctx, c, "", since, logFilter{}, limit)
-		if err != nil {
-			return 0, false, err
-		}
-		for _, e := range events {
-			add(e)
-		}
-		return len(events), len(events) == limit, nil
-	}
-	q := "date:[" + since.UTC().Format(time.RFC3339Nano) + " TO *]"
-	first, err := c.SearchLogs(ctx, auth0client.LogQuery{Q: q, PerPage: 1, Ascending: true})
-	if err != nil || len(first) == 0 {
-		return 0, false, err
-	}
-	add(first[0])
-	n, from := 1, first[0].ID
-	for n < limit {
-		batch, err := c.LogsAfter(ctx, from, auth0client.MaxPerPage)
-		if err != nil {
-			return n, false, err
-		}
-		for _, e := range batch {
-			from = e.ID
-			add(e)
-			if n++; n == limit {
-				return n, true, nil
-			}
-		}
-		if len(batch) < auth0client.MaxPerPage {
-			break // caught up
-		}
-	}
-	return n, false, nil
-}
-
-// resolveTriageNames looks up, by email, the user names that events name
-// without a user id (a targeted account that never signed in shows up only
-// in captcha failures or pwd_leak), a batch of names per user search. It
-// returns how many stayed unresolved.
-func resolveTriageNames(ctx context.Context, env *environment, c *auth0client.Client, tr *responders.Triage) (int, error) {
-	var names []string
-	for _, n := range tr.UnresolvedNames() {
-		// Only plausible emails: the rest cannot match a user search.
-		if strings.Contains(n, "@") && len(n) <= 254 && !strings.ContainsAny(n, "\x00\r\n\t \"\\*") && auth0client.Clean(n) == n {
-			names = append(names, n)
-		}
-	}
-	all := len(tr.UnresolvedNames())
-	if len(names) > maxResolveNames {
-		fmt.Fprintf(env.stderr, "note: %d user names to look up; looking up the first %d\n", len(names), maxResolveNames)
-		names = names[:maxResolveNames]
-	}
-	if len(names) > 0 {
-		fmt.Fprintf(env.stderr, "looking up %d user names that the logs do not tie to a user id\n", len(names))
-	}
-	ids := map[string]string{}
-	for i := 0; i < len(names); i += resolveBatch {
-		batch := names[i:min(i+resolveBatch, len(names))]
-		terms := make([]string, len(batch))
-		for j, n := range batch {
-			terms[j] = "email:" + quote(n)
-		}
-		page, err := c.SearchUsers(ctx, strings.Join(terms, " OR "), 0, auth0client.MaxPerPage)
-		if err != nil {
-			return 0, fmt.Errorf("look up tried user names: %w", err)
-		}
-		for _, u := range page.Users {
-			if e := strings.ToLower(u.Email); e != "" {
-				ids[e] = u.ID
-			}
-		}
-	}
-	tr.ResolveNames(ids)
-	return all - len(ids), nil
 }
 
 // printTriage prints the result: JSON, or the address, network and account

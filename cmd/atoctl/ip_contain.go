@@ -26,8 +26,7 @@ type ipContainOptions struct {
 	resetTargeted   bool
 	resetMFAStopped bool
 	resume          bool
-	allow           []string
-	operatorIPs     []string
+	guard           guardFlags
 }
 
 // bulkPlan is what discovery decided, journaled before anything is written.
@@ -72,22 +71,9 @@ Interactive runs ask you to type the number of compromised accounts; scripts pas
 	f.BoolVar(&o.resetMFAStopped, "reset-mfa-stopped", false, "also send password resets to accounts stopped by MFA (their password is known)")
 	f.BoolVar(&o.resume, "resume", false, "finish an interrupted run of the incident with its journaled targets")
 	f.BoolVar(&o.resend, "resend", false, "send a reset again when an interrupted run left one unconfirmed")
-	f.StringSliceVar(&o.allow, "allow", nil, "networks never to block (your egress, partners), comma-separated CIDRs")
-	f.StringSliceVar(&o.operatorIPs, "operator-ip", nil, "your own addresses: never blocked, never evidence")
-	f.IntVar(&o.concurrency, "concurrency", 8, "accounts worked on at once (they share the rate budget)")
+	o.guard.bind(cmd)
+	f.IntVar(&o.concurrency, "concurrency", responders.DefaultBulkWorkers, "accounts worked on at once (they share the rate budget)")
 	return cmd
-}
-
-func parsePrefixes(flag string, list []string) ([]netip.Prefix, error) {
-	var out []netip.Prefix
-	for _, s := range list {
-		f, err := parseIPFilter(s)
-		if err != nil {
-			return nil, usagef("%s: %v", flag, err)
-		}
-		out = append(out, f.prefix)
-	}
-	return out, nil
 }
 
 func runIPContain(ctx context.Context, env *environment, args []string, o *ipContainOptions) error {
@@ -95,11 +81,7 @@ func runIPContain(ctx context.Context, env *environment, args []string, o *ipCon
 	if err != nil {
 		return err
 	}
-	allow, err := parsePrefixes("--allow", o.allow)
-	if err != nil {
-		return err
-	}
-	operators, err := parsePrefixes("--operator-ip", o.operatorIPs)
+	guard, err := o.guard.guard(env)
 	if err != nil {
 		return err
 	}
@@ -146,19 +128,14 @@ func runIPContain(ctx context.Context, env *environment, args []string, o *ipCon
 		}
 		fmt.Fprintf(env.stderr, "resuming incident %s: %d compromised, %d stopped by MFA, %d targeted\n", incident, len(plan.Compromised), len(plan.StoppedByMFA), len(plan.Targeted))
 	} else {
-		plan, err = discover(ctx, env, c, targets, since, allow, operators)
+		plan, err = discover(ctx, env, c, targets, since, guard)
 		if err != nil {
 			return err
 		}
-		plan.ACL, plan.ResetTargeted, plan.ResetMFAStopped = o.acl, o.resetTargeted, o.resetMFAStopped
+		responders.BulkSettings{ACL: o.acl, ResetTargeted: o.resetTargeted, ResetMFAStopped: o.resetMFAStopped}.Apply(&plan)
 	}
 
-	var writer auth0client.Writer = c
-	var rec *auth0client.Recorder
-	if env.opts.dryRun {
-		rec = &auth0client.Recorder{ResetClientID: c.ResetClientID()}
-		writer = rec
-	}
+	writer, rec := env.writer(c)
 	var aclPlan *responders.ACLPlan
 	if plan.ACL {
 		if aclPlan, err = responders.PlanBulkACL(ctx, c, incident, plan); err != nil {
@@ -172,55 +149,28 @@ func runIPContain(ctx context.Context, env *environment, args []string, o *ipCon
 		}
 	}
 	opts := responders.Options{WindowStart: plan.Since, ResetMethod: "email", Resend: o.resend, VerifyTimeout: 30 * time.Second}
-	bulk := &responders.Bulk{Client: c, Writer: writer, DryRun: env.opts.dryRun, Journal: j, Plan: plan, Opts: opts, Workers: o.concurrency}
-	if !o.resume {
-		if err := bulk.RecordPlan(); err != nil {
-			return err
-		}
-	}
-	prog := newProgress(env, c, plan.Accounts())
-	var results []responders.UserResult
-	for _, ph := range bulk.Phases() {
-		if ctx.Err() != nil {
-			break
-		}
-		events := make(chan responders.Event, 256)
-		var wg sync.WaitGroup
-		wg.Add(1)
-		go func() { defer wg.Done(); prog.consume(events, len(ph.Steps)) }()
-		res, err := bulk.RunPhase(ctx, ph, events)
-		close(events)
-		wg.Wait()
-		if err != nil {
-			return err
-		}
-		results = append(results, res...)
-	}
+	bulk := &responders.Bulk{Client: c, Writer: writer, Journal: j, Plan: plan, ACL: aclPlan, Opts: opts, Workers: o.concurrency, Resume: o.resume}
+	prog := newProgress(env, c, plan.StepsFor())
+	events := make(chan responders.Event, 256)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); prog.consume(events) }()
+	res, err := bulk.Run(ctx, events)
+	close(events)
+	wg.Wait()
 	prog.finish()
-
-	var aclResult *responders.StepResult
-	if aclPlan != nil && ctx.Err() == nil {
-		sr := responders.ApplyACL(ctx, c, writer, j, env.opts.dryRun, *aclPlan)
-		aclResult = &sr
+	if err != nil {
+		return err
 	}
-	if ctx.Err() == nil {
-		if err := bulk.RecordDone(results); err != nil {
-			return err
-		}
-	}
-	return reportBulk(ctx, env, j, incident, plan, aclPlan, aclResult, results, rec)
+	return reportBulk(ctx, env, j, incident, plan, aclPlan, res.ACL, res.Results, rec)
 }
 
-// discover reads the addresses' events in the window and triages them.
-func discover(ctx context.Context, env *environment, c *auth0client.Client, targets []netip.Prefix, since time.Time, allow, operators []netip.Prefix) (bulkPlan, error) {
-	return responders.DiscoverBulk(ctx, responders.BulkDiscovery{Targets: targets, Since: since, Allow: allow, Operators: operators,
-		Events: func(ctx context.Context, t netip.Prefix) ([]auth0client.LogEvent, error) {
-			f := ipFilter{prefix: t}
-			events, err := searchWindows(ctx, c, serverQuery(logFilter{ip: &f}, ""), since, logFilter{ip: &f}, maxSearchLimit)
-			if err == nil {
-				fmt.Fprintf(env.stderr, "%s: %d events since %s\n", t, len(events), fmtTime(since))
-			}
-			return events, err
+// discover reads the addresses' events in the window and triages them,
+// never blocking the allowlisted networks or the operator's own.
+func discover(ctx context.Context, env *environment, c *auth0client.Client, targets []netip.Prefix, since time.Time, guard responders.Guard) (bulkPlan, error) {
+	return responders.DiscoverBulk(ctx, responders.BulkDiscovery{Targets: targets, Since: since, Guard: guard, Client: c,
+		Searched: func(t netip.Prefix, n int) {
+			fmt.Fprintf(env.stderr, "%s: %d events since %s\n", t, n, fmtTime(since))
 		}})
 }
 
@@ -391,11 +341,8 @@ func newIPReleaseCmd(env *environment) *cobra.Command {
 				return err
 			}
 			defer j.Close()
-			var w auth0client.Writer = c
-			if env.opts.dryRun {
-				w = &auth0client.Recorder{}
-			}
-			sr, err := responders.ReleaseACL(ctx, c, w, j, env.opts.dryRun, prefixes)
+			w, _ := env.writer(c)
+			sr, err := responders.ReleaseACL(ctx, c, w, j, prefixes)
 			if err != nil {
 				return err
 			}

@@ -113,6 +113,7 @@ func (c *cli) bulkSandbox(opts ...sandbox.Option) (*sandbox.Server, *scenarios.A
 }
 
 func TestIPContainContainsExactlyTheNetworksCompromisedAccountsAndBlocksThem(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	srv, key := c.bulkSandbox()
 	cidr := netip.MustParsePrefix(key.AttackerCIDRs[0])
@@ -159,6 +160,7 @@ func TestIPContainContainsExactlyTheNetworksCompromisedAccountsAndBlocksThem(t *
 }
 
 func TestIPContainReportsNetworksThatDoNotFitTheACL(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.bulkSandbox()
 	// 22 addresses no two of which merge: more than Auth0's 20 entries.
@@ -210,6 +212,7 @@ func snapshotState(srv *sandbox.Server, users []string) finalState {
 }
 
 func TestIPContainUnderFaultsEndsVerifiedWithoutDuplicateResets(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	srv, key := c.bulkSandbox()
 	cidr := key.AttackerCIDRs[0]
@@ -231,6 +234,7 @@ func TestIPContainUnderFaultsEndsVerifiedWithoutDuplicateResets(t *testing.T) {
 }
 
 func TestKilledIPContainResumesToTheSameEndState(t *testing.T) {
+	t.Parallel()
 	bin := atoctlBinary(t)
 	// The uninterrupted run, for reference.
 	ref := newCLI(t)

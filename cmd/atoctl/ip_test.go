@@ -81,6 +81,7 @@ func checkTriageKey(t *testing.T, r responders.TriageResult, key *scenarios.Answ
 }
 
 func TestIPTriageAgainstTheTenantMatchesTheAnswerKey(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	srv, key := c.againstSandbox()
 	// The whole 48 h scenario: the attack started 26 to 29 hours before the
@@ -101,6 +102,7 @@ func TestIPTriageAgainstTheTenantMatchesTheAnswerKey(t *testing.T) {
 }
 
 func TestIPTriageLimitCapsTheEventsRead(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.againstSandbox()
 	out := decodeTriage(t, c.run("ip", "triage", "--since", "72h", "--limit", "500", "--json"))
@@ -139,6 +141,7 @@ func scenarioExport(t *testing.T, srv *sandbox.Server) (path string, events int)
 }
 
 func TestIPTriageFromAFileSendsNothing(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	srv, key := c.againstSandbox() // configured, and must stay untouched
 	path, events := scenarioExport(t, srv)
@@ -174,6 +177,7 @@ func TestIPTriageFromAFileSendsNothing(t *testing.T) {
 }
 
 func TestIPTriageBadInputSendsNothing(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	c := newCLI(t)
 	srv, _ := c.againstSandbox()
@@ -194,6 +198,7 @@ func TestIPTriageBadInputSendsNothing(t *testing.T) {
 }
 
 func TestIPTriageEscapesAttackerTextInEveryForm(t *testing.T) {
+	t.Parallel()
 	var b strings.Builder
 	at := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
 	line := func(typ, ip, id, name string) {
@@ -229,6 +234,7 @@ func TestIPTriageEscapesAttackerTextInEveryForm(t *testing.T) {
 }
 
 func TestIPHelpHasExamples(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	for _, args := range [][]string{{"ip", "--help"}, {"ip", "triage", "--help"}} {
 		res := c.run(args...)

@@ -88,6 +88,7 @@ func killAt(t *testing.T, c *cli, bin, journal string, offset int, args ...strin
 // `atoctl contain` at several journal offsets, reruns it on the same
 // incident, and checks the tenant ends contained with no step redone.
 func TestKilledContainResumesWithoutRepeatingVerifiedSteps(t *testing.T) {
+	t.Parallel()
 	bin := atoctlBinary(t)
 	for _, offset := range []int{1, 4, 9, 15} {
 		t.Run("offset-"+strconv.Itoa(offset), func(t *testing.T) {

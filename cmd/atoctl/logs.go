@@ -11,12 +11,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/atoctl/atoctl/auth0client"
+	"github.com/atoctl/atoctl/responders"
 )
-
-// maxSearchLimit bounds `logs search --limit`: past 1000 results the search
-// is split into time windows, which works, but a million events is a job for
-// a log stream export, not the search API.
-const maxSearchLimit = 100_000
 
 func newLogsCmd(env *environment) *cobra.Command {
 	cmd := &cobra.Command{
@@ -27,57 +23,29 @@ func newLogsCmd(env *environment) *cobra.Command {
 	return cmd
 }
 
-// logFilter is what both `logs search` and `logs tail` filter on.
-type logFilter struct {
-	ip    *ipFilter
-	types []string
-	user  string // resolved user id
-}
-
-func (f logFilter) matches(e auth0client.LogEvent) bool {
-	if f.ip != nil && !f.ip.matches(e.IP) {
-		return false
-	}
-	if f.user != "" && e.UserID != f.user {
-		return false
-	}
-	if len(f.types) > 0 {
-		for _, t := range f.types {
-			if e.Type == t {
-				return true
-			}
-		}
-		return false
-	}
-	return true
-}
-
 // logFilterFlags are the raw flags, validated before anything is sent.
 type logFilterFlags struct {
 	ip, user string
 	types    []string
 }
 
-func (ff logFilterFlags) parse() (logFilter, error) {
-	var f logFilter
+// request is the flags as the shared layer's log request, validated.
+func (ff logFilterFlags) request() (responders.LogRequest, error) {
+	r := responders.LogRequest{Network: ff.ip, Types: ff.types, User: ff.user}
 	if ff.ip != "" {
-		ip, err := parseIPFilter(ff.ip)
-		if err != nil {
-			return f, err
+		if _, err := responders.ParseNetwork(ff.ip); err != nil {
+			return r, flagInput("--ip", err)
 		}
-		f.ip = &ip
 	}
-	types, err := parseTypes(ff.types)
-	if err != nil {
-		return f, err
+	if _, err := responders.ParseEventTypes(ff.types); err != nil {
+		return r, flagInput("--type", err)
 	}
-	f.types = types
 	if ff.user != "" {
-		if err := validUserArg(ff.user); err != nil {
-			return f, usagef("--user: %v", err)
+		if err := responders.ValidUserArg(ff.user); err != nil {
+			return r, flagInput("--user", err)
 		}
 	}
-	return f, nil
+	return r, nil
 }
 
 func (ff *logFilterFlags) bind(cmd *cobra.Command) {
@@ -116,129 +84,38 @@ itself. --since reaching past the tenant's log retention is reported.`,
 	o.filter.bind(cmd)
 	cmd.Flags().StringVar(&o.since, "since", "24h", "how far back: a duration (24h, 7d) or an RFC 3339 time")
 	cmd.Flags().StringVar(&o.q, "q", "", "extra Lucene query, ANDed with the other filters")
-	cmd.Flags().IntVar(&o.limit, "limit", 100, fmt.Sprintf("most events to return (at most %d)", maxSearchLimit))
+	cmd.Flags().IntVar(&o.limit, "limit", 100, fmt.Sprintf("most events to return (at most %d)", responders.MaxSearchLimit))
 	return cmd
 }
 
 func runLogsSearch(ctx context.Context, env *environment, o *logsSearchOptions) error {
-	now := time.Now()
-	since, err := parseSince(o.since, now)
+	since, err := parseSince(o.since, time.Now())
 	if err != nil {
 		return err
 	}
-	f, err := o.filter.parse()
+	req, err := o.filter.request()
 	if err != nil {
 		return err
 	}
-	if o.limit <= 0 || o.limit > maxSearchLimit {
-		return usagef("--limit must be between 1 and %d", maxSearchLimit)
+	if o.limit <= 0 || o.limit > responders.MaxSearchLimit {
+		return usagef("--limit must be between 1 and %d", responders.MaxSearchLimit)
 	}
 	if strings.ContainsAny(o.q, "\x00\r\n") {
 		return usagef("--q contains control characters")
 	}
+	req.Query, req.Since, req.Limit = o.q, since, o.limit
 	c, err := env.tenant(ctx)
 	if err != nil {
 		return err
 	}
-	if o.filter.user != "" {
-		u, err := resolveUser(ctx, c, o.filter.user)
-		if err != nil {
-			return err
-		}
-		f.user = u.ID
-	}
-	base := serverQuery(f, o.q)
-	events, err := searchWindows(ctx, c, base, since, f, o.limit)
+	found, err := responders.FindLogs(ctx, c, req)
 	if err != nil {
 		return err
 	}
-	if len(events) < o.limit {
-		warnRetention(ctx, env, c, since)
+	if found.Note != "" {
+		fmt.Fprintln(env.stderr, "note: "+found.Note)
 	}
-	return printLogEvents(env, events)
-}
-
-// serverQuery is the Lucene for what Auth0 can filter itself; the client
-// filter re-checks everything (a CIDR only the client can match).
-func serverQuery(f logFilter, extra string) string {
-	var parts []string
-	if len(f.types) > 0 {
-		ts := make([]string, len(f.types))
-		for i, t := range f.types {
-			ts[i] = "type:" + t
-		}
-		parts = append(parts, "("+strings.Join(ts, " OR ")+")")
-	}
-	if f.ip != nil {
-		if q := f.ip.serverQuery(); q != "" {
-			parts = append(parts, q)
-		}
-	}
-	if f.user != "" {
-		parts = append(parts, "user_id:"+quote(f.user))
-	}
-	if strings.TrimSpace(extra) != "" {
-		parts = append(parts, "("+extra+")")
-	}
-	return strings.Join(parts, " AND ")
-}
-
-// searchWindows pages a newest-first search inside [since, until]; when a
-// window hits Auth0's 1000-result cap it closes the window at the oldest
-// event seen (inclusive) and searches again, merging by log_id. Events that
-// share the boundary instant are fetched twice and kept once.
-func searchWindows(ctx context.Context, c *auth0client.Client, base string, since time.Time, f logFilter, limit int) ([]auth0client.LogEvent, error) {
-	var out []auth0client.LogEvent
-	seen := make(map[string]bool)
-	until := "*"
-	for {
-		q := "date:[" + since.UTC().Format(time.RFC3339Nano) + " TO " + until + "]"
-		if base != "" {
-			q = base + " AND " + q
-		}
-		var oldest time.Time
-		fetched := 0
-		for page := 0; (page+1)*auth0client.MaxPerPage <= auth0client.SearchCap; page++ {
-			batch, err := c.SearchLogs(ctx, auth0client.LogQuery{Q: q, Page: page, PerPage: auth0client.MaxPerPage})
-			if err != nil {
-				return nil, err
-			}
-			fetched += len(batch)
-			for _, e := range batch {
-				oldest = e.Date
-				if seen[e.ID] || !f.matches(e) {
-					continue
-				}
-				seen[e.ID] = true
-				out = append(out, e)
-				if len(out) == limit {
-					return out, nil
-				}
-			}
-			if len(batch) < auth0client.MaxPerPage {
-				return out, nil // the window is exhausted
-			}
-		}
-		next := oldest.UTC().Format(time.RFC3339Nano)
-		if next == until {
-			return out, fmt.Errorf("search logs: more than %d events share the instant %s; narrow the query", fetched, next)
-		}
-		until = next
-	}
-}
-
-// warnRetention says so when --since reaches past the oldest event the
-// tenant still keeps (log retention depends on the plan), rather than
-// letting a short answer pass for a complete one.
-func warnRetention(ctx context.Context, env *environment, c *auth0client.Client, since time.Time) {
-	oldest, err := c.SearchLogs(ctx, auth0client.LogQuery{PerPage: 1, Ascending: true})
-	if err != nil || len(oldest) == 0 {
-		return
-	}
-	if first := oldest[0].Date; first.After(since.Add(time.Hour)) {
-		fmt.Fprintf(env.stderr, "note: --since reaches %s but the tenant's oldest event is from %s: nothing before it can be searched (log retention is plan-dependent)\n",
-			fmtTime(since), fmtTime(first))
-	}
+	return printLogEvents(env, found.Events)
 }
 
 // logsTailOptions are the inputs of `logs tail`.
@@ -274,7 +151,7 @@ func runLogsTail(ctx context.Context, env *environment, o *logsTailOptions) erro
 	if o.interval < 100*time.Millisecond {
 		return usagef("--interval must be at least 100ms")
 	}
-	f, err := o.filter.parse()
+	req, err := o.filter.request()
 	if err != nil {
 		return err
 	}
@@ -282,13 +159,11 @@ func runLogsTail(ctx context.Context, env *environment, o *logsTailOptions) erro
 	if err != nil {
 		return err
 	}
-	if o.filter.user != "" {
-		u, err := resolveUser(ctx, c, o.filter.user)
-		if err != nil {
-			return err
-		}
-		f.user = u.ID
+	search, err := req.Resolve(ctx, c)
+	if err != nil {
+		return err
 	}
+	f := search.Filter
 	newest, err := c.SearchLogs(ctx, auth0client.LogQuery{PerPage: 1})
 	if err != nil {
 		return err
@@ -309,7 +184,7 @@ func runLogsTail(ctx context.Context, env *environment, o *logsTailOptions) erro
 		}
 		for _, e := range batch {
 			from = e.ID
-			if !f.matches(e) {
+			if !f.Matches(e) {
 				continue
 			}
 			if err := printTailEvent(env, e, tty); err != nil {

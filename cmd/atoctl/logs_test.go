@@ -39,6 +39,7 @@ func ids(evs []jsonEvent) []string {
 }
 
 func TestLogsSearchPastTheCapReturnsTheNewestMatchesWithoutGapsOrDuplicates(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	srv, _ := c.againstSandbox()
 	var want []string
@@ -73,6 +74,7 @@ func diffAt(a, b []string) string {
 }
 
 func TestLogsSearchByCIDRReturnsExactlyTheEventsInRange(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	srv, key := c.againstSandbox()
 	if len(key.AttackerCIDRs) == 0 {
@@ -107,6 +109,7 @@ func TestLogsSearchByCIDRReturnsExactlyTheEventsInRange(t *testing.T) {
 }
 
 func TestLogsTailFollowsNewEventsFilteredOnTheClient(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	srv, _ := c.againstSandbox()
 	ctx, cancel := context.WithCancel(context.Background())

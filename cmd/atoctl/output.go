@@ -9,6 +9,7 @@ import (
 	"github.com/mattn/go-runewidth"
 
 	"github.com/atoctl/atoctl/auth0client"
+	"github.com/atoctl/atoctl/responders"
 )
 
 // maxCellWidth caps a table cell on a terminal: a 1 MB user agent must not
@@ -99,4 +100,47 @@ func mustJSONLine(v any) []byte {
 		return []byte("?")
 	}
 	return b
+}
+
+// persistenceHint is what handles a kind of persistence, for the contain
+// table and its warnings.
+func persistenceHint(kind string) string {
+	switch kind {
+	case responders.FindingMFAEnrolled:
+		return "remove it: --steps snapshot,block,revoke,reset,unblock-check,mfa"
+	case responders.FindingEmailChanged:
+		return "the reset email would go to the attacker: --reset-method ticket, or restore the owner's address first"
+	case responders.FindingPhoneChanged, responders.FindingIdentityLinked:
+		return "review in the dashboard"
+	}
+	return ""
+}
+
+// persistenceDetail is a finding's row in the contain table: what was found
+// and the flag that handles it (or that the run's mfa step did).
+func persistenceDetail(r responders.UserResult, f responders.Finding, dryRun bool) string {
+	if f.Kind == responders.FindingMFAEnrolled && stepHandled(r, responders.StepMFA, dryRun) {
+		if dryRun {
+			return f.Detail + "; the mfa step would remove it"
+		}
+		return f.Detail + "; removed by the mfa step"
+	}
+	if h := persistenceHint(f.Kind); h != "" {
+		return f.Detail + "; " + h
+	}
+	return f.Detail
+}
+
+// persistenceWarning is one line naming each kind of persistence left and
+// what handles it.
+func persistenceWarning(left []responders.Finding) string {
+	var parts []string
+	seen := map[string]bool{}
+	for _, f := range left {
+		if !seen[f.Kind] {
+			seen[f.Kind] = true
+			parts = append(parts, f.Kind+" ("+persistenceHint(f.Kind)+")")
+		}
+	}
+	return strings.Join(parts, "; ")
 }

@@ -26,6 +26,7 @@ func assertNoRawControl(t *testing.T, form, out string) {
 }
 
 func TestHostileTenantTextIsEscapedInEveryOutputForm(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	srv, key := c.againstSandbox()
 	if len(key.Hostile) == 0 || len(key.HostileLogs) == 0 {

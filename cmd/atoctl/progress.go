@@ -15,44 +15,31 @@ import (
 type progress struct {
 	env      *environment
 	client   *auth0client.Client
-	total    int
 	tty      bool
 	start    time.Time
 	startReq int64
 
-	mu           sync.Mutex
-	done, failed int
-	lastLine     time.Time
+	mu       sync.Mutex
+	counts   *responders.Progress
+	lastLine time.Time
 }
 
-func newProgress(env *environment, c *auth0client.Client, total int) *progress {
-	return &progress{env: env, client: c, total: total, tty: isTTY(env.stderr), start: time.Now(), startReq: c.Stats().Requests.Load()}
+func newProgress(env *environment, c *auth0client.Client, stepsFor map[string]int) *progress {
+	return &progress{env: env, client: c, counts: responders.NewProgress(stepsFor), tty: isTTY(env.stderr), start: time.Now(), startReq: c.Stats().Requests.Load()}
 }
 
-// consume reads a Runner's events until the channel closes; a user is
-// finished when all of its steps have an outcome.
-func (p *progress) consume(events <-chan responders.Event, stepsPerUser int) {
-	seen := map[string]int{}
-	bad := map[string]bool{}
+// consume reads a run's events until the channel closes.
+func (p *progress) consume(events <-chan responders.Event) {
 	for ev := range events {
-		if ev.Outcome == responders.Running {
-			continue
+		p.mu.Lock()
+		phase := p.counts.Phase
+		finished := p.counts.Add(ev)
+		changed := p.counts.Phase != phase
+		p.mu.Unlock()
+		if changed && !p.tty {
+			fmt.Fprintf(p.env.stderr, "phase: %s\n", p.counts.Phase)
 		}
-		if ev.Step == "" { // the user could not be loaded
-			seen[ev.UserID] = stepsPerUser
-		} else {
-			seen[ev.UserID]++
-		}
-		if ev.Outcome == responders.Failed {
-			bad[ev.UserID] = true
-		}
-		if seen[ev.UserID] == stepsPerUser {
-			p.mu.Lock()
-			p.done++
-			if bad[ev.UserID] {
-				p.failed++
-			}
-			p.mu.Unlock()
+		if finished || changed {
 			p.draw(false)
 		}
 	}
@@ -68,11 +55,12 @@ func (p *progress) draw(final bool) {
 	}
 	if p.tty {
 		width := 30
+		c := p.counts
 		filled := 0
-		if p.total > 0 {
-			filled = width * p.done / p.total
+		if c.Total > 0 {
+			filled = width * c.Finished / c.Total
 		}
-		fmt.Fprintf(p.env.stderr, "\r[%s%s] %d/%d accounts · %d failed · %.1f req/s ", strings.Repeat("#", filled), strings.Repeat(".", width-filled), p.done, p.total, p.failed, rate)
+		fmt.Fprintf(p.env.stderr, "\r[%s%s] %d/%d accounts · %d failed · %.1f req/s · %-20s", strings.Repeat("#", filled), strings.Repeat(".", width-filled), c.Finished, c.Total, c.Failed, rate, c.Phase)
 		if final {
 			fmt.Fprintln(p.env.stderr)
 		}
@@ -80,7 +68,8 @@ func (p *progress) draw(final bool) {
 	}
 	if final || time.Since(p.lastLine) >= 2*time.Second {
 		p.lastLine = time.Now()
-		fmt.Fprintf(p.env.stderr, "progress: %d/%d accounts, %d failed, %.1f req/s, %s elapsed\n", p.done, p.total, p.failed, rate, time.Since(p.start).Round(time.Second))
+		c := p.counts
+		fmt.Fprintf(p.env.stderr, "progress: %d/%d accounts, %d failed, %.1f req/s, %s elapsed\n", c.Finished, c.Total, c.Failed, rate, time.Since(p.start).Round(time.Second))
 	}
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -12,64 +11,6 @@ import (
 	"github.com/atoctl/atoctl/auth0client"
 	"github.com/atoctl/atoctl/responders"
 )
-
-// rollbackPlan is what an incident's journal says can and cannot be undone.
-type rollbackPlan struct {
-	unblock  []string       // users this incident blocked and nobody unblocked since
-	release  []netip.Prefix // networks this incident added to the managed ACL
-	cannot   []string       // human lines: what stays done
-	incident string
-}
-
-// planRollback reads the journal: only what atoctl itself did (outcome
-// "done", live or training) is undone; "already-done" was not atoctl's doing.
-func planRollback(recs []responders.Record) rollbackPlan {
-	var p rollbackPlan
-	blocked := map[string]bool{}
-	var order []string
-	var planned []string // the newest bulk plan's networks, until its ACL write is done
-	for _, r := range recs {
-		if r.Kind == responders.KindNote && r.Step == stepBulkPlan {
-			var bp bulkPlan
-			if json.Unmarshal(r.Evidence, &bp) == nil && bp.ACL {
-				planned = bp.Block
-			}
-			continue
-		}
-		if r.Kind == "outcome" && r.Mode != "dry-run" && r.Step == responders.StepACL && r.Outcome == string(responders.Done) {
-			for _, b := range planned {
-				if pr, err := netip.ParsePrefix(b); err == nil {
-					p.release = append(p.release, pr)
-				}
-			}
-			planned = nil
-		}
-		if r.Kind != "outcome" || r.Mode == "dry-run" || r.Outcome != string(responders.Done) {
-			continue
-		}
-		switch r.Step {
-		case responders.StepBlock:
-			if !blocked[r.UserID] {
-				order = append(order, r.UserID)
-			}
-			blocked[r.UserID] = true
-		case responders.StepUnblock:
-			blocked[r.UserID] = false
-		case responders.StepRevoke:
-			p.cannot = append(p.cannot, fmt.Sprintf("%s: sessions and refresh tokens revoked (the owner signs in again)", r.UserID))
-		case responders.StepReset:
-			p.cannot = append(p.cannot, fmt.Sprintf("%s: password reset sent (the link stays valid until used or expired)", r.UserID))
-		case responders.StepMFA:
-			p.cannot = append(p.cannot, fmt.Sprintf("%s: MFA factors removed / remembered browsers invalidated (the owner re-enrolls)", r.UserID))
-		}
-	}
-	for _, id := range order {
-		if blocked[id] {
-			p.unblock = append(p.unblock, id)
-		}
-	}
-	return p
-}
 
 func newIncidentRollbackCmd(env *environment) *cobra.Command {
 	o := &containOptions{}
@@ -108,23 +49,23 @@ func runRollback(ctx context.Context, env *environment, id string, o *containOpt
 	if err := responders.VerifyJournal(recs, ""); err != nil {
 		return fmt.Errorf("incident %s does not verify, refusing to act on it: %w", id, err)
 	}
-	p := planRollback(recs)
-	for _, line := range p.cannot {
+	p := responders.PlanRollback(recs)
+	for _, line := range p.Cannot {
 		fmt.Fprintln(env.stderr, "cannot be undone: "+line)
 	}
-	if len(p.unblock) == 0 && len(p.release) == 0 {
+	if len(p.Unblock) == 0 && len(p.Release) == 0 {
 		fmt.Fprintln(env.stderr, "nothing to undo: this incident blocked no user or network that is still blocked by it")
 		return nil
 	}
-	if len(p.release) > 0 {
-		if err := rollbackACL(ctx, env, id, p.release, o.yes); err != nil {
+	if len(p.Release) > 0 {
+		if err := rollbackACL(ctx, env, id, p.Release, o.yes); err != nil {
 			return err
 		}
 	}
-	if len(p.unblock) == 0 {
+	if len(p.Unblock) == 0 {
 		return nil
 	}
-	o.users, o.steps, o.incident, o.force = p.unblock, []string{responders.StepUnblock}, id, true
+	o.users, o.steps, o.incident, o.force = p.Unblock, []string{responders.StepUnblock}, id, true
 	o.resetMethod, o.concurrency, o.since = "email", 4, "72h"
 	run, err := prepareContain(env, o, "rollback")
 	if err != nil {
@@ -147,11 +88,8 @@ func rollbackACL(ctx context.Context, env *environment, id string, release []net
 		return err
 	}
 	defer j.Close()
-	var w auth0client.Writer = c
-	if env.opts.dryRun {
-		w = &auth0client.Recorder{}
-	}
-	sr, err := responders.ReleaseACL(ctx, c, w, j, env.opts.dryRun, release)
+	w, _ := env.writer(c)
+	sr, err := responders.ReleaseACL(ctx, c, w, j, release)
 	if err != nil {
 		return err
 	}

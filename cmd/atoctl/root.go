@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -71,7 +72,11 @@ AUTH0_CLIENT_SECRET, then a profile in $XDG_CONFIG_HOME/atoctl/config.json.
 			// On a terminal, atoctl is the console; piped or scripted, it
 			// prints the overview (or the help) as before.
 			if env.stdinTTY() && isTTY(env.stdout) {
-				return runTUI(cmd.Context(), env)
+				guard, err := (&guardFlags{}).guard(env)
+				if err != nil {
+					return err
+				}
+				return runTUI(cmd.Context(), env, guard)
 			}
 			return runOverview(cmd, env)
 		},
@@ -97,7 +102,117 @@ AUTH0_CLIENT_SECRET, then a profile in $XDG_CONFIG_HOME/atoctl/config.json.
 
 	root.AddCommand(newUsersCmd(env), newLogsCmd(env), newContainCmd(env), newSandboxCmd(env), newTrainingCmd(env))
 	root.AddCommand(newIncidentCmd(env), newTUICmd(env), newIPCmd(env))
+	root.SetHelpCommand(newHelpCmd())
+	// Cobra adds the completion command when it executes; added now, the
+	// walk below covers it like every other command.
+	root.InitDefaultCompletionCmd()
+	for _, sh := range root.Commands() {
+		if sh.Name() == "completion" {
+			completionExamples(sh)
+		}
+	}
+	strictUsage(root)
 	return root
+}
+
+// strictUsage makes every command of the tree refuse what it does not take
+// with a usage error (exit 2): a parent command refuses an unknown
+// subcommand (cobra would print its help and exit 0, so a script's typo
+// would read as success), and every argument check reports as bad input
+// (cobra.NoArgs' errors would otherwise exit 1).
+func strictUsage(cmd *cobra.Command) {
+	if cmd.HasSubCommands() && !cmd.Runnable() {
+		cmd.Args = cobra.ArbitraryArgs
+		cmd.RunE = unknownSubcommand
+		if cmd.Example == "" {
+			cmd.Example = subcommandExamples(cmd)
+		}
+	}
+	if check := cmd.Args; check != nil {
+		cmd.Args = func(c *cobra.Command, args []string) error {
+			err := check(c, args)
+			var ue usageError
+			if err == nil || errors.As(err, &ue) {
+				return err
+			}
+			return usagef("%s: see '%s --help'", auth0client.Clean(err.Error()), c.CommandPath())
+		}
+	}
+	for _, sub := range cmd.Commands() {
+		strictUsage(sub)
+	}
+}
+
+// unknownSubcommand runs a parent command: its help when called alone, a
+// usage error naming the word it does not know otherwise.
+func unknownSubcommand(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usagef("unknown command %q for %q: see '%s --help'", auth0client.Clean(args[0]), cmd.CommandPath(), cmd.CommandPath())
+	}
+	return cmd.Help()
+}
+
+// subcommandExamples is the help example of a parent that has none of its
+// own: the first example of each subcommand.
+func subcommandExamples(cmd *cobra.Command) string {
+	var lines []string
+	for _, sub := range cmd.Commands() {
+		if first, _, _ := strings.Cut(sub.Example, "\n"); first != "" && sub.IsAvailableCommand() {
+			lines = append(lines, first)
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// newHelpCmd is `atoctl help [command]`: cobra's help command prints the
+// root help and exits 0 for a topic it does not know; this one exits 2.
+func newHelpCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		Long:  "Help prints the help of any command: atoctl help users logs is atoctl users logs --help.",
+		Example: `  atoctl help users
+  atoctl help logs search`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			target := c.Root()
+			for i, name := range args {
+				next := subcommand(target, name)
+				if next == nil {
+					return usagef("unknown help topic %q: see '%s --help'", auth0client.Clean(strings.Join(args[:i+1], " ")), target.CommandPath())
+				}
+				target = next
+			}
+			target.InitDefaultHelpFlag()
+			return target.Help()
+		},
+	}
+}
+
+// subcommand is cmd's subcommand called name (or aliased so), or nil.
+func subcommand(cmd *cobra.Command, name string) *cobra.Command {
+	for _, sub := range cmd.Commands() {
+		if sub.Name() == name || sub.HasAlias(name) {
+			return sub
+		}
+	}
+	return nil
+}
+
+// completionExamples gives cobra's completion commands the example every
+// atoctl command has.
+func completionExamples(cmd *cobra.Command) {
+	examples := map[string]string{
+		"bash":       "  source <(atoctl completion bash)",
+		"zsh":        `  atoctl completion zsh > "${fpath[1]}/_atoctl"`,
+		"fish":       "  atoctl completion fish > ~/.config/fish/completions/atoctl.fish",
+		"powershell": "  atoctl completion powershell | Out-String | Invoke-Expression",
+	}
+	for _, sub := range cmd.Commands() {
+		if ex, ok := examples[sub.Name()]; ok && sub.Example == "" {
+			sub.Example = ex
+		}
+	}
 }
 
 // tenant returns the client for the configured tenant, building it (and,

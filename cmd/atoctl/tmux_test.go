@@ -264,6 +264,17 @@ func runConsoleScript(t *testing.T, bin string, w, h int) {
 	if !strings.Contains(s, "[ Cancel ]") {
 		t.Errorf("Cancel is not the default:\n%s", s)
 	}
+	if !strings.Contains(s, "[ ] block the networks") {
+		t.Errorf("the network block must be off by default, as in ip contain:\n%s", s)
+	}
+	// Tick "block the networks" (tab to the options, space) and return to
+	// the count box.
+	tm.key("Tab")
+	tm.typeText(" ")
+	tm.waitText("[x] block the networks", 5*time.Second)
+	tm.key("Tab")
+	tm.key("Tab")
+	tm.key("Tab")
 	m := regexp.MustCompile(`Type the number of accounts \((\d+)\)`).FindStringSubmatch(s)
 	if m == nil || m[1] == "0" {
 		t.Fatalf("no accounts to contain for %s:\n%s", ip, s)

@@ -164,7 +164,8 @@ training tenant, whose state persists between commands until 'training reset'.
 An exercise: 'training start --scenario NAME' prints the on-call page; respond
 with the usual commands and --training (or the console); 'training score' says
 what was right, missed and wrong; 'training debrief' puts your actions beside
-the attack's timeline; 'training reset' starts over.`,
+the attack's timeline; 'training reset' starts over. Each scenario is its own
+exercise with its own training incident: work on one never counts in another.`,
 		Example: `  atoctl training list
   atoctl training start --scenario session-hijack
   atoctl --training --scenario session-hijack users search 'email:*'

@@ -19,6 +19,7 @@ import (
 // one in-process training sandbox, reads it blocked through the next (as
 // the next command would), then resets and reads it unblocked.
 func TestTrainingWritePersistsAcrossSandboxesUntilReset(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	getenv := func(k string) string { return c.env[k] }
 	ctx := context.Background()
@@ -29,7 +30,7 @@ func TestTrainingWritePersistsAcrossSandboxesUntilReset(t *testing.T) {
 	}
 	victim := firstUser(t, first.srv)
 	client := trainingClient(t, first)
-	if err := client.SetBlocked(ctx, victim, true); err != nil {
+	if _, err := client.SetBlocked(ctx, victim, true); err != nil {
 		t.Fatal(err)
 	}
 	first.close()
@@ -97,6 +98,7 @@ func trainingClient(t *testing.T, ts *trainingSandbox) *auth0client.Client {
 }
 
 func TestTrainingRefusesRealTenantFlags(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	res := c.run("--training", "--domain", "acme.eu.auth0.com", "users", "search", "x@y.z")
 	if res.code != exitUsage || !strings.Contains(res.stderr, "--training cannot be combined") {
@@ -105,6 +107,7 @@ func TestTrainingRefusesRealTenantFlags(t *testing.T) {
 }
 
 func TestUnknownScenarioIsUsageError(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	res := c.run("--training", "--scenario", "nope", "users", "search", "x@y.z")
 	if res.code != exitUsage || !strings.Contains(res.stderr, "credential-stuffing") {
@@ -113,6 +116,7 @@ func TestUnknownScenarioIsUsageError(t *testing.T) {
 }
 
 func TestTrainingContainPersistsTheContainedState(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	getenv := func(k string) string { return c.env[k] }
 	sc, _ := scenarios.Get(scenarios.DefaultScenario)
@@ -251,6 +255,7 @@ func playIdeal(t *testing.T, c *cli, scenario string, key *scenarios.AnswerKey) 
 // false positive, then containing every account of the attack logs and a
 // few innocents besides.
 func TestTrainingExercisesScoreHonestly(t *testing.T) {
+	t.Parallel()
 	for _, name := range scenarios.Names() {
 		t.Run(name, func(t *testing.T) {
 			start := time.Now()
@@ -334,6 +339,7 @@ func TestTrainingExercisesScoreHonestly(t *testing.T) {
 }
 
 func TestTrainingCommandsWorkOnAFreshCheckout(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	res := c.run("training", "list")
 	for _, name := range scenarios.Names() {
@@ -377,6 +383,7 @@ func TestTrainingCommandsWorkOnAFreshCheckout(t *testing.T) {
 }
 
 func TestTrainingCommandsRefuseARealTenant(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	for _, args := range [][]string{
 		{"training", "score", "--domain", "acme.eu.auth0.com"},

@@ -2,21 +2,21 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/spf13/cobra"
 
-	"github.com/atoctl/atoctl/auth0client"
 	"github.com/atoctl/atoctl/responders"
 	"github.com/atoctl/atoctl/tui"
 )
 
 func newTUICmd(env *environment) *cobra.Command {
-	return &cobra.Command{
+	g := &guardFlags{}
+	cmd := &cobra.Command{
 		Use:   "tui",
 		Short: "Open the full-screen console (what atoctl does on a terminal)",
 		Long: `The console: search users, read their logs, sessions and refresh tokens,
@@ -24,24 +24,63 @@ explore the tenant's logs, and contain an account with the playbook (C on a
 user; you type the user id to confirm). :triage ranks the attacking addresses
 of a window, :ip shows what triage knows about one (i on a log or session
 row), and X bulk-contains an address or network (you type the number of
-accounts; :bulk resumes an interrupted run). Every API call shows in the
-command log (ctrl+l); --dry-run shows the writes it did not send. ? lists
-the keys.`,
+accounts; :bulk resumes an interrupted run). The bulk run is the one 'ip
+contain' runs, with the same defaults and the same guard: --allow networks and
+your own addresses (--operator-ip, or ATOCTL_ALLOW / ATOCTL_OPERATOR_IP) are
+never blocked. Every API call shows in the command log (ctrl+l); --dry-run
+shows the writes it did not send. ? lists the keys.`,
 		Example: `  atoctl --training tui
-  atoctl tui --dry-run`,
+  atoctl tui --dry-run --operator-ip 198.51.100.7`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !env.stdinTTY() || !isTTY(env.stdout) {
 				return usagef("the console needs a terminal on stdin and stdout; from scripts use the commands (atoctl --help)")
 			}
-			return runTUI(cmd.Context(), env)
+			guard, err := g.guard(env)
+			if err != nil {
+				return err
+			}
+			return runTUI(cmd.Context(), env, guard)
 		},
 	}
+	g.bind(cmd)
+	return cmd
+}
+
+// guardFlags are --allow and --operator-ip: what a bulk run never blocks.
+// The environment gives the defaults, so the console opened by a bare
+// 'atoctl' knows them too.
+type guardFlags struct {
+	allow, operators []string
+}
+
+func (g *guardFlags) bind(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringSliceVar(&g.allow, "allow", nil, "networks never to block (your egress, partners), comma-separated CIDRs; env ATOCTL_ALLOW")
+	f.StringSliceVar(&g.operators, "operator-ip", nil, "your own addresses: never blocked, never evidence; env ATOCTL_OPERATOR_IP")
+}
+
+// guard reads the flags, or the environment where a flag is not given.
+func (g *guardFlags) guard(env *environment) (responders.Guard, error) {
+	allow, ops := g.allow, g.operators
+	if len(allow) == 0 {
+		allow = strings.Split(env.getenv("ATOCTL_ALLOW"), ",")
+	}
+	if len(ops) == 0 {
+		ops = strings.Split(env.getenv("ATOCTL_OPERATOR_IP"), ",")
+	}
+	var out responders.Guard
+	var err error
+	if out.Allow, err = parsePrefixes("--allow", allow); err != nil {
+		return out, err
+	}
+	out.Operators, err = parsePrefixes("--operator-ip", ops)
+	return out, err
 }
 
 // runTUI opens the console against the configured tenant.
-func runTUI(ctx context.Context, env *environment) error {
-	opts, err := env.consoleOptions(ctx)
+func runTUI(ctx context.Context, env *environment, guard responders.Guard) error {
+	opts, err := env.consoleOptions(ctx, guard)
 	if err != nil {
 		return err
 	}
@@ -50,31 +89,25 @@ func runTUI(ctx context.Context, env *environment) error {
 
 // consoleOptions builds what the console needs: the client (with its
 // requests fed to the command log), the write seam (a Recorder in
-// dry-run), the CLI's query rules and log search, and the incident journal.
-func (env *environment) consoleOptions(ctx context.Context) (tui.Options, error) {
+// dry-run), the guard and bulk defaults, and the incident journal. The
+// console calls the shared layer (responders) for everything else.
+func (env *environment) consoleOptions(ctx context.Context, guard responders.Guard) (tui.Options, error) {
 	feed := tui.NewCallFeed()
 	env.observer = feed.Observe
 	c, err := env.tenant(ctx)
 	if err != nil {
 		return tui.Options{}, err
 	}
+	writer, _ := env.writer(c)
 	opts := tui.Options{
 		Ctx:      ctx,
 		Client:   c,
-		Writer:   c,
+		Writer:   writer,
 		Training: env.opts.training,
-		DryRun:   env.opts.dryRun,
 		Incident: env.currentIncident(),
 		Calls:    feed,
-		UserQuery: func(in string) (string, error) {
-			return userQuery(in)
-		},
-		SearchLogs: func(ctx context.Context, s tui.LogSearch) (tui.LogResult, error) {
-			return consoleLogSearch(ctx, c, s)
-		},
-		Triage: func(ctx context.Context, since time.Time, progress func(int)) (tui.TriageRead, error) {
-			return consoleTriage(ctx, c, since, progress)
-		},
+		Guard:    guard,
+		Bulk:     responders.BulkSettings{Workers: responders.DefaultBulkWorkers},
 		OpenIncident: func() (tui.IncidentJournal, error) {
 			j, id, err := env.openIncident("", c.Tenant())
 			if err != nil {
@@ -95,63 +128,7 @@ func (env *environment) consoleOptions(ctx context.Context) (tui.Options, error)
 		Since:    72 * time.Hour,
 		Renderer: lipgloss.NewRenderer(env.stdout),
 	}
-	if env.opts.dryRun {
-		rec := &auth0client.Recorder{ResetClientID: c.ResetClientID()}
-		opts.Writer, opts.Recorder = rec, rec
-	}
 	return opts, nil
-}
-
-// consoleLogSearch is `logs search` for the console: the same filters,
-// window splitting past Auth0's cap, and the filter as a predicate for
-// following new events.
-func consoleLogSearch(ctx context.Context, c *auth0client.Client, s tui.LogSearch) (tui.LogResult, error) {
-	f := logFilter{types: s.Types}
-	if s.IP != "" {
-		ip, err := parseIPFilter(s.IP)
-		if err != nil {
-			return tui.LogResult{}, err
-		}
-		f.ip = &ip
-	}
-	if s.User != "" {
-		u, err := resolveUser(ctx, c, s.User)
-		if err != nil {
-			return tui.LogResult{}, err
-		}
-		f.user = u.ID
-	}
-	events, err := searchWindows(ctx, c, serverQuery(f, ""), s.Since, f, s.Limit)
-	if err != nil {
-		return tui.LogResult{}, err
-	}
-	return tui.LogResult{Events: events, Matches: f.matches}, nil
-}
-
-// consoleTriage is `ip triage` for the console: the tenant's events since
-// since (at most the CLI's default limit), triaged as they stream in, with
-// progress for the console's counter. User names are not looked up (the
-// CLI does that), so accounts tried only by name may be missing from the
-// targeted count; bulk discovery does the same.
-func consoleTriage(ctx context.Context, c *auth0client.Client, since time.Time, progress func(int)) (tui.TriageRead, error) {
-	tr := responders.NewTriage(responders.TriageConfig{Since: since})
-	n := 0
-	_, limited, err := readTenantLogs(ctx, c, since, defaultTriageLimit, func(e auth0client.LogEvent) {
-		tr.Add(responders.TriageEventFrom(e))
-		if n++; n%500 == 0 {
-			progress(n)
-		}
-	})
-	if err != nil {
-		return tui.TriageRead{}, err
-	}
-	var note string
-	if limited {
-		note = fmt.Sprintf("stopped at %d events; later events were not read", defaultTriageLimit)
-	} else if oldest, err := c.SearchLogs(ctx, auth0client.LogQuery{PerPage: 1, Ascending: true}); err == nil && len(oldest) > 0 && oldest[0].Date.After(since.Add(time.Hour)) {
-		note = "the window reaches past the tenant's oldest event (" + fmtTime(oldest[0].Date) + "): log retention is plan-dependent"
-	}
-	return tui.TriageRead{Result: tr.Result(), Note: note}, nil
 }
 
 // exportReport saves an incident's Markdown report beside its journal

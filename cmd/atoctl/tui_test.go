@@ -12,10 +12,11 @@ import (
 
 	"github.com/atoctl/atoctl/auth0client"
 	"github.com/atoctl/atoctl/fixtures/sandbox"
-	"github.com/atoctl/atoctl/tui"
+	"github.com/atoctl/atoctl/responders"
 )
 
 func TestTUIRefusesToStartWithoutATerminal(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	res := c.run("--training", "tui")
 	if res.code != 2 || !strings.Contains(res.stderr, "needs a terminal") {
@@ -24,6 +25,7 @@ func TestTUIRefusesToStartWithoutATerminal(t *testing.T) {
 }
 
 func TestRootWithoutATerminalPrintsTheOverview(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	res := c.run("--training")
 	if res.code != 0 || !strings.Contains(res.stdout, "opens the full-screen console") {
@@ -44,20 +46,22 @@ func consoleEnv(t *testing.T, dryRun bool) (*environment, *sandbox.Server, conte
 	return env, srv, ctx
 }
 
-func TestConsoleOptionsUseTheCLIRulesAndFeedTheCommandLog(t *testing.T) {
+func TestConsoleOptionsShareTheCLIWorkflowAndFeedTheCommandLog(t *testing.T) {
+	t.Parallel()
 	env, srv, ctx := consoleEnv(t, false)
-	opts, err := env.consoleOptions(ctx)
+	guard, err := (&guardFlags{operators: []string{"198.51.100.7"}, allow: []string{"10.0.0.0/8"}}).guard(env)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if opts.Recorder != nil || opts.Writer != auth0client.Writer(opts.Client) {
+	opts, err := env.consoleOptions(ctx, guard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opts.Writer.DryRun() || opts.Writer != auth0client.Writer(opts.Client) {
 		t.Error("a live console must write through the client")
 	}
-	if q, err := opts.UserQuery("alice@example.com"); err != nil || q != `email:"alice@example.com"` {
-		t.Errorf("UserQuery = %q, %v", q, err)
-	}
-	if _, err := opts.UserQuery("a\x00b"); err == nil {
-		t.Error("a query with NUL was accepted")
+	if len(opts.Guard.Allow) != 1 || len(opts.Guard.Operators) != 1 || opts.Bulk != (responders.BulkSettings{Workers: responders.DefaultBulkWorkers}) {
+		t.Errorf("the console's guard %+v and bulk defaults %+v are not the CLI's", opts.Guard, opts.Bulk)
 	}
 
 	// The log search: a CIDR only the client can match, compared with the
@@ -84,7 +88,8 @@ func TestConsoleOptionsUseTheCLIRulesAndFeedTheCommandLog(t *testing.T) {
 	if want == 0 {
 		t.Fatal("bad fixture: no failed logins to search")
 	}
-	res, err := opts.SearchLogs(ctx, tui.LogSearch{Types: []string{"f"}, IP: cidr.String(), Since: since, Limit: 100_000})
+	// The console's log page calls exactly this (tui/logs.go).
+	res, err := responders.FindLogs(ctx, opts.Client, responders.LogRequest{Types: []string{"f"}, Network: cidr.String(), Since: since, Limit: 100_000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +97,7 @@ func TestConsoleOptionsUseTheCLIRulesAndFeedTheCommandLog(t *testing.T) {
 		t.Errorf("search of %s found %d events, the sandbox holds %d", cidr, len(res.Events), want)
 	}
 	for _, e := range res.Events {
-		if !res.Matches(e) {
+		if !res.Filter.Matches(e) {
 			t.Fatalf("the result's predicate rejects its own event %s", e.ID)
 		}
 	}
@@ -121,12 +126,13 @@ func TestConsoleOptionsUseTheCLIRulesAndFeedTheCommandLog(t *testing.T) {
 }
 
 func TestDryRunConsoleWritesThroughARecorder(t *testing.T) {
+	t.Parallel()
 	env, _, ctx := consoleEnv(t, true)
-	opts, err := env.consoleOptions(ctx)
+	opts, err := env.consoleOptions(ctx, responders.Guard{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if opts.Recorder == nil || opts.Writer != auth0client.Writer(opts.Recorder) || !opts.DryRun {
+	if _, ok := opts.Writer.(*auth0client.Recorder); !ok || !opts.Writer.DryRun() {
 		t.Fatal("dry-run console does not write through a Recorder")
 	}
 }

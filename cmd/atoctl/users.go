@@ -11,14 +11,34 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/atoctl/atoctl/auth0client"
+	"github.com/atoctl/atoctl/responders"
 )
 
 func newUsersCmd(env *environment) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "users",
-		Short: "Search users and read their logs, sessions and refresh tokens",
-		Long: `Read-only investigation of users. USER is a user id (auth0|…, google-oauth2|…)
-or an email; an email shared by several accounts lists them and exits 2.`,
+		Short: "Investigate users, and block, revoke or unblock one",
+		Long: `Investigate users, and act on one at a time:
+
+  search    search users (Lucene, or a bare email, user id or word)
+  show      a user's profile, identities, brute-force blocks and MFA methods
+  logs      a user's recent log events, newest first
+  sessions  a user's sessions, with ASN changes marked
+  tokens    a user's refresh tokens
+  block     block a user from signing in (journaled)
+  revoke    revoke a user's sessions and refresh tokens (journaled)
+  unblock   unblock a user once the owner changed the password (journaled)
+
+search, show, logs, sessions and tokens only read. block, revoke and unblock
+change the tenant: each is one step of the contain playbook, journaled in the
+incident, and needs --yes when not interactive ('atoctl contain' runs the whole
+playbook).
+
+USER is a user id (auth0|…, google-oauth2|…) or an email; an email shared by
+several accounts lists them and exits 2.`,
+		Example: `  atoctl users search 'email:*@example.com'
+  atoctl users show alice@example.com
+  atoctl users block alice@example.com --yes`,
 	}
 	cmd.AddCommand(newUsersSearchCmd(env), newUsersShowCmd(env), newUsersLogsCmd(env),
 		newUsersSessionsCmd(env), newUsersTokensCmd(env))
@@ -26,46 +46,17 @@ or an email; an email shared by several accounts lists them and exits 2.`,
 	return cmd
 }
 
-// resolveUser finds the one account USER names.
-func resolveUser(ctx context.Context, c *auth0client.Client, arg string) (auth0client.User, error) {
-	arg = strings.TrimSpace(arg)
-	if arg == "" {
-		return auth0client.User{}, usagef("empty USER: give a user id (auth0|…) or an email")
-	}
-	if strings.ContainsAny(arg, "\x00\r\n\t") {
-		return auth0client.User{}, usagef("USER contains control characters")
-	}
-	if strings.Contains(arg, "@") && !strings.Contains(arg, "|") {
-		users, err := c.UsersByEmail(ctx, arg)
-		if err != nil {
-			return auth0client.User{}, err
-		}
-		switch len(users) {
-		case 0:
-			return auth0client.User{}, fmt.Errorf("no user has the email %s: %w", auth0client.Clean(arg), auth0client.ErrNotFound)
-		case 1:
-			return users[0], nil
-		}
-		ids := make([]string, len(users))
-		for i, u := range users {
-			ids[i] = u.ID
-		}
-		return auth0client.User{}, usagef("%d accounts have the email %s: %s; give the user id", len(users), auth0client.Clean(arg), strings.Join(ids, ", "))
-	}
-	return c.User(ctx, arg)
-}
-
 // userArg validates USER before anything is sent, then builds the client
 // and resolves USER to one account.
 func (env *environment) userArg(ctx context.Context, arg string) (*auth0client.Client, auth0client.User, error) {
-	if err := validUserArg(arg); err != nil {
+	if err := responders.ValidUserArg(arg); err != nil {
 		return nil, auth0client.User{}, err
 	}
 	c, err := env.tenant(ctx)
 	if err != nil {
 		return nil, auth0client.User{}, err
 	}
-	u, err := resolveUser(ctx, c, arg)
+	u, err := responders.ResolveUser(ctx, c, arg)
 	return c, u, err
 }
 
@@ -98,7 +89,7 @@ match on name, email and nickname. Auth0 search reaches at most 1000 results.`,
 }
 
 func runUsersSearch(ctx context.Context, env *environment, o *usersSearchOptions) error {
-	q, err := userQuery(o.query)
+	q, err := responders.UserQuery(o.query)
 	if err != nil {
 		return err
 	}
@@ -240,21 +231,14 @@ func runUsersLogs(ctx context.Context, env *environment, arg string, o *usersLog
 	if err != nil {
 		return err
 	}
-	types, err := parseTypes(o.types)
+	types, err := responders.ParseEventTypes(o.types)
 	if err != nil {
-		return err
+		return flagInput("--type", err)
 	}
 	if o.limit <= 0 || o.limit > auth0client.SearchCap {
 		return usagef("--limit must be between 1 and %d", auth0client.SearchCap)
 	}
-	if err := validUserArg(arg); err != nil {
-		return err
-	}
-	c, err := env.tenant(ctx)
-	if err != nil {
-		return err
-	}
-	u, err := resolveUser(ctx, c, arg)
+	c, u, err := env.userArg(ctx, arg)
 	if err != nil {
 		return err
 	}
@@ -392,22 +376,6 @@ func planHint(err error) error {
 		return fmt.Errorf("%w (sessions and refresh tokens need an Enterprise plan)", err)
 	}
 	return err
-}
-
-// validUserArg rejects USER values that cannot name an account, before
-// anything is sent.
-func validUserArg(arg string) error {
-	arg = strings.TrimSpace(arg)
-	if arg == "" {
-		return usagef("empty USER: give a user id (auth0|…) or an email")
-	}
-	if strings.ContainsAny(arg, "\x00\r\n\t") || strings.ContainsRune(arg, 0x1b) {
-		return usagef("USER contains control characters")
-	}
-	if !strings.Contains(arg, "@") && !strings.Contains(arg, "|") {
-		return usagef("USER %q is neither a user id (provider|id) nor an email", auth0client.Clean(arg))
-	}
-	return nil
 }
 
 // exactArgs is cobra.ExactArgs with a usage error that names the argument.

@@ -1,0 +1,73 @@
+package tui
+
+import (
+	"sync"
+
+	"github.com/atoctl/atoctl/responders"
+)
+
+// journalHold is the incident journal a modal (playbook or bulk) holds from
+// planning until its run ends. The journal is opened in a Cmd while the
+// analyst may already have closed the modal, so a release that comes first
+// makes the late journal close at once.
+type journalHold struct {
+	mu       sync.Mutex
+	j        *IncidentJournal
+	released bool
+}
+
+// hold keeps j; false (and j closed) when the modal was released already.
+func (h *journalHold) hold(j *IncidentJournal) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.released {
+		if j.Close != nil {
+			_ = j.Close()
+		}
+		return false
+	}
+	h.j = j
+	return true
+}
+
+// release marks the modal closed: no journal is held after it.
+func (h *journalHold) release() {
+	h.mu.Lock()
+	h.released = true
+	h.mu.Unlock()
+}
+
+// close closes the held journal, if any.
+func (h *journalHold) close() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.j != nil {
+		if h.j.Close != nil {
+			_ = h.j.Close()
+		}
+		h.j = nil
+	}
+}
+
+// writer is the held journal to record into (nil when none).
+func (h *journalHold) writer() responders.JournalWriter {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.j == nil {
+		return nil
+	}
+	return h.j.Journal
+}
+
+// incident is the held journal's incident id and head hash ("" if none).
+func (h *journalHold) incident() (id, head string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.j == nil {
+		return "", ""
+	}
+	if hd, ok := h.j.Journal.(interface{ Head() string }); ok {
+		head = hd.Head()
+	}
+	return h.j.ID, head
+}
