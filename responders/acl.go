@@ -195,10 +195,10 @@ func ApplyACL(ctx context.Context, c *auth0client.Client, w auth0client.Writer, 
 	if p.Call != nil {
 		sr.Calls = []auth0client.Call{*p.Call}
 	}
-	record := func(kind string, o Outcome, reason string, err error) {
+	record := func(kind RecordKind, o Outcome, reason string, err error) {
 		rec := Record{Kind: kind, Step: StepACL, Calls: journalCalls(sr.Calls), Reason: reason}
 		if kind == KindOutcome {
-			rec.Outcome = string(o)
+			rec.Outcome = o
 		}
 		if err != nil {
 			rec.Error = auth0client.Clean(err.Error())
@@ -312,10 +312,10 @@ func ReleaseACL(ctx context.Context, c *auth0client.Client, w auth0client.Writer
 		upd.IPv4CIDRs = keep
 		return w.UpdateNetworkACL(ctx, upd)
 	}
-	journal := func(kind string, o Outcome, e error) error {
+	journal := func(kind RecordKind, o Outcome, e error) error {
 		rec := Record{Kind: kind, Step: StepACLRelease, Calls: journalCalls(sr.Calls), Reason: sr.Reason}
 		if kind == KindOutcome {
-			rec.Outcome = string(o)
+			rec.Outcome = o
 		}
 		if e != nil {
 			rec.Error = auth0client.Clean(e.Error())

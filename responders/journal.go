@@ -26,19 +26,25 @@ import (
 	"github.com/atoctl/atoctl/auth0client"
 )
 
+// RecordKind says what a journal record is.
+type RecordKind string
+
 // Record kinds: an intent is journaled (and fsynced) before a step's API
 // calls, its outcome after them; a note is anything else worth keeping.
 const (
-	KindIntent  = "intent"
-	KindOutcome = "outcome"
-	KindNote    = "note"
+	KindIntent  RecordKind = "intent"
+	KindOutcome RecordKind = "outcome"
+	KindNote    RecordKind = "note"
 )
 
-// Modes a journal records: whether the calls reached a real tenant.
+// Mode says whether a run's calls reached a real tenant.
+type Mode string
+
+// Modes a journal records.
 const (
-	ModeLive     = "live"
-	ModeDryRun   = "dry-run"
-	ModeTraining = "training"
+	ModeLive     Mode = "live"
+	ModeDryRun   Mode = "dry-run"
+	ModeTraining Mode = "training"
 )
 
 // Elided is what stands in a call body for a secret (a password) that must
@@ -53,12 +59,12 @@ type Record struct {
 	Incident string          `json:"incident"`
 	Operator string          `json:"operator"` // who ran atoctl (user@host)
 	Tenant   string          `json:"tenant"`   // tenant host
-	Mode     string          `json:"mode"`     // "live", "dry-run", "training"
-	Kind     string          `json:"kind"`     // "intent", "outcome", "note"
+	Mode     Mode            `json:"mode"`
+	Kind     RecordKind      `json:"kind"`
 	UserID   string          `json:"user_id,omitempty"`
-	Step     string          `json:"step,omitempty"`     // snapshot, block, revoke, reset, unblock-check, mfa, unblock, rollback, acl
-	Calls    []Call          `json:"calls,omitempty"`    // the API calls planned/made, secrets elided
-	Outcome  string          `json:"outcome,omitempty"`  // done, already-done, skipped, failed, planned (dry-run), awaiting-unblock
+	Step     string          `json:"step,omitempty"`  // snapshot, block, revoke, reset, unblock-check, mfa, unblock, rollback, acl
+	Calls    []Call          `json:"calls,omitempty"` // the API calls planned/made, secrets elided
+	Outcome  Outcome         `json:"outcome,omitempty"`
 	Reason   string          `json:"reason,omitempty"`   // why skipped / what it means
 	Error    string          `json:"error,omitempty"`    // what failed
 	Evidence json.RawMessage `json:"evidence,omitempty"` // snapshot step: see SnapshotEvidence
@@ -77,7 +83,8 @@ type Call struct {
 // JournalMeta is what every record of one run carries unless the record
 // sets it: who ran atoctl, against which tenant, in which mode.
 type JournalMeta struct {
-	Operator, Tenant, Mode string
+	Operator, Tenant string
+	Mode             Mode
 }
 
 // Errors a caller can branch on.
@@ -180,7 +187,7 @@ func OpenJournal(dir, incident string, meta JournalMeta) (*Journal, error) {
 	switch meta.Mode {
 	case ModeLive, ModeDryRun, ModeTraining:
 	default:
-		return nil, fmt.Errorf("open incident %s: mode %q is not %s, %s or %s", incident, auth0client.Clean(meta.Mode), ModeLive, ModeDryRun, ModeTraining)
+		return nil, fmt.Errorf("open incident %s: mode %q is not %s, %s or %s", incident, auth0client.Clean(string(meta.Mode)), ModeLive, ModeDryRun, ModeTraining)
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("open incident %s: %w", incident, err)
@@ -318,7 +325,7 @@ func (j *Journal) Append(r Record) (Record, error) {
 	switch r.Kind {
 	case KindIntent, KindOutcome, KindNote:
 	default:
-		return Record{}, fmt.Errorf("append to incident %s: kind %q is not %s, %s or %s", j.incident, auth0client.Clean(r.Kind), KindIntent, KindOutcome, KindNote)
+		return Record{}, fmt.Errorf("append to incident %s: kind %q is not %s, %s or %s", j.incident, auth0client.Clean(string(r.Kind)), KindIntent, KindOutcome, KindNote)
 	}
 	r.Seq = int64(len(j.recs)) + 1
 	r.Time = j.now().UTC()
@@ -587,7 +594,7 @@ type IncidentSummary struct {
 	Records int       `json:"records"`
 	First   time.Time `json:"first"`
 	Last    time.Time `json:"last"`
-	Mode    string    `json:"mode"`
+	Mode    Mode      `json:"mode"`
 	Tenant  string    `json:"tenant"`
 	Users   int       `json:"users"`
 	Head    string    `json:"head"`

@@ -103,7 +103,7 @@ func BuildReport(recs []Record) Report {
 	open := map[string]int{}
 	awaiting := map[string]bool{}
 	for _, r := range recs {
-		if mode := auth0client.Clean(r.Mode); !slices.Contains(modes, mode) {
+		if mode := auth0client.Clean(string(r.Mode)); !slices.Contains(modes, mode) {
 			modes = append(modes, mode)
 		}
 		if op := auth0client.Clean(r.Operator); !slices.Contains(rep.Operators, op) {
@@ -132,7 +132,7 @@ func BuildReport(recs []Record) Report {
 			(*steps)[len(*steps)-1].Started = r.Time
 			(*steps)[len(*steps)-1].Reason = "intent recorded, no outcome: the step was running when the run stopped (or still is); check the tenant before running it again"
 		case KindOutcome:
-			s := stepFrom(r, auth0client.Clean(r.Outcome))
+			s := stepFrom(r, auth0client.Clean(string(r.Outcome)))
 			if i, ok := open[key]; ok {
 				s.Started = (*steps)[i].Started
 				if len(s.Calls) == 0 {
@@ -147,12 +147,12 @@ func BuildReport(recs []Record) Report {
 				if r.Mode != ModeDryRun { // a dry run blocked nobody
 					trackUnblock(awaiting, r)
 				}
-				if r.Outcome == string(Skipped) {
+				if r.Outcome == Skipped {
 					user.Skipped = append(user.Skipped, Skip{Step: s.Step, Reason: s.Reason})
 				}
 			}
 		default:
-			*steps = append(*steps, stepFrom(r, cmp.Or(auth0client.Clean(r.Outcome), "note")))
+			*steps = append(*steps, stepFrom(r, cmp.Or(auth0client.Clean(string(r.Outcome)), "note")))
 		}
 	}
 	rep.Mode = strings.Join(modes, ", ")
@@ -171,11 +171,11 @@ func BuildReport(recs []Record) Report {
 // failed or "awaiting-unblock" unblock check starts it, a passing check or a
 // done unblock ends it.
 func trackUnblock(awaiting map[string]bool, r Record) {
-	done := r.Outcome == string(Done) || r.Outcome == string(AlreadyDone)
+	done := r.Outcome == Done || r.Outcome == AlreadyDone
 	switch r.Step {
 	case StepUnblockCheck:
 		switch {
-		case r.Outcome == string(AwaitingUnblock) || r.Outcome == string(Failed):
+		case r.Outcome == AwaitingUnblock || r.Outcome == Failed:
 			awaiting[r.UserID] = true
 		case done:
 			awaiting[r.UserID] = false
@@ -189,8 +189,8 @@ func trackUnblock(awaiting map[string]bool, r Record) {
 
 func stepFrom(r Record, outcome string) StepReport {
 	s := StepReport{
-		Seq: r.Seq, Time: r.Time, Step: auth0client.Clean(cmp.Or(r.Step, r.Kind)),
-		Mode: auth0client.Clean(r.Mode), Operator: auth0client.Clean(r.Operator), Outcome: outcome,
+		Seq: r.Seq, Time: r.Time, Step: auth0client.Clean(cmp.Or(r.Step, string(r.Kind))),
+		Mode: auth0client.Clean(string(r.Mode)), Operator: auth0client.Clean(r.Operator), Outcome: outcome,
 		Reason: auth0client.Clean(r.Reason), Error: auth0client.Clean(r.Error),
 	}
 	for _, c := range r.Calls {

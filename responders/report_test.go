@@ -139,7 +139,7 @@ func TestReportSaysWhoAwaitsUnblockAndWhatWasSkipped(t *testing.T) {
 	if rep.Mode != "live, dry-run" || len(rep.Operators) != 2 || !rep.Verified {
 		t.Fatalf("header: mode %q operators %v verified %v", rep.Mode, rep.Operators, rep.Verified)
 	}
-	dry := BuildReport([]Record{{Seq: 1, Kind: KindOutcome, Mode: ModeDryRun, UserID: "auth0|d", Step: StepUnblockCheck, Outcome: string(AwaitingUnblock)}})
+	dry := BuildReport([]Record{{Seq: 1, Kind: KindOutcome, Mode: ModeDryRun, UserID: "auth0|d", Step: StepUnblockCheck, Outcome: AwaitingUnblock}})
 	if len(dry.AwaitingUnblock) != 0 {
 		t.Fatalf("a dry run leaves %v awaiting unblock", dry.AwaitingUnblock)
 	}

@@ -24,7 +24,7 @@ func (resetStep) Plan(_ context.Context, rc *Context, t *Target) (Plan, error) {
 	if e, ok := scprSince(t, rc.started); ok {
 		return Plan{AlreadyDone: true, Reason: "a reset was requested at " + e.Date.Format(time.RFC3339) + " (scpr) in this incident"}, nil
 	}
-	if r, ok := rc.priorOutcome(u.ID, StepReset); ok && (r.Outcome == string(Done) || r.Outcome == string(AlreadyDone)) {
+	if r, ok := rc.priorOutcome(u.ID, StepReset); ok && (r.Outcome == Done || r.Outcome == AlreadyDone) {
 		return Plan{AlreadyDone: true, Reason: "a reset was sent earlier in this incident"}, nil
 	}
 	if r, ok := rc.priorIntentWithoutOutcome(u.ID, StepReset); ok && !rc.Opts.Resend {

@@ -28,7 +28,7 @@ func PlanRollback(recs []Record) RollbackPlan {
 			}
 			continue
 		}
-		if r.Kind == KindOutcome && r.Mode != ModeDryRun && r.Step == StepACL && r.Outcome == string(Done) {
+		if r.Kind == KindOutcome && r.Mode != ModeDryRun && r.Step == StepACL && r.Outcome == Done {
 			for _, b := range planned {
 				if pr, err := netip.ParsePrefix(b); err == nil {
 					p.Release = append(p.Release, pr)
@@ -36,7 +36,7 @@ func PlanRollback(recs []Record) RollbackPlan {
 			}
 			planned = nil
 		}
-		if r.Kind != KindOutcome || r.Mode == ModeDryRun || r.Outcome != string(Done) {
+		if r.Kind != KindOutcome || r.Mode == ModeDryRun || r.Outcome != Done {
 			continue
 		}
 		switch r.Step {

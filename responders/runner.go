@@ -339,7 +339,7 @@ func (r *Runner) runStep(ctx context.Context, rc *Context, s Step, t *Target, ve
 func (r *Runner) finishStep(ctx context.Context, s Step, t *Target, sr StepResult, o Outcome, reason string, stepErr error) (StepResult, error) {
 	uid := t.User.ID
 	sr.Outcome, sr.Reason, sr.Evidence = o, reason, t.verified
-	rec := Record{Kind: KindOutcome, UserID: uid, Step: s.Name(), Outcome: string(o), Reason: reason, Calls: journalCalls(sr.Calls)}
+	rec := Record{Kind: KindOutcome, UserID: uid, Step: s.Name(), Outcome: o, Reason: reason, Calls: journalCalls(sr.Calls)}
 	if stepErr != nil {
 		sr.Error = auth0client.Clean(stepErr.Error())
 		rec.Error = sr.Error

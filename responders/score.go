@@ -367,7 +367,7 @@ func containmentChecks(key AnswerKey, id string, u UserEnd, recs []Record) []che
 	journaled := func(step string) bool {
 		for _, r := range recs {
 			if r.UserID == id && r.Step == step && r.Kind == KindOutcome &&
-				(r.Outcome == string(Done) || r.Outcome == string(AlreadyDone) || r.Outcome == string(AwaitingUnblock)) {
+				(r.Outcome == Done || r.Outcome == AlreadyDone || r.Outcome == AwaitingUnblock) {
 				return true
 			}
 		}
@@ -423,7 +423,7 @@ func containedTime(id string, key AnswerKey, recs []Record) (time.Time, bool) {
 	found := false
 	for _, step := range steps {
 		for _, r := range recs {
-			if r.UserID == id && r.Step == step && r.Kind == KindOutcome && r.Outcome != string(Failed) && r.Outcome != string(Planned) {
+			if r.UserID == id && r.Step == step && r.Kind == KindOutcome && r.Outcome != Failed && r.Outcome != Planned {
 				if r.Time.After(last) {
 					last = r.Time
 				}

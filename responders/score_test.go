@@ -65,7 +65,7 @@ func contain(ex *Exercise, id string, at time.Time, ticket bool, steps ...string
 	}
 	ex.Users[id] = u
 	for i, s := range append([]string{StepBlock, StepRevoke, StepReset, StepUnblockCheck}, steps...) {
-		ex.Records = append(ex.Records, Record{Time: at.Add(time.Duration(i) * time.Second), Mode: ModeTraining, Kind: KindOutcome, UserID: id, Step: s, Outcome: string(Done)})
+		ex.Records = append(ex.Records, Record{Time: at.Add(time.Duration(i) * time.Second), Mode: ModeTraining, Kind: KindOutcome, UserID: id, Step: s, Outcome: Done})
 	}
 }
 

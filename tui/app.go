@@ -40,13 +40,10 @@ type Options struct {
 	Guard responders.Guard
 	// Bulk are the bulk run's defaults, the same as ip contain's.
 	Bulk responders.BulkSettings
-	// OpenIncident opens the journal the playbook records into; without it
-	// the console runs no write.
-	OpenIncident func() (IncidentJournal, error)
-	// ExportReport saves an incident's Markdown report and says where.
-	ExportReport func(id, markdown string) (path string, err error)
-	// LoadIncident reads an incident's journal (without locking it).
-	LoadIncident func(id string) ([]responders.Record, error)
+	// Incidents is where the journals are and which incident is current:
+	// the playbook and bulk runs record into it. Without it the console
+	// runs no write.
+	Incidents *responders.Incidents
 	// Since is how far back the attack window starts for the playbook's
 	// persistence checks (default 72h).
 	Since time.Duration
@@ -54,13 +51,6 @@ type Options struct {
 	Renderer *lipgloss.Renderer
 	// Now is the clock (tests fix it).
 	Now func() time.Time
-}
-
-// IncidentJournal is an open incident journal and how to close it.
-type IncidentJournal struct {
-	Journal responders.JournalWriter
-	ID      string
-	Close   func() error
 }
 
 // dryRun asks the Writer.
@@ -73,7 +63,7 @@ func (o *Options) recorder() *auth0client.Recorder {
 }
 
 // mode names the badge(s) the header shows.
-func (o *Options) mode() string {
+func (o *Options) mode() responders.Mode {
 	switch {
 	case o.dryRun():
 		return responders.ModeDryRun
@@ -161,6 +151,9 @@ func New(opts Options) *Model {
 	if opts.Writer == nil && opts.Client != nil {
 		opts.Writer = opts.Client
 	}
+	if opts.Incident == "" && opts.Incidents != nil {
+		opts.Incident = opts.Incidents.Current()
+	}
 	sh := &shared{opts: &opts, st: newStyles(opts.Renderer), keys: defaultKeys(), ctx: opts.Ctx}
 	m := &Model{sh: sh, width: 80, height: 24}
 	m.log = cmdlog{feed: opts.Calls, recorder: opts.recorder()}
@@ -178,12 +171,12 @@ func (m *Model) Init() tea.Cmd {
 // incident that never journaled its end (a crash, a kill, a quit).
 func (m *Model) checkInterruptedBulk() tea.Cmd {
 	o := m.sh.opts
-	if o.Incident == "" || o.LoadIncident == nil {
+	if o.Incident == "" || o.Incidents == nil {
 		return nil
 	}
-	id, load := o.Incident, o.LoadIncident
+	id, store := o.Incident, o.Incidents
 	return func() tea.Msg {
-		recs, err := load(id)
+		recs, err := store.Load(id)
 		if err != nil {
 			return nil
 		}

@@ -135,25 +135,25 @@ func (b *bulk) init() tea.Cmd {
 	ctx, targets, since, resume := b.ctx, b.targets, b.since, b.resume
 	return func() tea.Msg {
 		m := bulkPlannedMsg{owner: b}
-		if o.OpenIncident == nil {
+		if o.Incidents == nil {
 			m.err = responders.ErrNoJournal
 			return m
 		}
-		j, err := o.OpenIncident()
+		j, err := o.Incidents.Open("")
 		if err != nil {
 			m.err = fmt.Errorf("open the incident journal: %w", err)
 			return m
 		}
-		if !b.journal.hold(&j) {
+		if !b.journal.hold(j) {
 			m.err = context.Canceled
 			return m
 		}
 		ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 		defer cancel()
 		if resume {
-			m.plan, m.finished, m.err = responders.JournaledBulkPlan(j.Journal.Records())
+			m.plan, m.finished, m.err = responders.JournaledBulkPlan(j.Records())
 			if errors.Is(m.err, responders.ErrNoBulkPlan) {
-				m.err = fmt.Errorf("incident %s has no bulk run to resume", j.ID)
+				m.err = fmt.Errorf("incident %s has no bulk run to resume", j.Incident())
 			}
 			if m.err != nil {
 				return m
@@ -173,7 +173,7 @@ func (b *bulk) init() tea.Cmd {
 			o.Bulk.Apply(&m.plan)
 		}
 		if len(m.plan.Block) > 0 {
-			acl, err := responders.PlanBulkACL(ctx, o.Client, j.ID, m.plan)
+			acl, err := responders.PlanBulkACL(ctx, o.Client, j.Incident(), m.plan)
 			if err != nil {
 				m.aclErr = err.Error()
 				m.plan.ACL = false

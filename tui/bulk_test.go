@@ -158,7 +158,7 @@ func TestBulkNeedsTheExactCountAndContainsWhatTheIPTouched(t *testing.T) {
 		t.Errorf("%s is not blocked by a Network ACL", ip)
 	}
 	// The journal holds the plan and the end.
-	recs, err := responders.LoadJournal(tn.dir, "inc-20261127-1200-abcd")
+	recs, err := responders.LoadJournal(tn.dir, tn.incident(t, *d.m.sh.opts))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,14 +226,14 @@ func TestACancelledBulkRunResumesAfterARestart(t *testing.T) {
 	if !strings.Contains(v, "cancelled") {
 		t.Fatalf("the run does not say it was cancelled:\n%s", v)
 	}
-	recs, _ := responders.LoadJournal(tn.dir, "inc-20261127-1200-abcd")
+	recs, _ := responders.LoadJournal(tn.dir, tn.incident(t, o))
 	if _, finished, err := responders.JournaledBulkPlan(recs); err != nil || finished {
 		t.Fatalf("the journal does not hold an unfinished run: finished=%v err=%v", finished, err)
 	}
 	d.keys("esc", "q")
 
 	// A new console on the same incident says so, and :bulk finishes it.
-	o.Incident = "inc-20261127-1200-abcd"
+	// (the store remembers the current incident, as cmd's does)
 	d = newDriver(t, o, 80, 24)
 	d.untilContains("interrupted bulk run")
 	d.keys("esc", ":", "bulk", "enter")
@@ -249,7 +249,7 @@ func TestACancelledBulkRunResumesAfterARestart(t *testing.T) {
 	if !tn.contained(user) || !tn.blockedByACL(ip) {
 		t.Errorf("after the resume: %s contained=%v, %s blocked=%v\n%s", user, tn.contained(user), ip, tn.blockedByACL(ip), v)
 	}
-	recs, _ = responders.LoadJournal(tn.dir, "inc-20261127-1200-abcd")
+	recs, _ = responders.LoadJournal(tn.dir, tn.incident(t, o))
 	if _, finished, _ := responders.JournaledBulkPlan(recs); !finished {
 		t.Error("the resumed run did not journal its end")
 	}

@@ -213,14 +213,15 @@ func TestContainRunsThePlaybookAndShowsTheVerifiedEndState(t *testing.T) {
 	d.keys("esc", ":", "incident", "enter")
 	v = d.untilContains("chain ok")
 	golden(t, "incident_120x40", v, true)
-	if !strings.Contains(d.m.header(120), "inc-20261127-1200-abcd") {
+	inc := tn.incident(t, *d.m.sh.opts)
+	if !strings.Contains(d.m.header(120), inc) {
 		t.Errorf("the header does not name the incident: %s", d.m.header(120))
 	}
 	// x exports the Markdown report beside the journal.
 	d.keys("x")
 	d.untilContains("report saved to")
-	md, err := os.ReadFile(filepath.Join(tn.dir, "inc-20261127-1200-abcd.report.md"))
-	if err != nil || !strings.Contains(string(md), "# Incident inc-20261127-1200-abcd") || !strings.Contains(string(md), strings.ReplaceAll(id, "|", `\|`)) {
+	md, err := os.ReadFile(filepath.Join(tn.dir, inc+".report.md"))
+	if err != nil || !strings.Contains(string(md), "# Incident "+inc) || !strings.Contains(string(md), strings.ReplaceAll(id, "|", `\|`)) {
 		t.Fatalf("exported report: %v\n%.300s", err, md)
 	}
 }

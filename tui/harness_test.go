@@ -85,20 +85,22 @@ func (tn *tenant) options(dryRun bool) Options {
 		rec := &auth0client.Recorder{ResetClientID: tn.client.ResetClientID()}
 		o.Writer, mode = rec, responders.ModeDryRun
 	}
-	id := "inc-20261127-1200-abcd"
-	o.OpenIncident = func() (IncidentJournal, error) {
-		j, err := responders.OpenJournal(tn.dir, id, responders.JournalMeta{Operator: "test@host", Tenant: tn.client.Tenant(), Mode: mode})
-		if err != nil {
-			return IncidentJournal{}, err
-		}
-		return IncidentJournal{Journal: j, ID: id, Close: j.Close}, nil
-	}
-	o.LoadIncident = func(id string) ([]responders.Record, error) { return responders.LoadJournal(tn.dir, id) }
-	o.ExportReport = func(id, md string) (string, error) {
-		path := filepath.Join(tn.dir, id+".report.md")
-		return path, os.WriteFile(path, []byte(md), 0o600)
-	}
+	// A fresh incident store: the first run opens an incident (dated by
+	// the test clock) and later consoles find it as the current one.
+	o.Incidents = &responders.Incidents{Dir: tn.dir, CurrentFile: filepath.Join(tn.dir, "current-incident"), Now: o.Now,
+		Meta: responders.JournalMeta{Operator: "test@host", Tenant: tn.client.Tenant(), Mode: mode}}
 	return o
+}
+
+// incident is the id of the incident the console journals into (after a
+// run has opened it).
+func (tn *tenant) incident(t testing.TB, o Options) string {
+	t.Helper()
+	id := o.Incidents.Current()
+	if id == "" {
+		t.Fatal("no incident was opened")
+	}
+	return id
 }
 
 // driver runs the console's model the way bubbletea does: messages go to
@@ -202,6 +204,8 @@ var (
 	portRe = regexp.MustCompile(`127\.0\.0\.1:\d+`)
 	timeRe = regexp.MustCompile(`\d{4}-\d\d-\d\d \d\d:\d\d:\d\d`)
 	headRe = regexp.MustCompile(`head [0-9a-f]{16}`)
+	// incidentRe is an incident id: its last four characters are random.
+	incidentRe = regexp.MustCompile(`(inc-\d{8}-\d{4}-)[0-9a-f]{4}`)
 )
 
 // golden compares a settled view with testdata/NAME.golden (-update
@@ -210,6 +214,7 @@ var (
 func golden(t *testing.T, name, view string, volatile bool) {
 	t.Helper()
 	view = portRe.ReplaceAllString(view, "127.0.0.1:PORT")
+	view = incidentRe.ReplaceAllString(view, "${1}abcd") // the id's random part
 	if volatile {
 		view = timeRe.ReplaceAllString(view, "YYYY-MM-DD hh:mm:ss")
 		view = headRe.ReplaceAllString(view, "head HASH")

@@ -50,13 +50,13 @@ func (p *incidentPage) hints() []key.Binding {
 
 func (p *incidentPage) init() tea.Cmd {
 	p.id = p.sh.opts.Incident
-	if p.id == "" || p.sh.opts.LoadIncident == nil {
+	if p.id == "" || p.sh.opts.Incidents == nil {
 		p.loaded = true
 		return nil
 	}
-	load, id := p.sh.opts.LoadIncident, p.id
+	store, id := p.sh.opts.Incidents, p.id
 	return func() tea.Msg {
-		recs, err := load(id)
+		recs, err := store.Load(id)
 		return incidentLoadedMsg{p, recs, err}
 	}
 }
@@ -101,12 +101,12 @@ func (p *incidentPage) update(msg tea.Msg) tea.Cmd {
 // export writes the report in a Cmd (IO stays out of Update) and toasts
 // where it went.
 func (p *incidentPage) export() tea.Cmd {
-	if p.id == "" || !p.loaded || p.sh.opts.ExportReport == nil {
+	if p.id == "" || !p.loaded || p.sh.opts.Incidents == nil {
 		return toast("no incident to export yet", true)
 	}
-	save, id, md := p.sh.opts.ExportReport, p.id, p.report.Markdown()
+	store, id, md := p.sh.opts.Incidents, p.id, p.report.Markdown()
 	return func() tea.Msg {
-		path, err := save(id, md)
+		path, err := store.SaveReport(id, md)
 		if err != nil {
 			return toastMsg{"export failed: " + err.Error(), true}
 		}
@@ -153,7 +153,7 @@ type recordRows []responders.Record
 
 func (r recordRows) Len() int { return len(r) }
 func (r recordRows) Flag(i int) bool {
-	return r[i].Outcome == string(responders.Failed) || r[i].Outcome == string(responders.AwaitingUnblock)
+	return r[i].Outcome == responders.Failed || r[i].Outcome == responders.AwaitingUnblock
 }
 func (r recordRows) Cells(i int) []string {
 	rec := r[i]
@@ -172,5 +172,5 @@ func (r recordRows) Cells(i int) []string {
 	if rec.Mode == responders.ModeDryRun && outcome != "" {
 		outcome += " (dry)"
 	}
-	return []string{rec.Time.UTC().Format("2006-01-02 15:04:05"), fmt.Sprint(rec.Seq), rec.Kind, rec.UserID, rec.Step, outcome, detail}
+	return []string{rec.Time.UTC().Format("2006-01-02 15:04:05"), fmt.Sprint(rec.Seq), string(rec.Kind), rec.UserID, rec.Step, string(outcome), detail}
 }

@@ -12,18 +12,16 @@ import (
 // makes the late journal close at once.
 type journalHold struct {
 	mu       sync.Mutex
-	j        *IncidentJournal
+	j        *responders.Journal
 	released bool
 }
 
 // hold keeps j; false (and j closed) when the modal was released already.
-func (h *journalHold) hold(j *IncidentJournal) bool {
+func (h *journalHold) hold(j *responders.Journal) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.released {
-		if j.Close != nil {
-			_ = j.Close()
-		}
+		_ = j.Close()
 		return false
 	}
 	h.j = j
@@ -42,9 +40,7 @@ func (h *journalHold) close() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.j != nil {
-		if h.j.Close != nil {
-			_ = h.j.Close()
-		}
+		_ = h.j.Close()
 		h.j = nil
 	}
 }
@@ -54,9 +50,9 @@ func (h *journalHold) writer() responders.JournalWriter {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.j == nil {
-		return nil
+		return nil // not an interface holding a nil *Journal
 	}
-	return h.j.Journal
+	return h.j
 }
 
 // incident is the held journal's incident id and head hash ("" if none).
@@ -66,8 +62,5 @@ func (h *journalHold) incident() (id, head string) {
 	if h.j == nil {
 		return "", ""
 	}
-	if hd, ok := h.j.Journal.(interface{ Head() string }); ok {
-		head = hd.Head()
-	}
-	return h.j.ID, head
+	return h.j.Incident(), h.j.Head()
 }

@@ -113,20 +113,20 @@ func (p *playbook) init() tea.Cmd {
 			return m
 		}
 		// Every write is journaled: without an incident there is no run.
-		if o.OpenIncident == nil {
+		if o.Incidents == nil {
 			m.err = responders.ErrNoJournal
 			return m
 		}
-		j, err := o.OpenIncident()
+		j, err := o.Incidents.Open("")
 		if err != nil {
 			m.err = fmt.Errorf("open the incident journal: %w", err)
 			return m
 		}
-		if !p.journal.hold(&j) {
+		if !p.journal.hold(j) {
 			m.err = context.Canceled
 			return m
 		}
-		m.runner = &responders.Runner{Client: o.Client, Writer: o.Writer, Journal: j.Journal, Steps: steps, Workers: 1,
+		m.runner = &responders.Runner{Client: o.Client, Writer: o.Writer, Journal: j, Steps: steps, Workers: 1,
 			Opts: responders.Options{WindowStart: o.Now().Add(-o.Since), ResetMethod: "email", VerifyTimeout: 20 * time.Second, Now: o.Now}}
 		ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 		defer cancel()

@@ -48,10 +48,13 @@ func newContainCmd(env *environment) *cobra.Command {
   unblock-check  is a deployed post-change-password Action going to unblock the owner?
 
 Every step is idempotent: a second run reports "already-done" and sends only reads.
-Before the reset, atoctl reports persistence found in the attack window (--since): an
-email or phone changed, MFA enrolled, identities linked; it refuses to send a reset to
-an address changed in the window unless --force. The optional step "mfa" removes
-factors enrolled in the window and invalidates remembered browsers.
+--steps picks steps; they always run in the playbook's order (the optional "mfa"
+between revoke and reset), each once. An account named twice (by email and by id)
+is contained once. Before the reset, atoctl reports persistence found in the attack
+window (--since): an email or phone changed, MFA enrolled, identities linked; it
+refuses to send a reset to an address changed in the window unless --force. The
+optional step "mfa" removes factors enrolled in the window and invalidates
+remembered browsers. While an attacker's factor or address stays, the run exits 3.
 
 Every action is journaled in the incident (--incident, default: the current one).
 Interactive runs show the plan and ask you to type the user id (or the count of
@@ -250,7 +253,7 @@ func ticketSink(env *environment, path string) (func(string, auth0client.Secret)
 // containReport is the JSON form of a contain run.
 type containReport struct {
 	Incident     string                  `json:"incident"`
-	Mode         string                  `json:"mode"`
+	Mode         responders.Mode         `json:"mode"`
 	Results      []responders.UserResult `json:"results"`
 	PlannedCalls []auth0client.Call      `json:"planned_calls,omitempty"`
 	JournalHead  string                  `json:"journal_head"`
@@ -358,14 +361,14 @@ func modeNote(env *environment) string {
 }
 
 // mode is the journal's mode for this invocation.
-func (env *environment) mode() string {
+func (env *environment) mode() responders.Mode {
 	switch {
 	case env.opts.dryRun:
-		return "dry-run"
+		return responders.ModeDryRun
 	case env.opts.training:
-		return "training"
+		return responders.ModeTraining
 	}
-	return "live"
+	return responders.ModeLive
 }
 
 // confirmContain shows the plan on stderr and asks for the user id (one

@@ -1,13 +1,9 @@
 package main
 
 import (
-	"errors"
-	"fmt"
 	"os"
 	"os/user"
 	"path/filepath"
-	"strings"
-	"time"
 
 	"github.com/atoctl/atoctl/responders"
 )
@@ -39,15 +35,7 @@ func (env *environment) currentIncident() string {
 	if err != nil {
 		return ""
 	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return ""
-	}
-	id := strings.TrimSpace(string(data))
-	if responders.ValidIncidentID(id) != nil {
-		return ""
-	}
-	return id
+	return responders.Incidents{CurrentFile: path}.Current()
 }
 
 func (env *environment) setCurrentIncident(id string) error {
@@ -73,32 +61,30 @@ func (env *environment) operator() string {
 	return name + "@" + host
 }
 
-// openIncident opens the journal of the given, current or a new incident.
-// The current incident is only a default: if it belongs to another tenant,
-// a new incident starts rather than mixing tenants in one record.
-func (env *environment) openIncident(id, tenant string) (*responders.Journal, string, error) {
+// incidents is where this invocation's incidents live, stamped with who
+// runs atoctl against which tenant in which mode.
+func (env *environment) incidents(tenant string) (responders.Incidents, error) {
 	dir, err := incidentsDir(env.getenv)
 	if err != nil {
-		return nil, "", err
+		return responders.Incidents{}, err
 	}
-	meta := responders.JournalMeta{Operator: env.operator(), Tenant: tenant, Mode: env.mode()}
-	explicit := id != ""
-	if !explicit {
-		id = env.currentIncident()
+	cur, err := env.currentIncidentPath()
+	if err != nil {
+		return responders.Incidents{}, err
 	}
-	if id == "" {
-		id = responders.NewIncidentID(time.Now())
-	}
-	j, err := responders.OpenJournal(dir, id, meta)
-	if !explicit && errors.Is(err, responders.ErrOtherTenant) {
-		id = responders.NewIncidentID(time.Now())
-		j, err = responders.OpenJournal(dir, id, meta)
-	}
+	return responders.Incidents{Dir: dir, CurrentFile: cur, Meta: responders.JournalMeta{Operator: env.operator(), Tenant: tenant, Mode: env.mode()}}, nil
+}
+
+// openIncident opens the journal of the given, current or a new incident
+// (responders.Incidents.Open) and returns it with its id.
+func (env *environment) openIncident(id, tenant string) (*responders.Journal, string, error) {
+	inc, err := env.incidents(tenant)
 	if err != nil {
 		return nil, "", err
 	}
-	if err := env.setCurrentIncident(id); err != nil {
-		return nil, "", errors.Join(fmt.Errorf("remember current incident: %w", err), j.Close())
+	j, err := inc.Open(id)
+	if err != nil {
+		return nil, "", err
 	}
-	return j, id, nil
+	return j, j.Incident(), nil
 }

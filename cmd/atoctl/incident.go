@@ -94,7 +94,7 @@ func runIncidentList(env *environment) error {
 		if env.stdoutTTY && len(head) > 12 {
 			head = head[:12] // enough to tell apart; --json and TSV carry it whole
 		}
-		t.add(s.ID, fmtTime(s.First), fmtTime(s.Last), s.Mode, s.Tenant, strconv.Itoa(s.Users), strconv.Itoa(s.Records), head, integrityText(s.Problem))
+		t.add(s.ID, fmtTime(s.First), fmtTime(s.Last), string(s.Mode), s.Tenant, strconv.Itoa(s.Users), strconv.Itoa(s.Records), head, integrityText(s.Problem))
 	}
 	return t.print(env.stdout, env.stdoutTTY)
 }
@@ -200,8 +200,8 @@ func runIncidentShow(env *environment, id string) error {
 		tl.Tenant = auth0client.Clean(recs[0].Tenant)
 	}
 	for _, r := range recs {
-		e := timelineEntry{Seq: r.Seq, Time: r.Time, Mode: r.Mode, Operator: r.Operator, Kind: r.Kind, UserID: r.UserID,
-			Step: r.Step, Outcome: r.Outcome, Reason: r.Reason, Error: r.Error, EvidenceBytes: len(r.Evidence), Hash: r.Hash}
+		e := timelineEntry{Seq: r.Seq, Time: r.Time, Mode: string(r.Mode), Operator: r.Operator, Kind: string(r.Kind), UserID: r.UserID,
+			Step: r.Step, Outcome: string(r.Outcome), Reason: r.Reason, Error: r.Error, EvidenceBytes: len(r.Evidence), Hash: r.Hash}
 		for _, c := range r.Calls {
 			e.Calls = append(e.Calls, c.Method+" "+c.Path)
 		}

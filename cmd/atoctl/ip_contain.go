@@ -44,19 +44,26 @@ func newIPContainCmd(env *environment) *cobra.Command {
 		Short: "Contain every account an attacking IP or network got into; optionally block it",
 		Long: `Find every account the addresses touched in the window (--since), split them into
 compromised, stopped by MFA and targeted (as 'ip triage' does), show the impact, then
-run the playbook (snapshot, block, revoke, reset, unblock check) on the compromised
-accounts at the rate budget. --reset-mfa-stopped and --reset-targeted also send
-password resets to those accounts (their password is known, or being tried).
+contain the compromised accounts at the rate budget, locking the attacker out first:
+
+  1. network ACL   with --acl, the networks are blocked before anything else
+  2. block         every compromised account, one write each
+  3. snapshot, revoke   evidence saved, then sessions and refresh tokens revoked
+  4. reset         password resets (also --reset-mfa-stopped / --reset-targeted
+                   accounts), confirmed together by one log search
+  5. unblock check the post-change-password Action, read once for the run
 
 --acl blocks the networks in one atoctl-managed Network ACL rule (block, scope
 authentication, a priority after the tenant's allow rules), merged into CIDRs within
 Auth0's limit of 20 entries; what does not fit is reported, never dropped silently.
-Shared infrastructure is never blocked: the operator's addresses (--operator-ip),
---allow networks, and addresses many accounts use successfully (a backend, a carrier NAT).
+Shared infrastructure is never blocked: your own addresses (--operator-ip), --allow
+networks (both default to ATOCTL_OPERATOR_IP and ATOCTL_ALLOW, which the console
+reads too), and addresses many accounts use successfully (a backend, a carrier NAT).
 
 Interactive runs ask you to type the number of compromised accounts; scripts pass
 --yes. Progress goes to stderr. Everything is journaled: after a crash or ctrl+c,
---resume (same --incident) finishes what is not verified done, with the same targets.`,
+--resume (same --incident) finishes what is not verified done, with the same targets.
+The console's X runs the same code with the same defaults.`,
 		Example: `  atoctl ip contain 193.42.33.0/24 --since 24h --dry-run
   atoctl ip contain 193.42.33.0/24 167.99.171.12 --acl --reset-mfa-stopped --yes --json
   atoctl ip contain --resume --incident inc-20261127-0210-ab12 --yes`,
@@ -229,7 +236,7 @@ func confirmCount(env *environment, n int) error {
 // bulkReport is the JSON form of an ip contain run.
 type bulkReport struct {
 	Incident     string                  `json:"incident"`
-	Mode         string                  `json:"mode"`
+	Mode         responders.Mode         `json:"mode"`
 	Plan         bulkPlan                `json:"plan"`
 	ACLPlan      *responders.ACLPlan     `json:"acl_plan,omitempty"`
 	ACL          *responders.StepResult  `json:"acl,omitempty"`

@@ -102,7 +102,7 @@ func TestKilledContainResumesWithoutRepeatingVerifiedSteps(t *testing.T) {
 			done := map[string]bool{} // user/step verified before the kill
 			recs, _ := responders.LoadJournal(filepath.Dir(journal), incident)
 			for _, r := range recs {
-				if r.Kind == "outcome" && r.Outcome == string(responders.Done) && r.Step != responders.StepUnblockCheck {
+				if r.Kind == "outcome" && r.Outcome == responders.Done && r.Step != responders.StepUnblockCheck {
 					done[r.UserID+"/"+r.Step] = true
 				}
 			}

@@ -283,7 +283,7 @@ func writeDebrief(env *environment, ts *trainingSandbox, recs []responders.Recor
 			what += " " + r.UserID
 		}
 		if r.Outcome != "" {
-			what += ": " + r.Outcome
+			what += ": " + string(r.Outcome)
 		}
 		if r.Reason != "" {
 			what += " (" + r.Reason + ")"
@@ -364,7 +364,7 @@ func lastStepTime(recs []responders.Record, id string, since time.Time) (time.Ti
 	var last time.Time
 	for _, r := range recs {
 		if r.UserID == id && r.Kind == responders.KindOutcome && r.Mode == responders.ModeTraining && !r.Time.Before(since) &&
-			r.Outcome != string(responders.Failed) && r.Step != responders.StepSnapshot && r.Time.After(last) {
+			r.Outcome != responders.Failed && r.Step != responders.StepSnapshot && r.Time.After(last) {
 			last = r.Time
 		}
 	}

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -99,48 +97,21 @@ func (env *environment) consoleOptions(ctx context.Context, guard responders.Gua
 		return tui.Options{}, err
 	}
 	writer, _ := env.writer(c)
+	incidents, err := env.incidents(c.Tenant())
+	if err != nil {
+		return tui.Options{}, err
+	}
 	opts := tui.Options{
-		Ctx:      ctx,
-		Client:   c,
-		Writer:   writer,
-		Training: env.opts.training,
-		Incident: env.currentIncident(),
-		Calls:    feed,
-		Guard:    guard,
-		Bulk:     responders.BulkSettings{Workers: responders.DefaultBulkWorkers},
-		OpenIncident: func() (tui.IncidentJournal, error) {
-			j, id, err := env.openIncident("", c.Tenant())
-			if err != nil {
-				return tui.IncidentJournal{}, err
-			}
-			return tui.IncidentJournal{Journal: j, ID: id, Close: j.Close}, nil
-		},
-		ExportReport: func(id, markdown string) (string, error) {
-			return exportReport(env, id, markdown)
-		},
-		LoadIncident: func(id string) ([]responders.Record, error) {
-			dir, err := incidentsDir(env.getenv)
-			if err != nil {
-				return nil, err
-			}
-			return responders.LoadJournal(dir, id)
-		},
-		Since:    72 * time.Hour,
-		Renderer: lipgloss.NewRenderer(env.stdout),
+		Ctx:       ctx,
+		Client:    c,
+		Writer:    writer,
+		Training:  env.opts.training,
+		Calls:     feed,
+		Guard:     guard,
+		Bulk:      responders.BulkSettings{Workers: responders.DefaultBulkWorkers},
+		Incidents: &incidents,
+		Since:     72 * time.Hour,
+		Renderer:  lipgloss.NewRenderer(env.stdout),
 	}
 	return opts, nil
-}
-
-// exportReport saves an incident's Markdown report beside its journal
-// (mode 0600: it names users and addresses).
-func exportReport(env *environment, id, markdown string) (string, error) {
-	dir, err := incidentsDir(env.getenv)
-	if err != nil {
-		return "", err
-	}
-	path := filepath.Join(dir, id+".report.md")
-	if err := os.WriteFile(path, []byte(markdown), 0o600); err != nil {
-		return "", err
-	}
-	return path, nil
 }

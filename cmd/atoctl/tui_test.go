@@ -106,22 +106,23 @@ func TestConsoleOptionsShareTheCLIWorkflowAndFeedTheCommandLog(t *testing.T) {
 	}
 
 	// The playbook's journal is the CLI's current incident.
-	j, err := opts.OpenIncident()
+	j, err := opts.Incidents.Open("")
 	if err != nil {
 		t.Fatal(err)
 	}
+	id := j.Incident()
 	if err := j.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if env.currentIncident() != j.ID {
-		t.Errorf("current incident %q, want %q", env.currentIncident(), j.ID)
+	if env.currentIncident() != id {
+		t.Errorf("current incident %q, want %q", env.currentIncident(), id)
 	}
 	dir, _ := incidentsDir(env.getenv)
-	if fi, err := os.Stat(filepath.Join(dir, j.ID+".ndjson")); err != nil || fi.Mode().Perm() != 0o600 {
+	if fi, err := os.Stat(filepath.Join(dir, id+".ndjson")); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("journal file: %v %v", fi, err)
 	}
-	if _, err := opts.LoadIncident(j.ID); err != nil {
-		t.Errorf("LoadIncident: %v", err)
+	if _, err := opts.Incidents.Load(id); err != nil {
+		t.Errorf("Load: %v", err)
 	}
 }
 
