@@ -343,3 +343,25 @@ func TestResizeReflowsEveryPage(t *testing.T) {
 	d.keys("esc", "esc")
 	checkScreen(t, d.m.View(), 80, 24)
 }
+
+func TestThePlaybookRunsNoWriteWithoutAnIncidentJournal(t *testing.T) {
+	tn := startTenant(t)
+	o := tn.options(false)
+	o.Incidents = nil // cmd failed to give one: nothing may be written unrecorded
+	d := newDriver(t, o, 120, 40)
+	id := tn.compromised(t)
+	d.openUser(id)
+	d.keys("C")
+	v := d.untilContains("no incident journal")
+	if strings.Contains(v, "Type the user id") {
+		t.Fatalf("the playbook offers to run without a journal:\n%s", v)
+	}
+	ip, _ := tn.takeover(t)
+	d.keys("esc", "esc", ":", "ip "+ip, "enter")
+	d.untilContains("accounts:")
+	d.keys("X")
+	d.untilContains("no incident journal")
+	if w := tn.userWrites(); len(w) > 0 {
+		t.Fatalf("writes without a journal: %v", w)
+	}
+}

@@ -445,3 +445,61 @@ func sandboxUserBlocked(srv *sandbox.Server, id string) bool {
 	})
 	return blocked
 }
+
+func TestContainNamedByEmailAndByIDContainsTheAccountOnce(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	srv, plain, _ := c.containSandbox()
+	id := plain[0]
+	var email string
+	srv.View(func(st *sandbox.State) {
+		for _, u := range st.Users {
+			if u.UserID == id {
+				email = u.Email
+			}
+		}
+	})
+	res := c.run("contain", email, id, "--yes", "--json")
+	if res.code != 0 && res.code != 3 {
+		t.Fatalf("exit %d\n%s", res.code, res.stderr)
+	}
+	if n := len(decodeContain(t, res).Results); n != 1 {
+		t.Errorf("%d results for one account named twice, want 1", n)
+	}
+	if n := srv.ResetRequests(id); n != 1 {
+		t.Errorf("%d reset emails to the owner, want 1", n)
+	}
+	if n := srv.Stats().ByRoute["PATCH /api/v2/users/{id}"]; n != 1 {
+		t.Errorf("%d blocks sent, want 1", n)
+	}
+}
+
+func TestContainRunsStepsInPlaybookOrderWhateverTheFlagSays(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	srv, plain, _ := c.containSandbox()
+	id := plain[1]
+	res := c.run("contain", id, "--steps", "reset,block", "--yes", "--json")
+	if res.code != 0 {
+		t.Fatalf("exit %d\n%s", res.code, res.stderr)
+	}
+	// The sandbox's own logs: the block (sapi) before the reset (scpr).
+	block, reset := -1, -1
+	srv.View(func(st *sandbox.State) {
+		for i, e := range st.Logs {
+			switch {
+			case e.Type == "sapi" && e.Description == "Update a User" && block < 0:
+				block = i
+			case e.Type == "scpr" && e.UserID == id && reset < 0:
+				reset = i
+			}
+		}
+	})
+	if block < 0 || reset < 0 || block > reset {
+		t.Fatalf("block at log %d, reset at log %d: the reset went out before the block", block, reset)
+	}
+	steps := decodeContain(t, res).Results[0].Steps
+	if len(steps) != 2 || steps[0].Step != responders.StepBlock || steps[1].Step != responders.StepReset {
+		t.Fatalf("steps ran as %+v, want block then reset", steps)
+	}
+}
