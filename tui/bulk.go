@@ -135,17 +135,9 @@ func (b *bulk) init() tea.Cmd {
 	ctx, targets, since, resume := b.ctx, b.targets, b.since, b.resume
 	return func() tea.Msg {
 		m := bulkPlannedMsg{owner: b}
-		if o.Incidents == nil {
-			m.err = responders.ErrNoJournal
-			return m
-		}
-		j, err := o.Incidents.Open("")
+		j, err := b.journal.open(o.Incidents)
 		if err != nil {
-			m.err = fmt.Errorf("open the incident journal: %w", err)
-			return m
-		}
-		if !b.journal.hold(j) {
-			m.err = context.Canceled
+			m.err = err
 			return m
 		}
 		ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)

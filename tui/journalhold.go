@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"context"
+	"fmt"
 	"sync"
 
 	"github.com/atoctl/atoctl/responders"
@@ -14,6 +16,23 @@ type journalHold struct {
 	mu       sync.Mutex
 	j        *responders.Journal
 	released bool
+}
+
+// open opens the current incident's journal from store and holds it. It
+// fails without a store (every write is journaled: no journal, no run) and
+// with context.Canceled when the modal was closed meanwhile.
+func (h *journalHold) open(store *responders.Incidents) (*responders.Journal, error) {
+	if store == nil {
+		return nil, responders.ErrNoJournal
+	}
+	j, err := store.Open("")
+	if err != nil {
+		return nil, fmt.Errorf("open the incident journal: %w", err)
+	}
+	if !h.hold(j) {
+		return nil, context.Canceled
+	}
+	return j, nil
 }
 
 // hold keeps j; false (and j closed) when the modal was released already.

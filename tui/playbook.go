@@ -112,18 +112,9 @@ func (p *playbook) init() tea.Cmd {
 			m.err = err
 			return m
 		}
-		// Every write is journaled: without an incident there is no run.
-		if o.Incidents == nil {
-			m.err = responders.ErrNoJournal
-			return m
-		}
-		j, err := o.Incidents.Open("")
+		j, err := p.journal.open(o.Incidents)
 		if err != nil {
-			m.err = fmt.Errorf("open the incident journal: %w", err)
-			return m
-		}
-		if !p.journal.hold(j) {
-			m.err = context.Canceled
+			m.err = err
 			return m
 		}
 		m.runner = &responders.Runner{Client: o.Client, Writer: o.Writer, Journal: j, Steps: steps, Workers: 1,
