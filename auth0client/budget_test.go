@@ -78,3 +78,199 @@ func TestBudgetWaitHonoursContext(t *testing.T) {
 		t.Fatal("wait ignored a cancelled context")
 	}
 }
+
+// staleHeaders are what a 429 carries when the tenant's bucket says it is
+// already full (x-ratelimit-reset not in the future): a limit reached
+// elsewhere, or the sandbox's injected 429s.
+func staleHeaders(limit int, now time.Time) http.Header {
+	return headers(limit, 0, now.Truncate(time.Second))
+}
+
+// burst429 feeds n 429s, one per reset window (stale resets: one second
+// apart), waiting for the budget between them as the transport does.
+func burst429(t *testing.T, b *budget, clk *fakeClock, n int, check func()) {
+	t.Helper()
+	for range n {
+		b.observe(staleHeaders(50, clk.t), http.StatusTooManyRequests)
+		check()
+		if err := b.wait(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		clk.t = clk.t.Add(1100 * time.Millisecond)
+	}
+}
+
+// successesToReach counts the successful responses the budget needs to
+// pace at `want` again (at most limit).
+func successesToReach(t *testing.T, b *budget, clk *fakeClock, h func() http.Header, want float64, limit int) int {
+	t.Helper()
+	for i := range limit {
+		if b.Rate() >= want {
+			return i
+		}
+		if err := b.wait(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		b.observe(h(), http.StatusOK)
+	}
+	t.Fatalf("rate %.2f after %d successes, want %.2f", b.Rate(), limit, want)
+	return limit
+}
+
+func TestBudgetRecoversAfterABurstOf429s(t *testing.T) {
+	// The adaptive case is the one that stalled: the refill-rate estimate
+	// needs a half-drained bucket, which a budget pacing below the refill
+	// rate never sees again.
+	t.Run("adaptive", func(t *testing.T) {
+		b, clk := newTestBudget(0)
+		// 40 of 50 used, full again in 3 s: the tenant refills at 13.3/s,
+		// and atoctl takes 80% of that.
+		b.observe(headers(50, 10, clk.t.Add(3*time.Second)), http.StatusOK)
+		ceiling := b.Rate()
+		if want := 40.0 / 3 * 0.8; ceiling < want-0.01 || ceiling > want+0.01 {
+			t.Fatalf("ceiling %.2f, want %.2f", ceiling, want)
+		}
+		floor := max(0.5, ceiling/10)
+		burst429(t, b, clk, 20, func() {
+			if r := b.Rate(); r < floor-1e-9 || r > ceiling+1e-9 {
+				t.Fatalf("rate %.3f outside [%.3f, %.3f]", r, floor, ceiling)
+			}
+		})
+		if r := b.Rate(); r > ceiling/2 {
+			t.Fatalf("20 429s left the rate at %.2f of %.2f: no decrease", r, ceiling)
+		}
+		// The bucket is nearly full from now on: no new estimate comes.
+		full := func() http.Header { return headers(50, 49, clk.t.Add(time.Second)) }
+		if n := successesToReach(t, b, clk, full, 0.9*ceiling, 64); n > 40 {
+			t.Fatalf("%d successes to recover", n)
+		}
+	})
+	t.Run("max-rate", func(t *testing.T) {
+		b, clk := newTestBudget(50)
+		burst429(t, b, clk, 20, func() {
+			if r := b.Rate(); r < 5-1e-9 || r > 50+1e-9 {
+				t.Fatalf("rate %.3f outside [5, 50]", r)
+			}
+		})
+		if r := b.Rate(); r > 25 {
+			t.Fatalf("20 429s left the rate at %.2f of 50: no decrease", r)
+		}
+		ok := func() http.Header { return headers(50, 50, clk.t) }
+		if n := successesToReach(t, b, clk, ok, 45, 64); n > 40 {
+			t.Fatalf("%d successes to recover", n)
+		}
+	})
+}
+
+func TestBudgetStaysBetweenFloorAndCeiling(t *testing.T) {
+	tests := []struct {
+		name           string
+		maxRate        float64
+		floor, ceiling float64
+	}{
+		{"max-rate 50: floor is 10%", 50, 5, 50},
+		{"max-rate 2: floor is 0.5/s", 2, 0.5, 2},
+		{"max-rate 0.2: floor is the ceiling", 0.2, 0.2, 0.2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, clk := newTestBudget(tt.maxRate)
+			// A deterministic mix: bursts of 429s (stale and announced
+			// resets), runs of successes.
+			for i := range 400 {
+				switch {
+				case i%7 == 0 || i%50 < 10:
+					b.observe(staleHeaders(50, clk.t), http.StatusTooManyRequests)
+				case i%13 == 0:
+					b.observe(headers(50, 0, clk.t.Add(2*time.Second)), http.StatusTooManyRequests)
+				default:
+					b.observe(headers(50, 40, clk.t.Add(time.Second)), http.StatusOK)
+				}
+				if r := b.Rate(); r < tt.floor-1e-9 || r > tt.ceiling+1e-9 {
+					t.Fatalf("step %d: rate %.3f outside [%.3f, %.3f]", i, r, tt.floor, tt.ceiling)
+				}
+				if err := b.wait(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				clk.t = clk.t.Add(150 * time.Millisecond)
+			}
+		})
+	}
+}
+
+// Concurrent requests that all meet the same exhausted bucket are one
+// signal, not many: the budget slows down once per reset window.
+func TestBudgetDecreasesOncePerResetWindow(t *testing.T) {
+	b, clk := newTestBudget(40)
+	reset := clk.t.Add(2 * time.Second).Truncate(time.Second)
+	for range 8 {
+		b.observe(headers(50, 0, reset), http.StatusTooManyRequests)
+	}
+	once := b.Rate()
+	if once >= 40 || once < 40*0.4 {
+		t.Fatalf("8 429s of one window: rate %.2f, want one decrease from 40", once)
+	}
+	clk.t = reset.Add(10 * time.Millisecond)
+	b.observe(headers(50, 0, clk.t.Add(2*time.Second)), http.StatusTooManyRequests)
+	if b.Rate() >= once {
+		t.Fatalf("a 429 of the next window did not decrease the rate (%.2f)", b.Rate())
+	}
+}
+
+// A 429 whose reset is not in the future (the bucket already refilled) holds
+// requests for a pacing interval, not for a second each: a 10% share of
+// such 429s must not make a run ten times slower.
+func TestBudgetStale429PausesBriefly(t *testing.T) {
+	b, clk := newTestBudget(50)
+	_ = b.wait(context.Background())
+	start := clk.t
+	b.observe(staleHeaders(50, clk.t), http.StatusTooManyRequests)
+	if err := b.wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if d := clk.t.Sub(start); d > 3*time.Second/time.Duration(int(b.Rate())) {
+		t.Fatalf("a stale 429 held the next request %v at %.1f/s", d, b.Rate())
+	}
+}
+
+// An adaptive budget that has measured nothing (the tenant's bucket never
+// drained) and meets a 429 whose headers say nothing either (stale reset;
+// x-ratelimit-limit is a bucket size, not a rate) slows down from the rate
+// it was sending, briefly, and is unpaced again once it has recovered.
+func TestBudgetUnmeasured429SlowsFromTheSentRateAndReleases(t *testing.T) {
+	b, clk := newTestBudget(0)
+	// The sandbox with its limiter off: limit 1, remaining 1, reset now.
+	idle := func() http.Header { return headers(1, 1, clk.t.Truncate(time.Second)) }
+	for range 50 { // about 100 requests/s
+		if err := b.wait(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		b.observe(idle(), http.StatusOK)
+		clk.t = clk.t.Add(10 * time.Millisecond)
+	}
+	if b.Rate() != 0 {
+		t.Fatalf("paced at %.2f before any 429", b.Rate())
+	}
+	_ = b.wait(context.Background())
+	before := clk.t
+	b.observe(headers(1, 0, clk.t.Truncate(time.Second)), http.StatusTooManyRequests)
+	if r := b.Rate(); r < 30 || r > 70 {
+		t.Fatalf("after a 429 at ~100/s the rate is %.2f, want about half", r)
+	}
+	if err := b.wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if d := clk.t.Sub(before); d > 100*time.Millisecond {
+		t.Fatalf("a stale 429 held the next request %v", d)
+	}
+	n := 0
+	for ; b.Rate() != 0 && n < 100; n++ {
+		if err := b.wait(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		b.observe(idle(), http.StatusOK)
+	}
+	if b.Rate() != 0 {
+		t.Fatalf("still paced at %.2f after %d successes", b.Rate(), n)
+	}
+}

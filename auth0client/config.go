@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 )
 
@@ -42,7 +44,8 @@ type Config struct {
 	ClientID     string
 	ClientSecret Secret
 	// MaxRate caps Management API requests per second; 0 means use at most
-	// 80% of the limit observed from the tenant's rate-limit headers.
+	// 80% of the limit observed from the tenant's rate-limit headers. 429s
+	// slow the client below the cap for a while either way (see budget).
 	MaxRate float64
 	// UserAgent identifies atoctl in the tenant's sapi logs.
 	UserAgent string
@@ -183,8 +186,10 @@ func LoadProfile(path, name string) (Settings, error) {
 // Resolve merges sources by precedence (flags > environment > profile),
 // reads a secret file if one is named, and validates the result. A missing
 // domain, client id or secret (or an unreadable secret file) is
-// ErrNoCredentials; a malformed value is ErrConfig.
-func Resolve(flags, env, profile Settings) (Config, error) {
+// ErrNoCredentials; a malformed value is ErrConfig. Warnings are one-line
+// notes for the operator (a secret file others can read) about a
+// configuration that is used anyway; the caller prints them.
+func Resolve(flags, env, profile Settings) (cfg Config, warnings []string, err error) {
 	pick := func(vals ...string) string {
 		for _, v := range vals {
 			if v != "" {
@@ -193,52 +198,84 @@ func Resolve(flags, env, profile Settings) (Config, error) {
 		}
 		return ""
 	}
-	var cfg Config
 	domain := pick(flags.Domain, env.Domain, profile.Domain)
 	if strings.TrimSpace(domain) == "" {
-		return Config{}, fmt.Errorf("%w: no tenant domain: set --domain, AUTH0_DOMAIN or a profile (e.g. acme.eu.auth0.com)", ErrNoCredentials)
+		return Config{}, nil, fmt.Errorf("%w: no tenant domain: set --domain, AUTH0_DOMAIN or a profile (e.g. acme.eu.auth0.com)", ErrNoCredentials)
 	}
 	u, err := ParseDomain(domain)
 	if err != nil {
-		return Config{}, err
+		return Config{}, nil, err
 	}
 	cfg.BaseURL = u
 	cfg.ClientID = pick(flags.ClientID, env.ClientID, profile.ClientID)
 	if cfg.ClientID == "" {
-		return Config{}, fmt.Errorf("%w: no client id: set --client-id, AUTH0_CLIENT_ID or a profile", ErrNoCredentials)
+		return Config{}, nil, fmt.Errorf("%w: no client id: set --client-id, AUTH0_CLIENT_ID or a profile", ErrNoCredentials)
 	}
 	cfg.ResetClientID = pick(flags.ResetClientID, env.ResetClientID, profile.ResetClientID)
 
 	// A secret file named on the command line beats an environment secret;
 	// an environment secret beats a profile's file.
+	var warning string
 	switch {
 	case flags.ClientSecretFile != "":
-		cfg.ClientSecret, err = readSecretFile(flags.ClientSecretFile)
+		cfg.ClientSecret, warning, err = readSecretFile(flags.ClientSecretFile)
 	case !flags.ClientSecret.IsZero():
 		cfg.ClientSecret = flags.ClientSecret
 	case !env.ClientSecret.IsZero():
 		cfg.ClientSecret = env.ClientSecret
 	case profile.ClientSecretFile != "":
-		cfg.ClientSecret, err = readSecretFile(profile.ClientSecretFile)
+		cfg.ClientSecret, warning, err = readSecretFile(profile.ClientSecretFile)
 	}
 	if err != nil {
-		return Config{}, err
+		return Config{}, nil, err
+	}
+	if warning != "" {
+		warnings = append(warnings, warning)
 	}
 	if cfg.ClientSecret.IsZero() {
-		return Config{}, fmt.Errorf("%w: no client secret: set --client-secret-file, AUTH0_CLIENT_SECRET or a profile's client_secret_file", ErrNoCredentials)
+		return Config{}, nil, fmt.Errorf("%w: no client secret: set --client-secret-file, AUTH0_CLIENT_SECRET or a profile's client_secret_file", ErrNoCredentials)
 	}
-	return cfg, nil
+	return cfg, warnings, nil
 }
 
-func readSecretFile(path string) (Secret, error) {
-	data, err := os.ReadFile(path)
+// readSecretFile reads a client secret from path. A file that group or
+// others may access is still read, with a warning naming the fix: refusing
+// it would lock an analyst out in the middle of an incident.
+func readSecretFile(path string) (Secret, string, error) {
+	f, err := os.Open(path)
 	if err != nil {
 		// The error names the file, never its content.
-		return Secret{}, fmt.Errorf("%w: read client secret file %s: %v", ErrNoCredentials, path, errors.Unwrap(err))
+		return Secret{}, "", fmt.Errorf("%w: read client secret file %s: %v", ErrNoCredentials, path, pathCause(err))
+	}
+	defer f.Close()
+	// Stat the file that is read, not the path again: no window to swap it.
+	info, err := f.Stat()
+	if err != nil {
+		return Secret{}, "", fmt.Errorf("%w: read client secret file %s: %v", ErrNoCredentials, path, pathCause(err))
+	}
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return Secret{}, "", fmt.Errorf("%w: read client secret file %s: %v", ErrNoCredentials, path, pathCause(err))
 	}
 	s := strings.TrimSpace(string(data))
 	if s == "" {
-		return Secret{}, fmt.Errorf("%w: client secret file %s is empty", ErrNoCredentials, path)
+		return Secret{}, "", fmt.Errorf("%w: client secret file %s is empty", ErrNoCredentials, path)
 	}
-	return NewSecret(s), nil
+	var warning string
+	// Windows reports no Unix permission bits worth reading.
+	if perm := info.Mode().Perm(); perm&0o077 != 0 && runtime.GOOS != "windows" {
+		p := Clean(path)
+		warning = fmt.Sprintf("client secret file %s is accessible to group or others (mode %04o): run 'chmod 600 %s'", p, perm, p)
+	}
+	return NewSecret(s), warning, nil
+}
+
+// pathCause is what went wrong with a file, without the path and operation
+// an *os.PathError repeats.
+func pathCause(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }

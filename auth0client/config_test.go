@@ -84,14 +84,14 @@ func TestResolvePrecedenceFlagsEnvProfile(t *testing.T) {
 	env := Settings{Domain: "env.auth0.com", ClientSecret: NewSecret("env-secret")}
 	flags := Settings{ClientID: "flag-id"}
 
-	cfg, err := Resolve(flags, env, profile)
+	cfg, _, err := Resolve(flags, env, profile)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.BaseURL.Host != "env.auth0.com" || cfg.ClientID != "flag-id" || cfg.ClientSecret.Reveal() != "env-secret" || cfg.ResetClientID != "reset-app" {
 		t.Fatalf("wrong precedence: %+v secret=%s", cfg, cfg.ClientSecret.Reveal())
 	}
-	cfg, err = Resolve(Settings{}, Settings{}, profile)
+	cfg, _, err = Resolve(Settings{}, Settings{}, profile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func TestResolveTellsMissingCredentialsFromMalformedValues(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Resolve(tt.flags, tt.env, Settings{})
+			_, _, err := Resolve(tt.flags, tt.env, Settings{})
 			if !errors.Is(err, tt.want) || errors.Is(err, tt.notWant) {
 				t.Fatalf("err = %v, want %v and not %v", err, tt.want, tt.notWant)
 			}
@@ -162,5 +162,68 @@ func TestLoadProfile(t *testing.T) {
 	}
 	if s, err := LoadProfile(filepath.Join(t.TempDir(), "none.json"), ""); err != nil || s.Domain != "" {
 		t.Fatalf("no file, no profile: %+v %v", s, err)
+	}
+}
+
+// A secret file others can read is still used (refusing it mid-incident
+// would lock the analyst out), but Resolve says so, naming the file and the
+// fix; printing is the caller's business.
+func TestResolveWarnsAboutASecretFileOthersCanRead(t *testing.T) {
+	dir := t.TempDir()
+	env := Settings{Domain: "x.auth0.com", ClientID: "id"}
+	tests := []struct {
+		name    string
+		mode    os.FileMode
+		profile bool
+		warn    bool
+	}{
+		{"flag file 0600", 0o600, false, false},
+		{"flag file 0400", 0o400, false, false},
+		{"flag file 0644", 0o644, false, true},
+		{"flag file 0640", 0o640, false, true},
+		{"flag file 0604", 0o604, false, true},
+		{"flag file 0620", 0o620, false, true},
+		{"profile file 0644", 0o644, true, true},
+		{"profile file 0600", 0o600, true, false},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(dir, fmt.Sprintf("secret-%d", i))
+			if err := os.WriteFile(path, []byte("s3cret\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(path, tt.mode); err != nil {
+				t.Fatal(err)
+			}
+			var flags, profile Settings
+			if tt.profile {
+				profile.ClientSecretFile = path
+			} else {
+				flags.ClientSecretFile = path
+			}
+			cfg, warnings, err := Resolve(flags, env, profile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.ClientSecret.Reveal() != "s3cret" {
+				t.Fatal("the secret file was not used")
+			}
+			if !tt.warn {
+				if len(warnings) != 0 {
+					t.Fatalf("warnings for mode %04o: %q", tt.mode, warnings)
+				}
+				return
+			}
+			if len(warnings) != 1 {
+				t.Fatalf("want one warning for mode %04o, got %q", tt.mode, warnings)
+			}
+			w := warnings[0]
+			if !strings.Contains(w, path) || !strings.Contains(w, "chmod 600 "+path) || strings.Contains(w, "\n") {
+				t.Fatalf("warning %q should name the file and the fix on one line", w)
+			}
+			if strings.Contains(w, "s3cret") {
+				t.Fatal("the warning carries the secret")
+			}
+		})
 	}
 }

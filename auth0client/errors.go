@@ -78,3 +78,11 @@ func (e *APIError) Is(target error) bool {
 	}
 	return false
 }
+
+// MayHaveApplied reports whether a failed write may still have taken effect:
+// the request reached Auth0 and the answer was lost, or Auth0 failed (5xx)
+// while handling it. Such a write is not repeated without asking.
+func MayHaveApplied(err error) bool {
+	var te *TransportError
+	return (errors.As(err, &te) && te.MayBeApplied) || errors.Is(err, ErrServer)
+}

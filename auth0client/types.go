@@ -1,6 +1,7 @@
 package auth0client
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/auth0/go-auth0/management"
@@ -26,6 +27,37 @@ type User struct {
 	Identities    []Identity     `json:"identities"`
 	Multifactor   []string       `json:"multifactor,omitempty"`
 	AppMetadata   map[string]any `json:"app_metadata,omitempty"`
+	// Key holds what atoctl writes and looks up with, exactly as the tenant
+	// holds it; the fields above are the cleaned forms, for display only.
+	Key UserKey `json:"-"`
+}
+
+// Raw is tenant text exactly as the tenant holds it: what a write must
+// send (a hostile email cleaned for display names another address). It
+// prints, and marshals, cleaned, so it cannot reach a terminal raw by
+// accident; string(r) is the raw value, for requests only.
+type Raw string
+
+// String is the text cleaned for display.
+func (r Raw) String() string { return Clean(string(r)) }
+
+// MarshalJSON writes the cleaned text.
+func (r Raw) MarshalJSON() ([]byte, error) { return json.Marshal(Clean(string(r))) }
+
+// UserKey is a user's identifiers as the tenant holds them, for writes.
+type UserKey struct {
+	ID, Email Raw
+	// Connection is the user's database connection ("" when none).
+	Connection Raw
+}
+
+// WriteID is the user id to put in a request path: the tenant's own, or
+// (for a user built from an id the analyst typed) ID.
+func (u User) WriteID() string {
+	if u.Key.ID != "" {
+		return string(u.Key.ID)
+	}
+	return u.ID
 }
 
 // Identity is one identity linked to a user.
@@ -172,9 +204,13 @@ func userFrom(u *management.User) User {
 		LoginsCount: u.GetLoginsCount(),
 	}
 	out.EmailVerified = u.GetEmailVerified()
+	out.Key = UserKey{ID: Raw(u.GetID()), Email: Raw(u.GetEmail())}
 	for _, id := range u.Identities {
 		if id == nil {
 			continue
+		}
+		if id.GetProvider() == "auth0" && out.Key.Connection == "" {
+			out.Key.Connection = Raw(id.GetConnection())
 		}
 		out.Identities = append(out.Identities, Identity{
 			Connection: str(id.Connection),

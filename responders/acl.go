@@ -1,6 +1,7 @@
 package responders
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -40,10 +41,15 @@ type ACLPlan struct {
 	// DoesNotFit are entries past Auth0's 20-per-list limit: reported, not
 	// dropped silently.
 	DoesNotFit []string `json:"does_not_fit,omitempty"`
-	// Refused are addresses that look like shared infrastructure.
-	Refused []Refusal `json:"refused,omitempty"`
+	// Requested are the networks asked for and allowed (blocked now or
+	// already); Refused, those atoctl will not block, and why.
+	Requested []string  `json:"requested,omitempty"`
+	Refused   []Refusal `json:"refused,omitempty"`
 	// Call is the write (create or update); zero when nothing changes.
 	Call *auth0client.Call `json:"call,omitempty"`
+	// WideOnPurpose is the --allow-wide width when the plan blocks a
+	// network wider than the default limits (journaled in the reason).
+	WideOnPurpose int `json:"wide_on_purpose,omitempty"`
 }
 
 // Fits reports whether every requested entry fits in the ACL.
@@ -60,38 +66,75 @@ func managedACL(acls []auth0client.NetworkACL) *auth0client.NetworkACL {
 }
 
 // PlanACL plans adding block entries for incident, block ranked most
-// important first. protect says why a
-// prefix must not be blocked ("" when it may be): the operator's address,
-// an allowlist, shared infrastructure.
+// important first. protect says why a prefix must not be blocked ("" when
+// it may be): the operator's address, an allowlist, shared infrastructure.
+// IPv4 and IPv6 networks go to their own lists (ipv4_cidrs, ipv6_cidrs),
+// each merged and held to Auth0's 20 entries.
 func PlanACL(acls []auth0client.NetworkACL, incident string, block []netip.Prefix, protect func(netip.Prefix) string) (ACLPlan, error) {
 	var p ACLPlan
-	var ok []netip.Prefix
+	var ok4, ok6 []netip.Prefix
 	for _, b := range block {
 		if why := protect(b); why != "" {
 			p.Refused = append(p.Refused, Refusal{CIDR: b.String(), Reason: why})
 			continue
 		}
-		if !b.Addr().Is4() {
-			p.Refused = append(p.Refused, Refusal{CIDR: b.String(), Reason: "IPv6 blocks are not managed by atoctl yet"})
-			continue
+		p.Requested = append(p.Requested, b.String())
+		if b.Addr().Is4() {
+			ok4 = append(ok4, b)
+		} else {
+			ok6 = append(ok6, b)
 		}
-		ok = append(ok, b)
 	}
 	p.Existing = managedACL(acls)
-	var have []netip.Prefix
+	var have4, have6 []netip.Prefix
 	if p.Existing != nil {
 		if p.Existing.Partial {
 			return p, fmt.Errorf("the atoctl-managed ACL %s has conditions atoctl did not write: edit it in the dashboard", p.Existing.ID)
 		}
-		for _, s := range p.Existing.IPv4CIDRs {
-			if pr, err := parsePrefix(s); err == nil {
-				have = append(have, pr)
-			}
-		}
+		have4, have6 = parsePrefixes(p.Existing.IPv4CIDRs), parsePrefixes(p.Existing.IPv6CIDRs)
 	}
+	final4, added4, over4 := planList(have4, ok4)
+	final6, added6, over6 := planList(have6, ok6)
+	p.Added = append(added4, added6...)
+	p.DoesNotFit = append(over4, over6...)
+	if len(p.Added) == 0 {
+		return p, nil
+	}
+	want := auth0client.NetworkACL{
+		Description: fmt.Sprintf("%s: credential-stuffing blocks, last added by incident %s", ManagedACLPrefix, incident),
+		Active:      true,
+		Action:      "block",
+		Scope:       "authentication",
+	}
+	for _, f := range final4 {
+		want.IPv4CIDRs = append(want.IPv4CIDRs, f.String())
+	}
+	for _, f := range final6 {
+		want.IPv6CIDRs = append(want.IPv6CIDRs, f.String())
+	}
+	if p.Existing != nil {
+		want.ID, want.Priority = p.Existing.ID, p.Existing.Priority
+		c := auth0client.CallUpdateNetworkACL(want)
+		p.Call = &c
+	} else {
+		prio, err := blockPriority(acls)
+		if err != nil {
+			return p, err
+		}
+		want.Priority = prio
+		c := auth0client.CallCreateNetworkACL(want)
+		p.Call = &c
+	}
+	p.Want = want
+	return p, nil
+}
+
+// planList merges the requested networks of one family (ranked busiest
+// first) into the entries the ACL holds: the list as it will be written,
+// what it adds, and what does not fit in Auth0's 20 entries.
+func planList(have, ok []netip.Prefix) (final []netip.Prefix, added, doesNotFit []string) {
 	merged := MergeCIDRs(append(slices.Clone(have), ok...))
 	// What is new: merged entries not already in the ACL as they are.
-	var final []netip.Prefix
 	for _, m := range merged {
 		if slices.Contains(have, m) {
 			final = append(final, m)
@@ -117,41 +160,25 @@ func PlanACL(acls []auth0client.NetworkACL, incident string, block []netip.Prefi
 	slices.SortStableFunc(fresh, func(a, b netip.Prefix) int { return rank(a) - rank(b) })
 	for _, m := range fresh {
 		if len(final) >= auth0client.MaxACLEntries {
-			p.DoesNotFit = append(p.DoesNotFit, m.String())
+			doesNotFit = append(doesNotFit, m.String())
 			continue
 		}
 		final = append(final, m)
-		p.Added = append(p.Added, m.String())
+		added = append(added, m.String())
 	}
 	// A merged entry may replace existing narrower ones: drop those.
-	final = MergeCIDRs(final)
-	if len(p.Added) == 0 {
-		return p, nil
-	}
-	want := auth0client.NetworkACL{
-		Description: fmt.Sprintf("%s: credential-stuffing blocks, last added by incident %s", ManagedACLPrefix, incident),
-		Active:      true,
-		Action:      "block",
-		Scope:       "authentication",
-	}
-	for _, f := range final {
-		want.IPv4CIDRs = append(want.IPv4CIDRs, f.String())
-	}
-	if p.Existing != nil {
-		want.ID, want.Priority = p.Existing.ID, p.Existing.Priority
-		c := auth0client.CallUpdateNetworkACL(want)
-		p.Call = &c
-	} else {
-		prio, err := blockPriority(acls)
-		if err != nil {
-			return p, err
+	return MergeCIDRs(final), added, doesNotFit
+}
+
+// parsePrefixes reads an ACL list, skipping what does not parse.
+func parsePrefixes(list []string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range list {
+		if pr, err := parsePrefix(s); err == nil {
+			out = append(out, pr)
 		}
-		want.Priority = prio
-		c := auth0client.CallCreateNetworkACL(want)
-		p.Call = &c
 	}
-	p.Want = want
-	return p, nil
+	return out
 }
 
 // blockPriority picks a free priority evaluated after every allow rule (Auth0
@@ -211,6 +238,16 @@ func ApplyACL(ctx context.Context, c *auth0client.Client, w auth0client.Writer, 
 	if len(p.DoesNotFit) > 0 {
 		reason += fmt.Sprintf("; %d entries do NOT fit (Auth0 allows %d per list): %s", len(p.DoesNotFit), auth0client.MaxACLEntries, strings.Join(p.DoesNotFit, ", "))
 	}
+	if p.WideOnPurpose > 0 {
+		reason += fmt.Sprintf(" (wider than the default limit on purpose: --allow-wide /%d)", p.WideOnPurpose)
+	}
+	var refused []string
+	for _, r := range p.Refused {
+		refused = append(refused, r.CIDR+" ("+r.Reason+")")
+	}
+	if len(refused) > 0 {
+		reason += "; NOT blocked: " + strings.Join(refused, "; ")
+	}
 	finish := func(o Outcome, err error) StepResult {
 		sr.Outcome, sr.Reason = o, reason
 		if err != nil {
@@ -219,11 +256,18 @@ func ApplyACL(ctx context.Context, c *auth0client.Client, w auth0client.Writer, 
 		record(KindOutcome, o, reason, err)
 		return sr
 	}
+	// The outcome says what happened on the tenant, never more.
 	switch {
 	case p.Call == nil && len(p.DoesNotFit) > 0:
 		return finish(Failed, errors.New("nothing could be added: the ACL is full"))
+	case p.Call == nil && len(p.Requested) == 0:
+		reason = "no network was blocked: " + cmp.Or(strings.Join(refused, "; "), "none was asked for")
+		return finish(Skipped, nil)
 	case p.Call == nil:
-		reason = "every requested network is already blocked by the atoctl-managed ACL"
+		reason = strings.Join(p.Requested, ", ") + " already blocked by the atoctl-managed ACL"
+		if len(refused) > 0 {
+			reason += "; NOT blocked: " + strings.Join(refused, "; ")
+		}
 		return finish(AlreadyDone, nil)
 	case w.DryRun():
 		var err error
@@ -254,11 +298,11 @@ func ApplyACL(ctx context.Context, c *auth0client.Client, w auth0client.Writer, 
 	}
 	m := managedACL(acls)
 	for _, a := range p.Added {
-		if m == nil || !coveredBy(a, m.IPv4CIDRs) {
+		if m == nil || !coveredBy(a, append(slices.Clone(m.IPv4CIDRs), m.IPv6CIDRs...)) {
 			return finish(Failed, fmt.Errorf("sent, but %s is not in the ACL read back", a))
 		}
 	}
-	sr.Evidence = fmt.Sprintf("read back: ACL %s holds %d entries", m.ID, len(m.IPv4CIDRs))
+	sr.Evidence = fmt.Sprintf("read back: ACL %s holds %d IPv4 and %d IPv6 entries", m.ID, len(m.IPv4CIDRs), len(m.IPv6CIDRs))
 	if len(p.DoesNotFit) > 0 {
 		return finish(Failed, fmt.Errorf("%d entries did not fit", len(p.DoesNotFit)))
 	}
@@ -281,35 +325,38 @@ func ReleaseACL(ctx context.Context, c *auth0client.Client, w auth0client.Writer
 		sr.Outcome, sr.Reason = AlreadyDone, "there is no atoctl-managed ACL"
 		return sr, nil
 	}
-	var keep, removed []string
-	for _, s := range m.IPv4CIDRs {
-		pr, err := parsePrefix(s)
-		if err == nil && slices.ContainsFunc(release, func(r netip.Prefix) bool { return r.Bits() <= pr.Bits() && r.Contains(pr.Addr()) }) {
-			removed = append(removed, s)
-			continue
+	var removed []string
+	split := func(list []string) (keep []string) {
+		for _, s := range list {
+			pr, err := parsePrefix(s)
+			if err == nil && slices.ContainsFunc(release, func(r netip.Prefix) bool { return r.Bits() <= pr.Bits() && r.Contains(pr.Addr()) }) {
+				removed = append(removed, s)
+				continue
+			}
+			keep = append(keep, s)
 		}
-		keep = append(keep, s)
+		return keep
 	}
+	keep4, keep6 := split(m.IPv4CIDRs), split(m.IPv6CIDRs)
+	empty := len(keep4)+len(keep6) == 0
 	if len(removed) == 0 {
 		sr.Outcome, sr.Reason = AlreadyDone, "none of these networks is in the atoctl-managed ACL"
 		return sr, nil
 	}
 	sr.Reason = "unblock " + strings.Join(removed, ", ")
+	upd := *m
+	upd.IPv4CIDRs, upd.IPv6CIDRs = keep4, keep6
 	var call auth0client.Call
-	if len(keep) == 0 {
+	if empty {
 		call = auth0client.CallDeleteNetworkACL(m.ID)
 	} else {
-		upd := *m
-		upd.IPv4CIDRs = keep
 		call = auth0client.CallUpdateNetworkACL(upd)
 	}
 	sr.Calls = []auth0client.Call{call}
 	apply := func() error {
-		if len(keep) == 0 {
+		if empty {
 			return w.DeleteNetworkACL(ctx, m.ID)
 		}
-		upd := *m
-		upd.IPv4CIDRs = keep
 		return w.UpdateNetworkACL(ctx, upd)
 	}
 	journal := func(kind RecordKind, o Outcome, e error) error {

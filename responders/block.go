@@ -18,12 +18,12 @@ func (blockStep) Plan(_ context.Context, _ *Context, t *Target) (Plan, error) {
 	if t.User.Blocked {
 		return Plan{AlreadyDone: true, Reason: "the user is already blocked"}, nil
 	}
-	return Plan{Calls: []auth0client.Call{auth0client.CallSetBlocked(t.User.ID, true)}, Reason: "block sign-in, so the attacker cannot log in again while tokens are revoked"}, nil
+	return Plan{Calls: []auth0client.Call{auth0client.CallSetBlocked(t.User.WriteID(), true)}, Reason: "block sign-in, so the attacker cannot log in again while tokens are revoked"}, nil
 }
 
 func (blockStep) Apply(ctx context.Context, rc *Context, t *Target, _ Plan) error {
-	u, err := rc.Writer.SetBlocked(ctx, t.User.ID, true)
-	if err == nil && u.ID == t.User.ID {
+	u, err := rc.Writer.SetBlocked(ctx, t.User.WriteID(), true)
+	if err == nil && string(u.Key.ID) == t.User.WriteID() {
 		t.answered = &u
 	}
 	return err
@@ -38,7 +38,7 @@ func (blockStep) Verify(ctx context.Context, rc *Context, t *Target) error {
 		t.answered = nil
 	} else {
 		var err error
-		if u, err = rc.Client.User(ctx, t.User.ID); err != nil {
+		if u, err = rc.Client.User(ctx, t.User.WriteID()); err != nil {
 			return err
 		}
 	}
@@ -58,7 +58,7 @@ func (unblockStep) Plan(_ context.Context, rc *Context, t *Target) (Plan, error)
 	if !t.User.Blocked {
 		return Plan{AlreadyDone: true, Reason: "the user is not blocked"}, nil
 	}
-	p := Plan{Calls: []auth0client.Call{auth0client.CallSetBlocked(t.User.ID, false)}}
+	p := Plan{Calls: []auth0client.Call{auth0client.CallSetBlocked(t.User.WriteID(), false)}}
 	if scp, ok := passwordChangedSince(t, blockedSince(rc, t)); ok {
 		p.Reason = "the password was changed at " + scp.Date.Format("2006-01-02 15:04Z") + " (scp) after the block"
 		return p, nil
@@ -72,12 +72,12 @@ func (unblockStep) Plan(_ context.Context, rc *Context, t *Target) (Plan, error)
 }
 
 func (unblockStep) Apply(ctx context.Context, rc *Context, t *Target, _ Plan) error {
-	_, err := rc.Writer.SetBlocked(ctx, t.User.ID, false)
+	_, err := rc.Writer.SetBlocked(ctx, t.User.WriteID(), false)
 	return err
 }
 
 func (unblockStep) Verify(ctx context.Context, rc *Context, t *Target) error {
-	u, err := rc.Client.User(ctx, t.User.ID)
+	u, err := rc.Client.User(ctx, t.User.WriteID())
 	if err != nil {
 		return err
 	}

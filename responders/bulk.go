@@ -27,16 +27,19 @@ var ErrNoBulkPlan = errors.New("the incident has no bulk run")
 // BulkPlan is what bulk discovery decided about attacking networks: the
 // accounts by verdict, the networks to block and those refused.
 type BulkPlan struct {
-	Targets         []string  `json:"targets"`
-	Since           time.Time `json:"since"`
-	Compromised     []string  `json:"compromised"`
-	StoppedByMFA    []string  `json:"stopped_by_mfa"`
-	Targeted        []string  `json:"targeted"`
-	Block           []string  `json:"block,omitempty"`
-	Refused         []Refusal `json:"refused,omitempty"`
-	ACL             bool      `json:"acl"`
-	ResetTargeted   bool      `json:"reset_targeted"`
-	ResetMFAStopped bool      `json:"reset_mfa_stopped"`
+	Targets      []string  `json:"targets"`
+	Since        time.Time `json:"since"`
+	Compromised  []string  `json:"compromised"`
+	StoppedByMFA []string  `json:"stopped_by_mfa"`
+	Targeted     []string  `json:"targeted"`
+	Block        []string  `json:"block,omitempty"`
+	Refused      []Refusal `json:"refused,omitempty"`
+	// AllowWide is the widest prefix the operator allowed on purpose
+	// (--allow-wide), 0 for the default limits: journaled with the plan.
+	AllowWide       int  `json:"allow_wide,omitempty"`
+	ACL             bool `json:"acl"`
+	ResetTargeted   bool `json:"reset_targeted"`
+	ResetMFAStopped bool `json:"reset_mfa_stopped"`
 }
 
 // Accounts is how many accounts the run writes to: the compromised ones,
@@ -81,6 +84,54 @@ type BulkDiscovery struct {
 	Events func(ctx context.Context, prefix netip.Prefix) ([]auth0client.LogEvent, error)
 	// Searched, if set, hears how many events each target had.
 	Searched func(prefix netip.Prefix, events int)
+	// AllowWide lets networks as wide as /AllowWide through the blast-radius
+	// limit, on purpose (0: the limits of CheckBlastRadius).
+	AllowWide int
+}
+
+// The blast radius atoctl accepts without being told: no network wider
+// than a /16 (65,536 IPv4 addresses) or an IPv6 /32 (a large provider's
+// allocation) is contained or blocked unless the operator names the width.
+const (
+	MaxIPv4Width = 16
+	MaxIPv6Width = 32
+)
+
+// CheckBlastRadius refuses networks wider than the limits (IPv4 /16, IPv6
+// /32) unless allowWide names a width at least that wide, and refuses /0
+// always: one mistyped mask must not lock every customer out.
+func CheckBlastRadius(targets []netip.Prefix, allowWide int) error {
+	for _, t := range targets {
+		limit := MaxIPv4Width
+		if !t.Addr().Is4() {
+			limit = MaxIPv6Width
+		}
+		switch {
+		case t.Bits() == 0:
+			return BadInput("%s is every address: atoctl never blocks /0", t)
+		case t.Bits() >= limit:
+		case allowWide > 0 && t.Bits() >= allowWide:
+		default:
+			return BadInput("%s holds %s addresses, wider than atoctl blocks without being told (/%d): check the mask, or pass --allow-wide /%d to mean it",
+				t, AddressCount(t), limit, t.Bits())
+		}
+	}
+	return nil
+}
+
+// AddressCount says how many addresses a network holds ("256", "65,536",
+// "2^96").
+func AddressCount(p netip.Prefix) string {
+	host := p.Addr().BitLen() - p.Bits()
+	if host > 32 {
+		return fmt.Sprintf("2^%d", host)
+	}
+	n := uint64(1) << host
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // events reads one target's events in the window.
@@ -99,8 +150,14 @@ func (d BulkDiscovery) events(ctx context.Context, p netip.Prefix) ([]auth0clien
 // address many accounts sign in from), an allowlisted network or the
 // operator's own.
 func DiscoverBulk(ctx context.Context, d BulkDiscovery) (BulkPlan, error) {
+	if err := CheckBlastRadius(d.Targets, d.AllowWide); err != nil {
+		return BulkPlan{}, err
+	}
+	if d.Since.After(time.Now()) {
+		return BulkPlan{}, BadInput("the window starts in the future (%s): nothing can be found", d.Since.UTC().Format(time.RFC3339))
+	}
 	tri := NewTriage(d.Guard.TriageConfig(d.Since))
-	plan := BulkPlan{Since: d.Since}
+	plan := BulkPlan{Since: d.Since, AllowWide: d.AllowWide}
 	for _, t := range d.Targets {
 		plan.Targets = append(plan.Targets, t.String())
 		events, err := d.events(ctx, t)
@@ -185,10 +242,17 @@ func PlanBulkACL(ctx context.Context, c *auth0client.Client, incident string, pl
 			block = append(block, p)
 		}
 	}
-	// Discovery already refused what must not be blocked.
+	// Discovery already refused what must not be blocked; the plan carries
+	// those refusals so the outcome names them.
 	p, err := PlanACL(acls, incident, block, func(netip.Prefix) string { return "" })
 	if err != nil {
 		return nil, err
+	}
+	p.Refused = append(p.Refused, plan.Refused...)
+	for _, b := range block {
+		if CheckBlastRadius([]netip.Prefix{b}, 0) != nil {
+			p.WideOnPurpose = plan.AllowWide
+		}
 	}
 	return &p, nil
 }
@@ -202,6 +266,9 @@ type BulkSettings struct {
 	ResetMFAStopped, ResetTargeted bool
 	// Workers is how many accounts are worked on at once.
 	Workers int
+	// AllowWide lets networks as wide as /AllowWide be contained and
+	// blocked on purpose (0: the default blast radius).
+	AllowWide int
 }
 
 // DefaultBulkWorkers is how many accounts a bulk run works on at once: enough
@@ -474,14 +541,11 @@ func (b *Bulk) verifyResets(ctx context.Context, r *Runner, rc *Context, reset S
 		} else {
 			stepErr = cmp.Or(verr, errors.New("no scpr event yet"))
 		}
+		o, reason := Done, p.sr.Reason
 		if stepErr != nil {
-			stepErr = fmt.Errorf("sent, but not verified: %w", stepErr)
+			o, reason = AwaitingConfirmation, unconfirmedReason(reason, stepErr)
 		}
-		o := Done
-		if stepErr != nil {
-			o = Failed
-		}
-		sr, err := r.finishStep(ctx, reset, a.t, p.sr, o, p.sr.Reason, stepErr)
+		sr, err := r.finishStep(ctx, reset, a.t, p.sr, o, reason, nil)
 		a.res.Steps = append(a.res.Steps, sr)
 		if journalFailed(err) {
 			return

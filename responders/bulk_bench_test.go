@@ -199,8 +199,10 @@ func assertContained(tb testing.TB, bt *bulkTenant, run containRun) {
 // engine (ACL first, every account blocked, then evidence and revoke, then
 // resets verified together, the unblock Action read once) beside the old
 // order (the playbook per account on 8 workers) on a fresh tenant in the
-// same run. Targets: ≤ 10 Management API requests per account, and every
-// account blocked within 1.1 × (accounts ÷ 16 req/s) + 2 s of the start.
+// same run, and the bulk engine again with 10% of requests answered 429.
+// Targets: ≤ 10 Management API requests per account, every account blocked
+// within 1.1 × (accounts ÷ 16 req/s) + 2 s of the start, and the 429 run
+// at most 4× the clean one.
 // Run: go test ./responders -run '^$' -bench BulkContain -benchtime 1x -timeout 30m
 func BenchmarkBulkContain(b *testing.B) {
 	const accounts, rate = 100, 16.0
@@ -219,6 +221,16 @@ func BenchmarkBulkContain(b *testing.B) {
 		b.ReportMetric(target.Seconds(), "lockout_target_s")
 		b.ReportMetric(float64(run.stats.ManagementRequests)/accounts, "mgmt_req/account")
 		b.ReportMetric(float64(run.stats.RateLimited), "429s")
+
+		// The same run with 10% of the requests answered 429: pacing backs
+		// off and climbs back, so the run costs a bounded multiple.
+		faulty := newBulkTenant(b, accounts, rate, limit,
+			sandbox.WithFaults(sandbox.Faults{Latency: 200 * time.Millisecond, Share429: 0.10, Seed: 7}))
+		under429 := containInBulk(b, faulty, []string{netip.MustParsePrefix("198.51.100.0/24").String()})
+		assertContained(b, faulty, under429)
+		b.ReportMetric(under429.wall.Seconds(), "429s10pct_wall_s")
+		b.ReportMetric(under429.wall.Seconds()/run.wall.Seconds(), "429s10pct_wall/clean")
+		b.ReportMetric(float64(under429.stats.RateLimited), "429s10pct_429s")
 
 		old := newBulkTenant(b, accounts, rate, limit, latency)
 		base := containInOldOrder(b, old)

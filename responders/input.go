@@ -35,6 +35,11 @@ func ParseSince(s string, now time.Time) (time.Time, error) {
 		return time.Time{}, BadInput("the window is empty: give a duration like 24h or 7d, or a time like 2025-03-14T02:00:00Z")
 	}
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		// A window that starts in the future holds nothing, and would
+		// switch off every check that looks at the window.
+		if t.After(now) {
+			return time.Time{}, BadInput("window %s starts in the future: give a time in the past, or a duration like 24h", t.UTC().Format(time.RFC3339))
+		}
 		return t.UTC(), nil
 	}
 	if d, err := ParseWindow(s); err == nil {
@@ -143,17 +148,32 @@ func UserQuery(input string) (string, error) {
 }
 
 // ValidUserArg checks a USER argument (a user id or an email) before
-// anything is sent.
+// anything is sent: no control, escape, bidi or invisible character (what
+// the analyst cannot see, the tenant must not be sent), and an email with
+// something on both sides of its @.
 func ValidUserArg(arg string) error {
 	arg = strings.TrimSpace(arg)
 	if arg == "" {
 		return BadInput("empty USER: give a user id (auth0|…) or an email")
 	}
-	if strings.ContainsAny(arg, "\x00\r\n\t") || strings.ContainsRune(arg, 0x1b) {
-		return BadInput("USER contains control characters")
+	if auth0client.Clean(arg) != arg {
+		return BadInput("USER %s contains control, escape or invisible characters: type it again", auth0client.Clean(arg))
 	}
-	if !strings.Contains(arg, "@") && !strings.Contains(arg, "|") {
-		return BadInput("USER %q is neither a user id (provider|id) nor an email", auth0client.Clean(arg))
+	isID := strings.Contains(arg, "|")
+	if !isID && !strings.Contains(arg, "@") {
+		return BadInput("USER %q is neither a user id (provider|id) nor an email", arg)
+	}
+	if !isID {
+		local, domain, _ := strings.Cut(arg, "@")
+		if local == "" || domain == "" || strings.ContainsAny(arg, " \"<>,;") || strings.Count(arg, "@") > 1 && !strings.HasPrefix(local, "\"") {
+			return BadInput("USER %q is not an email address (name@domain)", arg)
+		}
+	}
+	if isID {
+		provider, id, _ := strings.Cut(arg, "|")
+		if provider == "" || id == "" || strings.ContainsAny(arg, " /") {
+			return BadInput("USER %q is not a user id (provider|id, e.g. auth0|65f0c2a1b3d4e5f6a7b8c9d0)", arg)
+		}
 	}
 	return nil
 }

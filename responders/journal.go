@@ -101,6 +101,9 @@ var (
 	ErrOtherTenant = errors.New("incident belongs to another tenant")
 	// ErrBadIncidentID: an incident id that cannot name a journal file.
 	ErrBadIncidentID = errors.New("bad incident id")
+	// ErrEmptyJournal: VerifyIncident found no records, so there is no
+	// chain to check: the journal was emptied, or never written to.
+	ErrEmptyJournal = errors.New("the journal is empty or was emptied")
 )
 
 // TornTailError reports an incomplete final line: Line is its 1-based line
@@ -551,6 +554,40 @@ func LoadJournal(dir, incident string) ([]Record, error) {
 // cut from the end and a journal rewritten into a new consistent chain. The
 // error is a *VerifyError naming the record.
 func VerifyJournal(recs []Record, head string) error {
+	if err := verifyChain(recs); err != nil {
+		return err
+	}
+	return verifyHead(recs, head)
+}
+
+// VerifyIncident checks recs as the journal of incident: the chain as
+// VerifyJournal does, and that its records are that incident's, so a
+// journal copied or renamed under another incident's name fails. An empty
+// journal has nothing to verify: without head that is an error matching
+// ErrEmptyJournal, never a pass. Otherwise the error is a *VerifyError.
+// Without head a cut at a record boundary leaves a valid chain: only the
+// head a report printed detects it.
+func VerifyIncident(incident string, recs []Record, head string) error {
+	if len(recs) == 0 && head == "" {
+		return fmt.Errorf("incident %s has no records: %w; nothing can be verified", auth0client.Clean(incident), ErrEmptyJournal)
+	}
+	if err := verifyChain(recs); err != nil {
+		return err
+	}
+	// The chain holds one incident throughout, so its first record speaks
+	// for all. The hash does not bind a record to its file name.
+	if len(recs) > 0 && recs[0].Incident != incident {
+		other := auth0client.Clean(recs[0].Incident)
+		if ValidIncidentID(other) != nil {
+			other = fmt.Sprintf("%q", other)
+		}
+		return &VerifyError{Problem: fmt.Sprintf("%s.ndjson holds records of incident %s: it was copied or renamed", auth0client.Clean(incident), other)}
+	}
+	return verifyHead(recs, head)
+}
+
+// verifyChain checks seq, prev, hash and one incident throughout.
+func verifyChain(recs []Record) error {
 	prev := ""
 	for i, r := range recs {
 		want := int64(i + 1)
@@ -573,17 +610,23 @@ func VerifyJournal(recs []Record, head string) error {
 		}
 		prev = r.Hash
 	}
+	return nil
+}
+
+// verifyHead checks that a verified chain ends at head ("" checks nothing).
+func verifyHead(recs []Record, head string) error {
 	if head == "" {
 		return nil
 	}
 	if len(recs) == 0 {
 		return &VerifyError{Problem: "the journal is empty, but head " + auth0client.Clean(head) + " was expected"}
 	}
-	if prev != head {
+	last := recs[len(recs)-1].Hash
+	if last != head {
 		if i := slices.IndexFunc(recs, func(r Record) bool { return r.Hash == head }); i >= 0 {
 			return &VerifyError{Problem: fmt.Sprintf("head %s is record %d, but %d records follow it", head, i+1, len(recs)-i-1)}
 		}
-		return &VerifyError{Problem: fmt.Sprintf("the last record (%d) has hash %s, not the expected head %s: records were cut from the end, or the journal was rewritten", len(recs), prev, auth0client.Clean(head))}
+		return &VerifyError{Problem: fmt.Sprintf("the last record (%d) has hash %s, not the expected head %s: records were cut from the end, or the journal was rewritten", len(recs), last, auth0client.Clean(head))}
 	}
 	return nil
 }
@@ -627,7 +670,7 @@ func ListIncidents(dir string) ([]IncidentSummary, error) {
 		case err != nil:
 			s.Problem = err.Error()
 		}
-		if err := VerifyJournal(recs, ""); err != nil && s.Problem == "" {
+		if err := VerifyIncident(id, recs, ""); err != nil && s.Problem == "" {
 			s.Problem = err.Error()
 		}
 		users := map[string]bool{}

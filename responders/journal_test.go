@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -323,6 +324,68 @@ func TestVerifyJournalDetectsTampering(t *testing.T) {
 			}
 			if strings.Contains(err.Error(), "\n") {
 				t.Fatalf("error is not one line: %q", err)
+			}
+		})
+	}
+}
+
+// VerifyIncident checks a journal as the journal of one incident: it must
+// hold records, and records of that incident, not a copy of another's.
+func TestVerifyIncidentRefusesAnEmptyOrCopiedJournal(t *testing.T) {
+	dir := t.TempDir()
+	j := journalWriteSample(t, dir, "inc-1")
+	head := j.Head()
+	j.Close()
+	recs, err := LoadJournal(dir, "inc-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(j.Path())
+	if err := os.WriteFile(filepath.Join(dir, "inc-2.ndjson"), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	copied, err := LoadJournal(dir, "inc-2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := slices.Clone(recs)
+	edited[3].Outcome = "skipped"
+	for _, tc := range []struct {
+		name      string
+		incident  string
+		recs      []Record
+		head      string
+		wantEmpty bool
+		wantSeq   int
+		wantText  string // "" means it verifies
+	}{
+		{name: "its own journal", incident: "inc-1", recs: recs},
+		{name: "its own journal with head", incident: "inc-1", recs: recs, head: head},
+		{name: "cut at a record boundary, no head", incident: "inc-1", recs: recs[:5]},
+		{name: "cut at a record boundary, with head", incident: "inc-1", recs: recs[:5], head: head, wantText: "cut from the end"},
+		{name: "edited record", incident: "inc-1", recs: edited, wantSeq: 4, wantText: "hash mismatch"},
+		{name: "empty", incident: "inc-1", wantEmpty: true, wantText: "incident inc-1 has no records: the journal is empty or was emptied; nothing can be verified"},
+		{name: "empty with head", incident: "inc-1", head: head, wantText: "the journal is empty, but head " + head + " was expected"},
+		{name: "copied", incident: "inc-2", recs: copied, wantText: "inc-2.ndjson holds records of incident inc-1: it was copied or renamed"},
+		{name: "copied with its head", incident: "inc-2", recs: copied, head: head, wantText: "inc-2.ndjson holds records of incident inc-1: it was copied or renamed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := VerifyIncident(tc.incident, tc.recs, tc.head)
+			if tc.wantText == "" {
+				if err != nil {
+					t.Fatalf("want ok, got %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantText) || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("got %v, want %q", err, tc.wantText)
+			}
+			if errors.Is(err, ErrEmptyJournal) != tc.wantEmpty {
+				t.Fatalf("errors.Is(%v, ErrEmptyJournal) = %v", err, !tc.wantEmpty)
+			}
+			var ve *VerifyError
+			if !tc.wantEmpty && (!errors.As(err, &ve) || ve.Seq != tc.wantSeq) {
+				t.Fatalf("got %v, want a *VerifyError for record %d", err, tc.wantSeq)
 			}
 		})
 	}

@@ -15,7 +15,7 @@ type mfaStep struct{}
 func (mfaStep) Name() string { return StepMFA }
 
 func (mfaStep) Plan(ctx context.Context, rc *Context, t *Target) (Plan, error) {
-	methods, err := rc.Client.AuthMethods(ctx, t.User.ID)
+	methods, err := rc.Client.AuthMethods(ctx, t.User.WriteID())
 	if err != nil {
 		return Plan{}, err
 	}
@@ -27,7 +27,7 @@ func (mfaStep) Plan(ctx context.Context, rc *Context, t *Target) (Plan, error) {
 			enrolled = m.CreatedAt
 		}
 		if m.Type != "password" && !enrolled.Before(rc.Opts.WindowStart) {
-			p.Calls = append(p.Calls, auth0client.CallDeleteAuthMethod(t.User.ID, m.ID))
+			p.Calls = append(p.Calls, auth0client.CallDeleteAuthMethod(t.User.WriteID(), m.ID))
 			p.items = append(p.items, m.ID)
 			names = append(names, m.Type+" "+m.ID)
 		}
@@ -35,7 +35,7 @@ func (mfaStep) Plan(ctx context.Context, rc *Context, t *Target) (Plan, error) {
 	if _, done := rc.priorOutcome(t.User.ID, StepMFA); done && len(p.Calls) == 0 {
 		return Plan{AlreadyDone: true, Reason: "no factor enrolled in the window; remembered browsers already invalidated"}, nil
 	}
-	p.Calls = append(p.Calls, auth0client.CallInvalidateRememberBrowser(t.User.ID))
+	p.Calls = append(p.Calls, auth0client.CallInvalidateRememberBrowser(t.User.WriteID()))
 	p.Reason = "invalidate remembered browsers"
 	if len(names) > 0 {
 		p.Reason = fmt.Sprintf("remove factors enrolled in the window (%s) and invalidate remembered browsers", strings.Join(names, ", "))
@@ -45,15 +45,15 @@ func (mfaStep) Plan(ctx context.Context, rc *Context, t *Target) (Plan, error) {
 
 func (mfaStep) Apply(ctx context.Context, rc *Context, t *Target, p Plan) error {
 	for _, id := range p.items {
-		if err := rc.Writer.DeleteAuthMethod(ctx, t.User.ID, id); err != nil {
+		if err := rc.Writer.DeleteAuthMethod(ctx, t.User.WriteID(), id); err != nil {
 			return err
 		}
 	}
-	return rc.Writer.InvalidateRememberBrowser(ctx, t.User.ID)
+	return rc.Writer.InvalidateRememberBrowser(ctx, t.User.WriteID())
 }
 
 func (mfaStep) Verify(ctx context.Context, rc *Context, t *Target) error {
-	methods, err := rc.Client.AuthMethods(ctx, t.User.ID)
+	methods, err := rc.Client.AuthMethods(ctx, t.User.WriteID())
 	if err != nil {
 		return err
 	}

@@ -24,11 +24,14 @@ const (
 	FindingIdentityLinked = "identity-linked"
 )
 
-// findPersistence reads the user's logs in the window and their profile.
+// findPersistence reads the user's logs and their profile. An email change
+// counts however long ago it was (logs are the tenant's whole retention):
+// it decides where a reset goes, and a --since that starts after the
+// attacker's change must not hide it. The rest counts in the window.
 func findPersistence(u auth0client.User, logs []auth0client.LogEvent, methods []auth0client.AuthMethod, windowStart time.Time) []Finding {
 	var out []Finding
 	for _, e := range logs {
-		if e.Date.Before(windowStart) {
+		if e.Date.Before(windowStart) && e.Type != "sce" {
 			continue
 		}
 		switch e.Type {
@@ -78,7 +81,7 @@ func emailChangedInWindow(t *Target) (Finding, bool) {
 
 // passwordChangedSince finds an scp (successful password change) after since.
 func passwordChangedSince(t *Target, since time.Time) (auth0client.LogEvent, bool) {
-	for _, e := range t.Logs {
+	for _, e := range t.history {
 		if e.Type == "scp" && e.Date.After(since) {
 			return e, true
 		}

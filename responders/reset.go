@@ -15,10 +15,13 @@ type resetStep struct{}
 
 func (resetStep) Name() string { return StepReset }
 
+// sendsOnce marks the reset as a step that must not be repeated: a second
+// email (or ticket) is a second live link to the account.
+func (resetStep) sendsOnce() {}
+
 func (resetStep) Plan(_ context.Context, rc *Context, t *Target) (Plan, error) {
 	u := t.User
-	conn := u.DatabaseConnection()
-	if conn == "" {
+	if u.DatabaseConnection() == "" {
 		return Plan{Skip: "no database identity (social or enterprise login): there is no password to reset"}, nil
 	}
 	if e, ok := scprSince(t, rc.started); ok {
@@ -27,57 +30,77 @@ func (resetStep) Plan(_ context.Context, rc *Context, t *Target) (Plan, error) {
 	if r, ok := rc.priorOutcome(u.ID, StepReset); ok && (r.Outcome == Done || r.Outcome == AlreadyDone) {
 		return Plan{AlreadyDone: true, Reason: "a reset was sent earlier in this incident"}, nil
 	}
-	if r, ok := rc.priorIntentWithoutOutcome(u.ID, StepReset); ok && !rc.Opts.Resend {
-		return Plan{Refuse: fmt.Sprintf("a reset was being sent when an earlier run stopped (journal record %d) and is not confirmed; an owner may already have a link: rerun with --resend to send another", r.Seq)}, nil
+	// A send that was made, or may have been, and is not confirmed: Auth0
+	// logs late, and a connection can drop after the request arrived. Look
+	// for the confirmation; send again only when asked.
+	if sent, ok := rc.unconfirmedSend(u.ID, StepReset); ok && !rc.Opts.Resend {
+		t.sentAt = sent.Time
+		what := "a reset email was sent"
+		if rc.Opts.ResetMethod == "ticket" {
+			what = "a password-change ticket may have been created (and never delivered)"
+		}
+		return Plan{Confirm: true, Reason: fmt.Sprintf("%s at %s (journal record %d) and is not confirmed: looking for Auth0's confirmation; --resend sends another",
+			what, sent.Time.UTC().Format(time.RFC3339), sent.Seq)}, nil
 	}
 	var p Plan
 	if rc.Opts.ResetMethod == "ticket" {
-		p.Calls = []auth0client.Call{auth0client.CallPasswordChangeTicket(u.ID)}
+		p.Calls = []auth0client.Call{auth0client.CallPasswordChangeTicket(u.WriteID())}
 		p.Reason = "create a password-change ticket to deliver to the owner out of band"
 	} else {
 		if u.Email == "" {
 			return Plan{Skip: "the user has no email to send a reset to: use --reset-method ticket"}, nil
 		}
-		p.Calls = []auth0client.Call{auth0client.CallPasswordResetEmail(rc.Client.ResetClientID(), u.Email, conn)}
+		p.Calls = []auth0client.Call{auth0client.CallPasswordResetEmail(rc.Client.ResetClientID(), string(u.Key.Email), string(u.Key.Connection))}
 		p.Reason = "Auth0 emails a reset link to " + u.Email
 	}
 	// A ticket goes to the analyst, not to the address on file: only an
 	// email reset can land in the attacker's inbox.
 	if f, ok := emailChangedInWindow(t); ok && rc.Opts.ResetMethod != "ticket" {
 		if !rc.Opts.Force {
-			p.Refuse = fmt.Sprintf("the email was changed in the attack window (%s at %s): a reset would go to the attacker; restore the owner's address first, or use --force",
+			p.Refuse = fmt.Sprintf("the email was changed (%s at %s): a reset would go to the attacker; restore the owner's address first, use --reset-method ticket, or --force",
 				f.Detail, f.At.Format(time.RFC3339))
 			return p, nil
 		}
-		p.Reason += " (the email was changed in the attack window; sending anyway: --force)"
+		p.Reason += " (the email was changed; sending anyway: --force)"
 	}
 	return p, nil
 }
 
 func (resetStep) Apply(ctx context.Context, rc *Context, t *Target, _ Plan) error {
+	t.sentAt = rc.Opts.now()
 	if rc.Opts.ResetMethod == "ticket" {
-		ticket, err := rc.Writer.CreatePasswordChangeTicket(ctx, t.User.ID, 0)
+		ticket, err := rc.Writer.CreatePasswordChangeTicket(ctx, t.User.WriteID(), 0)
 		if err != nil || rc.dryRun() {
 			return err
 		}
 		if rc.Opts.TicketSink == nil {
 			return errors.New("the ticket was created but there is nowhere to deliver it (use --ticket-out FILE)")
 		}
-		return rc.Opts.TicketSink(t.User.ID, ticket)
-	}
-	return rc.Writer.SendPasswordResetEmail(ctx, t.User.Email, t.User.DatabaseConnection())
-}
-
-// Verify looks for the scpr event Auth0 logs for a reset email. A ticket
-// leaves no event: its creation is the confirmation.
-func (resetStep) Verify(ctx context.Context, rc *Context, t *Target) error {
-	if rc.Opts.ResetMethod == "ticket" {
-		t.verified = "ticket created and delivered out of band"
+		if err := rc.Opts.TicketSink(t.User.ID, ticket); err != nil {
+			return err
+		}
+		t.delivered = true
 		return nil
 	}
-	since := rc.Opts.now().Add(-time.Minute)
+	// The tenant's own address and connection, not their display forms.
+	return rc.Writer.SendPasswordResetEmail(ctx, string(t.User.Key.Email), string(t.User.Key.Connection))
+}
+
+// Verify looks for the scpr event Auth0 logs for a reset email sent at
+// t.sentAt. A ticket leaves no event: its creation and delivery are the
+// confirmation, and one whose answer was lost can never be confirmed.
+func (resetStep) Verify(ctx context.Context, rc *Context, t *Target) error {
+	if rc.Opts.ResetMethod == "ticket" {
+		if t.delivered {
+			t.verified = "ticket created and delivered out of band"
+			return nil
+		}
+		return errors.New("a ticket whose answer was lost cannot be confirmed (it was never delivered)")
+	}
+	// A minute of slack: the tenant's clock and ours differ.
+	since := t.sentAt.Add(-time.Minute)
 	return poll(ctx, rc.Opts.VerifyTimeout, func() (bool, error) {
-		logs, err := rc.Client.UserLogs(ctx, t.User.ID, 0, 20)
+		logs, err := rc.Client.UserLogs(ctx, t.User.WriteID(), 0, 20)
 		if err != nil {
 			return false, err
 		}
@@ -93,7 +116,7 @@ func (resetStep) Verify(ctx context.Context, rc *Context, t *Target) error {
 
 // scprSince finds a reset request logged after since.
 func scprSince(t *Target, since time.Time) (auth0client.LogEvent, bool) {
-	for _, e := range t.Logs {
+	for _, e := range t.history {
 		if e.Type == "scpr" && !e.Date.Before(since) {
 			return e, true
 		}

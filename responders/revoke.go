@@ -20,28 +20,28 @@ func (revokeStep) Name() string { return StepRevoke }
 
 func (revokeStep) Plan(ctx context.Context, rc *Context, t *Target) (Plan, error) {
 	if t.held {
-		return revokePlan(t.User.ID, t.sessions, t.tokens), nil
+		return revokePlan(t.User.WriteID(), t.sessions, t.tokens), nil
 	}
 	c := rc.Client
-	sessions, err := c.Sessions(ctx, t.User.ID)
+	sessions, err := c.Sessions(ctx, t.User.WriteID())
 	if errors.Is(err, auth0client.ErrPlanLacksFeature) {
-		grants, err := c.Grants(ctx, t.User.ID)
+		grants, err := c.Grants(ctx, t.User.WriteID())
 		if err != nil {
 			return Plan{}, err
 		}
 		if len(grants) == 0 {
 			return Plan{AlreadyDone: true, Reason: planFallbackReason + " (no grants left)"}, nil
 		}
-		return Plan{Calls: []auth0client.Call{auth0client.CallDeleteGrants(t.User.ID)}, Reason: planFallbackReason, items: []string{"grants"}}, nil
+		return Plan{Calls: []auth0client.Call{auth0client.CallDeleteGrants(t.User.WriteID())}, Reason: planFallbackReason, items: []string{"grants"}}, nil
 	}
 	if err != nil {
 		return Plan{}, err
 	}
-	tokens, err := c.RefreshTokens(ctx, t.User.ID)
+	tokens, err := c.RefreshTokens(ctx, t.User.WriteID())
 	if err != nil {
 		return Plan{}, err
 	}
-	return revokePlan(t.User.ID, sessions, tokens), nil
+	return revokePlan(t.User.WriteID(), sessions, tokens), nil
 }
 
 // revokePlan deletes what the user holds.
@@ -68,11 +68,11 @@ func (revokeStep) Apply(ctx context.Context, rc *Context, t *Target, p Plan) err
 		var err error
 		switch what {
 		case "sessions":
-			err = rc.Writer.RevokeSessions(ctx, t.User.ID)
+			err = rc.Writer.RevokeSessions(ctx, t.User.WriteID())
 		case "refresh-tokens":
-			err = rc.Writer.RevokeRefreshTokens(ctx, t.User.ID)
+			err = rc.Writer.RevokeRefreshTokens(ctx, t.User.WriteID())
 		case "grants":
-			err = rc.Writer.DeleteGrants(ctx, t.User.ID)
+			err = rc.Writer.DeleteGrants(ctx, t.User.WriteID())
 		}
 		if err != nil {
 			return err
@@ -90,16 +90,16 @@ const revokeSettle = 500 * time.Millisecond
 func (revokeStep) Verify(ctx context.Context, rc *Context, t *Target) error {
 	c := rc.Client
 	return pollAfter(ctx, revokeSettle, rc.Opts.VerifyTimeout, func() (bool, error) {
-		sessions, err := c.Sessions(ctx, t.User.ID)
+		sessions, err := c.Sessions(ctx, t.User.WriteID())
 		if errors.Is(err, auth0client.ErrPlanLacksFeature) {
-			grants, err := c.Grants(ctx, t.User.ID)
+			grants, err := c.Grants(ctx, t.User.WriteID())
 			t.verified = "read back: no grants left (sessions not readable on this plan)"
 			return len(grants) == 0, err
 		}
 		if err != nil {
 			return false, err
 		}
-		tokens, err := c.RefreshTokens(ctx, t.User.ID)
+		tokens, err := c.RefreshTokens(ctx, t.User.WriteID())
 		t.verified = "read back: no sessions, no refresh tokens"
 		return len(sessions) == 0 && len(tokens) == 0, err
 	})

@@ -52,6 +52,16 @@ func (r UserResult) Succeeded() int {
 	return n
 }
 
+// Unconfirmed returns a step that was sent and awaits Auth0's confirmation.
+func (r UserResult) Unconfirmed() (StepResult, bool) {
+	for _, s := range r.Steps {
+		if s.Outcome == AwaitingConfirmation {
+			return s, true
+		}
+	}
+	return StepResult{}, false
+}
+
 // Failed reports whether anything for this user failed.
 func (r UserResult) Failed() bool {
 	if r.Error != "" {
@@ -111,30 +121,31 @@ func (r *Runner) load(ctx context.Context, t *Target) error {
 		}
 		t.User, t.userFresh = u, true
 	}
-	t.Logs = t.Logs[:0]
+	// Every event the tenant keeps for the user (Auth0 serves the newest
+	// 1000), not only the window's: the guards look back that far, so a
+	// short or late --since cannot hide the attacker's email change.
+	t.Logs, t.history = t.Logs[:0], t.history[:0]
 	for page := 0; page < auth0client.SearchCap/auth0client.MaxPerPage; page++ {
-		batch, err := c.UserLogs(ctx, userID, page, auth0client.MaxPerPage)
+		batch, err := c.UserLogs(ctx, t.User.WriteID(), page, auth0client.MaxPerPage)
 		if err != nil {
 			return err
 		}
-		stop := len(batch) < auth0client.MaxPerPage
 		for _, e := range batch {
-			if e.Date.Before(r.Opts.WindowStart) {
-				stop = true
-				break
+			t.history = append(t.history, e)
+			if !e.Date.Before(r.Opts.WindowStart) {
+				t.Logs = append(t.Logs, e)
 			}
-			t.Logs = append(t.Logs, e)
 		}
-		if stop {
+		if len(batch) < auth0client.MaxPerPage {
 			break
 		}
 	}
-	methods, err := c.AuthMethods(ctx, userID)
+	methods, err := c.AuthMethods(ctx, t.User.WriteID())
 	if err != nil {
 		return err
 	}
 	t.methods = methods
-	t.Findings = findPersistence(t.User, t.Logs, methods, r.Opts.WindowStart)
+	t.Findings = findPersistence(t.User, t.history, methods, r.Opts.WindowStart)
 	t.loaded = true
 	return nil
 }
@@ -309,7 +320,14 @@ func (r *Runner) runStep(ctx context.Context, rc *Context, s Step, t *Target, ve
 		return finish(Done, p.Reason, nil)
 	case p.AlreadyDone:
 		return finish(AlreadyDone, p.Reason, nil)
+	case p.Confirm:
+		// Nothing is sent: look for the confirmation of the earlier send.
+		if err := s.Verify(ctx, rc, t); err != nil {
+			return finish(AwaitingConfirmation, p.Reason+": still not confirmed ("+auth0client.Clean(err.Error())+")", nil)
+		}
+		return finish(Done, "the earlier send is confirmed", nil)
 	}
+	_, once := s.(sendsOnce)
 	if rc.dryRun() && len(p.Calls) > 0 {
 		// Dry-run records the calls instead of sending them.
 		if err := s.Apply(ctx, rc, t, p); err != nil {
@@ -324,15 +342,27 @@ func (r *Runner) runStep(ctx context.Context, rc *Context, s Step, t *Target, ve
 		return sr, false, err
 	}
 	if err := s.Apply(ctx, rc, t, p); err != nil {
+		if once && auth0client.MayHaveApplied(err) {
+			return finish(AwaitingConfirmation, p.Reason+": the request may have reached Auth0 ("+auth0client.Clean(err.Error())+"); journaled as sent: the next run looks for the confirmation, --resend sends another", nil)
+		}
 		return finish(Failed, p.Reason, err)
 	}
 	if !verify {
 		return sr, true, nil
 	}
 	if err := s.Verify(ctx, rc, t); err != nil {
+		if once {
+			return finish(AwaitingConfirmation, unconfirmedReason(p.Reason, err), nil)
+		}
 		return finish(Failed, p.Reason, fmt.Errorf("sent, but not verified: %w", err))
 	}
 	return finish(Done, p.Reason, nil)
+}
+
+// unconfirmedReason says what happened to a send Auth0 has not confirmed.
+func unconfirmedReason(reason string, err error) string {
+	return reason + ": sent; Auth0 has not logged the confirmation yet (" + auth0client.Clean(err.Error()) +
+		"; it ingests logs late): the next run looks for it, --resend sends another"
 }
 
 // finishStep journals a step's outcome and reports it.

@@ -39,13 +39,13 @@ func (snapshotStep) Apply(ctx context.Context, rc *Context, t *Target, _ Plan) e
 	ev := Evidence{TakenAt: rc.Opts.now(), User: t.User, Logs: t.Logs}
 	var err error
 	lacking := false
-	if ev.Sessions, err = c.Sessions(ctx, t.User.ID); errors.Is(err, auth0client.ErrPlanLacksFeature) {
+	if ev.Sessions, err = c.Sessions(ctx, t.User.WriteID()); errors.Is(err, auth0client.ErrPlanLacksFeature) {
 		ev.Notes = append(ev.Notes, "sessions not readable: the tenant's plan lacks the feature")
 		lacking = true
 	} else if err != nil {
 		return err
 	}
-	if ev.RefreshTokens, err = c.RefreshTokens(ctx, t.User.ID); errors.Is(err, auth0client.ErrPlanLacksFeature) {
+	if ev.RefreshTokens, err = c.RefreshTokens(ctx, t.User.WriteID()); errors.Is(err, auth0client.ErrPlanLacksFeature) {
 		ev.Notes = append(ev.Notes, "refresh tokens not readable: the tenant's plan lacks the feature")
 		lacking = true
 	} else if err != nil {
@@ -53,7 +53,7 @@ func (snapshotStep) Apply(ctx context.Context, rc *Context, t *Target, _ Plan) e
 	}
 	if t.loaded {
 		ev.AuthMethods = t.methods // read by Load in this run
-	} else if ev.AuthMethods, err = c.AuthMethods(ctx, t.User.ID); err != nil {
+	} else if ev.AuthMethods, err = c.AuthMethods(ctx, t.User.WriteID()); err != nil {
 		return err
 	}
 	// Read while the user was already blocked (a bulk run blocks first), no

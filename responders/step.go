@@ -22,6 +22,10 @@ const (
 	Skipped         Outcome = "skipped"
 	Failed          Outcome = "failed"
 	AwaitingUnblock Outcome = "awaiting-unblock"
+	// AwaitingConfirmation: a send that must not be repeated (a reset) was
+	// made, or may have been, and Auth0 has not confirmed it yet. Later
+	// runs look for the confirmation and send again only with --resend.
+	AwaitingConfirmation Outcome = "sent-awaiting-confirmation"
 )
 
 // Step names, in the order DESIGN.md runs them.
@@ -54,6 +58,9 @@ type Plan struct {
 	Awaiting bool
 	// Confirmed marks a read-only check that passed: nothing to apply.
 	Confirmed bool
+	// Confirm: an earlier send is not confirmed; look for its confirmation
+	// (Verify) and send nothing.
+	Confirm bool
 	// Reason explains the plan in a sentence (for every outcome).
 	Reason string
 	// items is step-private: what Apply acts on (method ids, resources).
@@ -131,6 +138,14 @@ type Target struct {
 	User auth0client.User
 	// Logs are the user's events since the attack window began, newest first.
 	Logs []auth0client.LogEvent
+	// history is every event of the user the tenant still keeps (up to the
+	// search cap), newest first: the guards look this far back whatever
+	// the window (an attacker's email change before --since still counts).
+	history []auth0client.LogEvent
+	// sentAt is when the reset being confirmed was sent; delivered, that a
+	// ticket reached its sink.
+	sentAt    time.Time
+	delivered bool
 	// Findings are signs of attacker persistence.
 	Findings []Finding
 	// evidence is the snapshot step's result, journaled with its outcome.
@@ -203,9 +218,10 @@ func (rc *Context) priorOutcome(userID, step string) (Record, bool) {
 	return Record{}, false
 }
 
-// priorIntentWithoutOutcome finds a step that was started (intent written)
-// and never finished: the process died between sending and recording.
-func (rc *Context) priorIntentWithoutOutcome(userID, step string) (Record, bool) {
+// unconfirmedSend finds the newest live send of a step for a user whose
+// outcome is awaiting confirmation, or that has no outcome at all (the
+// process died between sending and recording): its intent record.
+func (rc *Context) unconfirmedSend(userID, step string) (Record, bool) {
 	var intent Record
 	found := false
 	for _, r := range rc.prior {
@@ -216,11 +232,16 @@ func (rc *Context) priorIntentWithoutOutcome(userID, step string) (Record, bool)
 		case KindIntent:
 			intent, found = r, true
 		case KindOutcome:
-			found = false
+			if r.Outcome != AwaitingConfirmation {
+				found = false
+			}
 		}
 	}
 	return intent, found
 }
+
+// sendsOnce is a step whose write must not be repeated without asking.
+type sendsOnce interface{ sendsOnce() }
 
 func mustJSON(v any) json.RawMessage {
 	b, err := json.Marshal(v)

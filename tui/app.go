@@ -189,6 +189,12 @@ func (m *Model) checkInterruptedBulk() tea.Cmd {
 }
 
 // Run starts the console on the terminal and returns when the analyst quits.
+//
+// The console never asks the terminal for its colours: its styles are fixed
+// ANSI colours (styles.go), and the binary keeps Bubble Tea's init from
+// asking (internal/termquery). A style that needs the background must ask
+// opts.Renderer.HasDarkBackground() here, before tea.NewProgram owns the
+// terminal and the answer can no longer be read.
 func Run(opts Options) error {
 	m := New(opts)
 	_, err := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(m.sh.ctx)).Run()

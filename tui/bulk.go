@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -158,7 +159,7 @@ func (b *bulk) init() tea.Cmd {
 			}
 			// The same discovery as ip contain: the guard's networks are
 			// never blocked, the operator's addresses never evidence.
-			m.plan, m.err = responders.DiscoverBulk(ctx, responders.BulkDiscovery{Targets: prefixes, Since: since, Guard: o.Guard, Client: o.Client})
+			m.plan, m.err = responders.DiscoverBulk(ctx, responders.BulkDiscovery{Targets: prefixes, Since: since, Guard: o.Guard, Client: o.Client, AllowWide: o.Bulk.AllowWide})
 			if m.err != nil {
 				return m
 			}
@@ -551,6 +552,15 @@ func (b *bulk) impactLines(st *styles) []string {
 			state = "had ended; running it again only verifies (every step is idempotent)"
 		}
 		out = append(out, fmt.Sprintf("The journaled run of %s %s.", auth0client.Clean(strings.Join(p.Targets, ", ")), state))
+	}
+	var sizes []string
+	for _, t := range p.Targets {
+		if pr, err := netip.ParsePrefix(t); err == nil && !pr.IsSingleIP() {
+			sizes = append(sizes, t+" holds "+responders.AddressCount(pr)+" addresses")
+		}
+	}
+	if len(sizes) > 0 {
+		out = append(out, strings.Join(sizes, " · "))
 	}
 	out = append(out, fmt.Sprintf("Impact since %s: %s compromised · %d stopped by MFA · %d targeted",
 		fmtTime(p.Since), st.bad.Render(strconv.Itoa(len(p.Compromised))), len(p.StoppedByMFA), len(p.Targeted)))

@@ -421,7 +421,7 @@ func outcomeMark(o responders.Outcome) string {
 		return "-"
 	case responders.Failed:
 		return "✗"
-	case responders.AwaitingUnblock:
+	case responders.AwaitingUnblock, responders.AwaitingConfirmation:
 		return "!"
 	case responders.Running:
 		return "…"

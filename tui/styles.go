@@ -9,6 +9,9 @@ import (
 // colour profile (and NO_COLOR) is decided in one place. Under the ASCII
 // profile every style renders as plain text, so nothing the analyst needs
 // is carried by colour alone: the cursor is a ">" and warnings carry words.
+// The colours are fixed ANSI ones, never lipgloss.AdaptiveColor: an
+// adaptive colour makes the renderer query the terminal's background (a
+// 5 s wait on terminals that do not answer; see Run).
 type styles struct {
 	r *lipgloss.Renderer
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -21,17 +22,18 @@ import (
 // containOptions are the inputs of `contain` and of the single-step user
 // commands (block, revoke, unblock), which run the same engine.
 type containOptions struct {
-	users       []string
-	fromFile    string
-	steps       []string
-	resetMethod string
-	ticketOut   string
-	incident    string
-	since       string
-	yes         bool
-	resend      bool
-	force       bool
-	concurrency int
+	users         []string
+	fromFile      string
+	steps         []string
+	resetMethod   string
+	ticketOut     string
+	incident      string
+	since         string
+	yes           bool
+	resend        bool
+	force         bool
+	concurrency   int
+	verifyTimeout time.Duration
 }
 
 func newContainCmd(env *environment) *cobra.Command {
@@ -77,13 +79,18 @@ Ticket URLs are credentials: they go to the terminal or --ticket-out FILE only.`
 	f.StringVar(&o.ticketOut, "ticket-out", "", "write password-change ticket URLs to this file (mode 0600) instead of the terminal")
 	bindCommonContainFlags(cmd, o, "72h")
 	f.BoolVar(&o.resend, "resend", false, "send a reset again when an interrupted run left one unconfirmed")
-	f.BoolVar(&o.force, "force", false, "send a reset even to an email changed in the attack window")
+	f.BoolVar(&o.force, "force", false, "send a reset even to an email the logs show was changed (it may be the attacker's)")
 	f.IntVar(&o.concurrency, "concurrency", 8, "users worked on at once (they share the rate budget)")
 	return cmd
 }
 
+// defaultVerifyTimeout is how long a run waits for Auth0 to show a change
+// (a revocation, the reset's scpr event) before it reports it unconfirmed.
+const defaultVerifyTimeout = 20 * time.Second
+
 func bindCommonContainFlags(cmd *cobra.Command, o *containOptions, since string) {
 	f := cmd.Flags()
+	f.DurationVar(&o.verifyTimeout, "verify-timeout", defaultVerifyTimeout, "how long to wait for Auth0 to show a change (it logs resets late) before reporting it unconfirmed")
 	f.StringVar(&o.incident, "incident", "", "incident to journal into (default: the current incident, or a new one)")
 	f.StringVar(&o.since, "since", since, "start of the attack window: a duration back (72h, 7d) or an RFC 3339 time")
 	f.BoolVar(&o.yes, "yes", false, "do not ask for confirmation (required when not interactive)")
@@ -180,7 +187,10 @@ func prepareContain(env *environment, o *containOptions, action string) (*contai
 	if err != nil {
 		return nil, err
 	}
-	run.opts = responders.Options{WindowStart: since, ResetMethod: o.resetMethod, Force: o.force, Resend: o.resend, VerifyTimeout: 20 * time.Second}
+	if o.verifyTimeout < 0 || o.verifyTimeout > time.Hour {
+		return nil, usagef("--verify-timeout must be between 0s and 1h")
+	}
+	run.opts = responders.Options{WindowStart: since, ResetMethod: o.resetMethod, Force: o.force, Resend: o.resend, VerifyTimeout: cmp.Or(o.verifyTimeout, defaultVerifyTimeout)}
 	switch o.resetMethod {
 	case "email":
 		if o.ticketOut != "" {
@@ -313,7 +323,7 @@ func executeContain(ctx context.Context, env *environment, o *containOptions, ru
 	} else if err := printContainResults(env, rep); err != nil {
 		return err
 	}
-	failedSteps, okSteps, uncontained := 0, 0, 0
+	failedSteps, okSteps, uncontained, unconfirmed := 0, 0, 0, 0
 	for _, r := range results {
 		ok := r.Succeeded()
 		okSteps += ok
@@ -324,6 +334,10 @@ func executeContain(ctx context.Context, env *environment, o *containOptions, ru
 		for _, s := range r.Steps {
 			if s.Outcome == responders.AwaitingUnblock {
 				fmt.Fprintf(env.stderr, "WARNING: %s stays blocked after the reset: %s\n", auth0client.Clean(r.UserID), s.Reason)
+			}
+			if s.Outcome == responders.AwaitingConfirmation {
+				unconfirmed++
+				fmt.Fprintf(env.stderr, "WARNING: %s: %s %s\n", auth0client.Clean(r.UserID), s.Step, auth0client.Clean(s.Reason))
 			}
 		}
 		// Persistence the run left in place: the account is not contained,
@@ -346,6 +360,9 @@ func executeContain(ctx context.Context, env *environment, o *containOptions, ru
 	}
 	if uncontained > 0 && run.action == "contain" {
 		return notContainedError{users: uncontained}
+	}
+	if unconfirmed > 0 {
+		return unconfirmedError{sends: unconfirmed}
 	}
 	return nil
 }

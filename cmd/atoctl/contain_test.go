@@ -244,7 +244,7 @@ func TestResetIsSkippedForSocialUsersAndRefusedForAnAttackerEmail(t *testing.T) 
 		t.Fatalf("attacker-changed email: exit %d, want 3 (reset refused, other steps done)\n%s", res.code, res.stderr)
 	}
 	out := decodeContain(t, res)
-	if got, why := out.outcome(victim, responders.StepReset); got != string(responders.Failed) || !strings.Contains(why, "attack window") {
+	if got, why := out.outcome(victim, responders.StepReset); got != string(responders.Failed) || !strings.Contains(why, "email was changed") {
 		t.Fatalf("reset: %s (%s), want refused for the changed email", got, why)
 	}
 	if got, _ := out.outcome(victim, responders.StepBlock); got != string(responders.Done) {

@@ -40,6 +40,14 @@ func (e partialError) Error() string {
 	return fmt.Sprintf("%d of %d steps failed (see above)", e.failed, e.done+e.failed)
 }
 
+// unconfirmedError reports sends (resets) that went out, or may have, and
+// that Auth0 has not confirmed yet: not failed, not done either.
+type unconfirmedError struct{ sends int }
+
+func (e unconfirmedError) Error() string {
+	return fmt.Sprintf("%d send(s) not confirmed yet (see the warnings above): run the same command again later to confirm them; --resend sends again", e.sends)
+}
+
 // notContainedError reports a contain run whose steps all worked but that
 // left an attacker's way back in (a factor, an email) on some accounts.
 type notContainedError struct{ users int }
@@ -105,7 +113,7 @@ func exitCode(err error) int {
 			return exitError
 		}
 		return exitPartial
-	case errors.As(err, &nc):
+	case errors.As(err, &nc), errors.As(err, new(unconfirmedError)):
 		return exitPartial
 	}
 	return exitError

@@ -190,7 +190,7 @@ func runIncidentShow(env *environment, id string) error {
 		return err
 	}
 	dir, _ := incidentsDir(env.getenv)
-	verr := responders.VerifyJournal(recs, "")
+	verr := responders.VerifyIncident(id, recs, "")
 	tl := incidentTimeline{Incident: id, Path: filepath.Join(dir, id+".ndjson"), Records: len(recs),
 		Head: journalHead(recs), Verified: verr == nil, Integrity: "ok", Timeline: []timelineEntry{}}
 	if verr != nil {
@@ -269,8 +269,12 @@ type verifyResult struct {
 	Records  int    `json:"records"`
 	Head     string `json:"head"`
 	Expected string `json:"expected_head,omitempty"`
-	Seq      int    `json:"seq,omitempty"` // the record that breaks the chain
-	Problem  string `json:"problem,omitempty"`
+	// HeadChecked says the head was compared with one a report printed
+	// (--head): only then are records cut from the end detected.
+	HeadChecked bool   `json:"head_checked"`
+	Note        string `json:"note,omitempty"` // what an ok without --head cannot tell
+	Seq         int    `json:"seq,omitempty"`  // the record that breaks the chain
+	Problem     string `json:"problem,omitempty"`
 }
 
 var headHashRe = regexp.MustCompile(`^[0-9a-f]{64}$`)
@@ -281,11 +285,15 @@ func newIncidentVerifyCmd(env *environment) *cobra.Command {
 		Use:   "verify ID",
 		Short: "Check an incident journal's hash chain (and its head)",
 		Long: `Verify recomputes every record's hash and checks the chain: sequence numbers,
-links, hashes. An edited, removed, inserted or reordered record fails. With
---head (the hash a report printed) it also fails when records were cut from
-the end, when the journal was rewritten into a new consistent chain, and when
-records were appended after that head. Exit 0: "ok: N records, head HASH";
-exit 1: which record breaks the chain, in one line.`,
+links, hashes. An edited, removed, inserted or reordered record fails, and so
+do an empty journal and a journal copied or renamed from another incident.
+Without --head a journal cut at a record boundary still has a valid chain:
+verify says "chain ok: N records, head HASH; without --head atoctl cannot
+tell whether records were removed from the end ...". With --head (the hash a
+report printed) it also fails when records were cut from the end, when the
+journal was rewritten into a new consistent chain, and when records were
+appended after that head, and says "ok: N records, head HASH". Exit 0: the
+chain verifies; exit 1: what breaks it, in one line.`,
 		Example: `  atoctl incident verify inc-20261127-1220-7f3a
   atoctl incident verify inc-20261127-1220-7f3a --head "$(jq -r .head inc-20261127-1220-7f3a.json)"
   atoctl incident verify inc-20261127-1220-7f3a --json`,
@@ -310,23 +318,32 @@ func runIncidentVerify(env *environment, id string, o *incidentVerifyOptions) er
 	if err != nil {
 		return err
 	}
-	res := verifyResult{Incident: id, OK: true, Records: len(recs), Head: journalHead(recs), Expected: want}
-	verr := responders.VerifyJournal(recs, want)
+	res := verifyResult{Incident: id, OK: true, Records: len(recs), Head: journalHead(recs), Expected: want, HeadChecked: want != ""}
+	verr := responders.VerifyIncident(id, recs, want)
 	if verr != nil {
 		res.OK, res.Problem = false, auth0client.Clean(verr.Error())
 		var ve *responders.VerifyError
 		if errors.As(verr, &ve) {
 			res.Seq = ve.Seq
 		}
+	} else if want == "" {
+		// A journal cut at a record boundary still has a valid chain: only
+		// the head printed when the commands ran can show the cut.
+		res.Note = fmt.Sprintf("without --head atoctl cannot tell whether records were removed from the end: compare with the head printed when the incident's commands ran (atoctl incident verify %s --head HASH)", id)
 	}
 	if env.opts.json {
 		if err := printJSON(env.stdout, res); err != nil {
 			return err
 		}
+	} else if verr == nil && want == "" {
+		fmt.Fprintf(env.stdout, "chain ok: %d records, head %s; %s\n", res.Records, res.Head, res.Note)
 	} else if verr == nil {
 		fmt.Fprintf(env.stdout, "ok: %d records, head %s\n", res.Records, res.Head)
 	}
-	if verr != nil {
+	switch {
+	case errors.Is(verr, responders.ErrEmptyJournal):
+		return verr // it names the incident already
+	case verr != nil:
 		return fmt.Errorf("incident %s: %w", id, verr)
 	}
 	return nil

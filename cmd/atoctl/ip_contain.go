@@ -1,10 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -27,6 +29,19 @@ type ipContainOptions struct {
 	resetMFAStopped bool
 	resume          bool
 	guard           guardFlags
+	allowWide       string
+}
+
+// parseAllowWide reads --allow-wide: a prefix length, "/12" or "12".
+func parseAllowWide(s string) (int, error) {
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(strings.TrimPrefix(strings.TrimSpace(s), "/"))
+	if err != nil || n < 1 || n > 128 {
+		return 0, usagef("--allow-wide %q is not a prefix length like /12 (never /0)", auth0client.Clean(s))
+	}
+	return n, nil
 }
 
 // bulkPlan is what discovery decided, journaled before anything is written.
@@ -79,6 +94,7 @@ The console's X runs the same code with the same defaults.`,
 	f.BoolVar(&o.resume, "resume", false, "finish an interrupted run of the incident with its journaled targets")
 	f.BoolVar(&o.resend, "resend", false, "send a reset again when an interrupted run left one unconfirmed")
 	o.guard.bind(cmd)
+	f.StringVar(&o.allowWide, "allow-wide", "", "contain and block networks as wide as this prefix length on purpose (e.g. /12); without it nothing wider than an IPv4 /16 or IPv6 /32, and never /0")
 	f.IntVar(&o.concurrency, "concurrency", responders.DefaultBulkWorkers, "accounts worked on at once (they share the rate budget)")
 	return cmd
 }
@@ -87,6 +103,14 @@ func runIPContain(ctx context.Context, env *environment, args []string, o *ipCon
 	targets, err := parsePrefixes("IP|CIDR", args)
 	if err != nil {
 		return err
+	}
+	allowWide, err := parseAllowWide(o.allowWide)
+	if err != nil {
+		return err
+	}
+	// The blast radius, before anything is sent (the token fetch included).
+	if err := responders.CheckBlastRadius(targets, allowWide); err != nil {
+		return flagInput("IP|CIDR", err)
 	}
 	guard, err := o.guard.guard(env)
 	if err != nil {
@@ -135,7 +159,7 @@ func runIPContain(ctx context.Context, env *environment, args []string, o *ipCon
 		}
 		fmt.Fprintf(env.stderr, "resuming incident %s: %d compromised, %d stopped by MFA, %d targeted\n", incident, len(plan.Compromised), len(plan.StoppedByMFA), len(plan.Targeted))
 	} else {
-		plan, err = discover(ctx, env, c, targets, since, guard)
+		plan, err = discover(ctx, env, c, targets, since, guard, allowWide)
 		if err != nil {
 			return err
 		}
@@ -155,7 +179,7 @@ func runIPContain(ctx context.Context, env *environment, args []string, o *ipCon
 			return err
 		}
 	}
-	opts := responders.Options{WindowStart: plan.Since, ResetMethod: "email", Resend: o.resend, VerifyTimeout: 30 * time.Second}
+	opts := responders.Options{WindowStart: plan.Since, ResetMethod: "email", Resend: o.resend, VerifyTimeout: cmp.Or(o.verifyTimeout, defaultVerifyTimeout)}
 	bulk := &responders.Bulk{Client: c, Writer: writer, Journal: j, Plan: plan, ACL: aclPlan, Opts: opts, Workers: o.concurrency, Resume: o.resume}
 	prog := newProgress(env, c, plan.StepsFor())
 	events := make(chan responders.Event, 256)
@@ -174,8 +198,8 @@ func runIPContain(ctx context.Context, env *environment, args []string, o *ipCon
 
 // discover reads the addresses' events in the window and triages them,
 // never blocking the allowlisted networks or the operator's own.
-func discover(ctx context.Context, env *environment, c *auth0client.Client, targets []netip.Prefix, since time.Time, guard responders.Guard) (bulkPlan, error) {
-	return responders.DiscoverBulk(ctx, responders.BulkDiscovery{Targets: targets, Since: since, Guard: guard, Client: c,
+func discover(ctx context.Context, env *environment, c *auth0client.Client, targets []netip.Prefix, since time.Time, guard responders.Guard, allowWide int) (bulkPlan, error) {
+	return responders.DiscoverBulk(ctx, responders.BulkDiscovery{Targets: targets, Since: since, Guard: guard, Client: c, AllowWide: allowWide,
 		Searched: func(t netip.Prefix, n int) {
 			fmt.Fprintf(env.stderr, "%s: %d events since %s\n", t, n, fmtTime(since))
 		}})
@@ -192,6 +216,11 @@ func journaledBulkPlan(recs []responders.Record) (bulkPlan, error) {
 
 func printImpact(env *environment, p bulkPlan, acl *responders.ACLPlan) {
 	w := env.stderr
+	for _, t := range p.Targets {
+		if pr, err := netip.ParsePrefix(t); err == nil {
+			fmt.Fprintf(w, "network %s: %s addresses\n", t, responders.AddressCount(pr))
+		}
+	}
 	fmt.Fprintf(w, "impact: %d compromised (will be contained), %d stopped by MFA%s, %d targeted%s\n",
 		len(p.Compromised), len(p.StoppedByMFA), onOff(p.ResetMFAStopped, " (reset)"), len(p.Targeted), onOff(p.ResetTargeted, " (reset)"))
 	for _, r := range p.Refused {
@@ -250,13 +279,16 @@ func reportBulk(ctx context.Context, env *environment, j *responders.Journal, in
 	if rec != nil {
 		rep.PlannedCalls = rec.Calls()
 	}
-	failed, ok := 0, 0
+	failed, ok, unconfirmed := 0, 0, 0
 	var failures []string
 	for _, r := range results {
 		ok += r.Succeeded()
 		if r.Failed() {
 			failed++
 			failures = append(failures, r.UserID+": "+firstFailure(r))
+		}
+		if _, waiting := r.Unconfirmed(); waiting {
+			unconfirmed++
 		}
 	}
 	if acl != nil {
@@ -277,6 +309,9 @@ func reportBulk(ctx context.Context, env *environment, j *responders.Journal, in
 			res, detail := "contained", ""
 			if env.opts.dryRun {
 				res = "planned"
+			}
+			if s, waiting := r.Unconfirmed(); waiting {
+				res, detail = "unconfirmed", s.Step+": "+s.Reason
 			}
 			if r.Failed() {
 				res, detail = "FAILED", firstFailure(r)
@@ -299,6 +334,9 @@ func reportBulk(ctx context.Context, env *environment, j *responders.Journal, in
 	}
 	if failed > 0 {
 		return partialError{done: ok, failed: failed}
+	}
+	if unconfirmed > 0 {
+		return unconfirmedError{sends: unconfirmed}
 	}
 	return nil
 }

@@ -12,6 +12,8 @@ import (
 	"syscall"
 
 	"github.com/atoctl/atoctl/auth0client"
+	// Before Bubble Tea's init: no terminal query at start (see the package).
+	_ "github.com/atoctl/atoctl/internal/termquery"
 )
 
 func main() {

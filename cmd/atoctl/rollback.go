@@ -46,7 +46,7 @@ func runRollback(ctx context.Context, env *environment, id string, o *containOpt
 	if err != nil {
 		return fmt.Errorf("read incident %s: %w", id, err)
 	}
-	if err := responders.VerifyJournal(recs, ""); err != nil {
+	if err := responders.VerifyIncident(id, recs, ""); err != nil {
 		return fmt.Errorf("incident %s does not verify, refusing to act on it: %w", id, err)
 	}
 	p := responders.PlanRollback(recs)

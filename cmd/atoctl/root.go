@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/mattn/go-isatty"
@@ -76,7 +78,7 @@ AUTH0_CLIENT_SECRET, then a profile in $XDG_CONFIG_HOME/atoctl/config.json.
 				if err != nil {
 					return err
 				}
-				return runTUI(cmd.Context(), env, guard)
+				return runTUI(cmd.Context(), env, guard, 0)
 			}
 			return runOverview(cmd, env)
 		},
@@ -96,7 +98,7 @@ AUTH0_CLIENT_SECRET, then a profile in $XDG_CONFIG_HOME/atoctl/config.json.
 	f.StringVar(&o.clientID, "client-id", "", "M2M application client id; env AUTH0_CLIENT_ID")
 	f.StringVar(&o.clientSecretFile, "client-secret-file", "", "file holding the client secret; env AUTH0_CLIENT_SECRET")
 	f.StringVar(&o.profile, "profile", "", "profile name in $XDG_CONFIG_HOME/atoctl/config.json")
-	f.Float64Var(&o.maxRate, "max-rate", 0, "Management API requests/s (default: 80% of the tenant's observed limit)")
+	f.Var(rateFlag{&o.maxRate}, "max-rate", fmt.Sprintf("Management API requests/s, at least %g (default: 80%% of the tenant's observed limit)", minMaxRate))
 	f.BoolVar(&o.json, "json", false, "print JSON (NDJSON for streams)")
 	f.BoolVar(&o.dryRun, "dry-run", false, "plan writes and show them without sending any (reads stay real)")
 
@@ -221,8 +223,11 @@ func (env *environment) tenant(ctx context.Context) (*auth0client.Client, error)
 	if env.client != nil {
 		return env.client, nil
 	}
-	if env.opts.maxRate < 0 {
-		return nil, usagef("--max-rate must be positive, got %g", env.opts.maxRate)
+	// The flag checks what it parses; this catches options built otherwise.
+	if r := env.opts.maxRate; r != 0 {
+		if err := checkMaxRate(r); err != nil {
+			return nil, usagef("--max-rate %g: %v", r, err)
+		}
 	}
 	var cfg auth0client.Config
 	var err error
@@ -255,11 +260,59 @@ func (env *environment) realConfig() (auth0client.Config, error) {
 	if err != nil {
 		return auth0client.Config{}, err
 	}
-	cfg, err := auth0client.Resolve(flags, auth0client.EnvSettings(env.getenv), profile)
+	cfg, warnings, err := auth0client.Resolve(flags, auth0client.EnvSettings(env.getenv), profile)
 	if err != nil {
 		return cfg, fmt.Errorf("%w (or use --training to practise on the built-in tenant)", err)
 	}
+	for _, w := range warnings {
+		fmt.Fprintln(env.stderr, "warning: "+w)
+	}
 	return cfg, nil
+}
+
+// minMaxRate is the smallest --max-rate: below it one bulk run would take
+// hours per account, and a slip (1e-9 for 1e9) would look like a hang.
+const minMaxRate = 0.1
+
+// checkMaxRate accepts a finite number of requests per second no smaller
+// than minMaxRate.
+func checkMaxRate(v float64) error {
+	switch {
+	case math.IsNaN(v) || math.IsInf(v, 0) || v <= 0:
+		return errors.New("must be a positive, finite number of requests per second")
+	case v < minMaxRate:
+		return fmt.Errorf("below the minimum of %g requests per second", minMaxRate)
+	}
+	return nil
+}
+
+// rateFlag is --max-rate. Not given, the budget is adaptive (the option
+// stays 0); given, it must pass checkMaxRate, so "--max-rate 0" is an
+// error, not a silent "adaptive". The check runs while the flags are
+// parsed: a bad value exits 2 before anything is sent.
+type rateFlag struct{ v *float64 }
+
+func (f rateFlag) String() string {
+	if f.v == nil || *f.v == 0 {
+		return ""
+	}
+	return strconv.FormatFloat(*f.v, 'g', -1, 64)
+}
+
+// Type names the value in the help ("--max-rate float").
+func (f rateFlag) Type() string { return "float" }
+
+// Set parses and checks one value given on the command line.
+func (f rateFlag) Set(s string) error {
+	v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return errors.New("not a number of requests per second")
+	}
+	if err := checkMaxRate(v); err != nil {
+		return err
+	}
+	*f.v = v
+	return nil
 }
 
 func (env *environment) closeSandbox() {

@@ -14,6 +14,7 @@ import (
 
 func newTUICmd(env *environment) *cobra.Command {
 	g := &guardFlags{}
+	var allowWide string
 	cmd := &cobra.Command{
 		Use:   "tui",
 		Short: "Open the full-screen console (what atoctl does on a terminal)",
@@ -38,10 +39,15 @@ shows the writes it did not send. ? lists the keys.`,
 			if err != nil {
 				return err
 			}
-			return runTUI(cmd.Context(), env, guard)
+			wide, err := parseAllowWide(allowWide)
+			if err != nil {
+				return err
+			}
+			return runTUI(cmd.Context(), env, guard, wide)
 		},
 	}
 	g.bind(cmd)
+	cmd.Flags().StringVar(&allowWide, "allow-wide", "", "let X contain and block networks as wide as this prefix length on purpose (e.g. /12)")
 	return cmd
 }
 
@@ -77,8 +83,9 @@ func (g *guardFlags) guard(env *environment) (responders.Guard, error) {
 }
 
 // runTUI opens the console against the configured tenant.
-func runTUI(ctx context.Context, env *environment, guard responders.Guard) error {
+func runTUI(ctx context.Context, env *environment, guard responders.Guard, allowWide int) error {
 	opts, err := env.consoleOptions(ctx, guard)
+	opts.Bulk.AllowWide = allowWide
 	if err != nil {
 		return err
 	}
