@@ -88,7 +88,7 @@ func TestHostileTextOnTheIPPageRendersWithVisibleMarkers(t *testing.T) {
 		}
 	})
 	if ip == "" {
-		t.Skip("the scenario has no hostile user name on an addressed event")
+		t.Fatal("bad fixture: the scenario has no hostile user name on an addressed event")
 	}
 	d := newDriver(t, tn.options(false), 120, 40)
 	d.keys("esc", ":", "ip "+ip+" 7d", "enter")

@@ -117,7 +117,7 @@ func (tm *tmuxTerm) paneDead() bool {
 
 func TestConsoleInTmuxContainsAUserAndAnAttackingIP(t *testing.T) {
 	if _, err := exec.LookPath("tmux"); err != nil {
-		t.Skip("tmux is not installed: the scripted console test needs it (.ci/run installs it)")
+		t.Fatal("tmux is not installed: the scripted console test needs it (.ci/run installs it)")
 	}
 	bin := atoctlBinary(t)
 	for _, size := range [][2]int{{120, 40}, {80, 24}} {
