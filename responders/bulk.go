@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
@@ -40,19 +41,56 @@ type BulkPlan struct {
 	ACL             bool `json:"acl"`
 	ResetTargeted   bool `json:"reset_targeted"`
 	ResetMFAStopped bool `json:"reset_mfa_stopped"`
+	// Steps, when set, is each account's own playbook (a finding's
+	// response: the mfa step where the attacker enrolled a factor, a reset
+	// only for an account MFA protected); otherwise the compromised get the
+	// whole playbook and the others a reset when the plan asks.
+	Steps map[string][]string `json:"steps,omitempty"`
+	// TicketResets are the accounts reset by a ticket, not an email (the
+	// attacker changed the address).
+	TicketResets []string `json:"ticket_resets,omitempty"`
+	// Finding is the detection finding the plan answers, if any.
+	Finding string `json:"finding,omitempty"`
 }
 
 // Accounts is how many accounts the run writes to: the compromised ones,
 // and those whose reset the plan asks for.
-func (p BulkPlan) Accounts() int {
-	n := len(p.Compromised)
-	if p.ResetMFAStopped {
-		n += len(p.StoppedByMFA)
+func (p BulkPlan) Accounts() int { return len(p.StepsFor()) }
+
+// AccountSteps is the playbook of every account the run works on, in the
+// order the accounts come (compromised first).
+func (p BulkPlan) AccountSteps() (ids []string, steps map[string][]string) {
+	steps = map[string][]string{}
+	add := func(list []string, def []string) {
+		for _, id := range list {
+			if _, ok := steps[id]; ok {
+				continue
+			}
+			s := def
+			if own, ok := p.Steps[id]; ok {
+				s = own
+			}
+			if len(s) == 0 {
+				continue
+			}
+			steps[id] = s
+			ids = append(ids, id)
+		}
+	}
+	add(p.Compromised, DefaultSteps)
+	var stopped, targeted []string
+	if p.ResetMFAStopped || p.Steps != nil {
+		stopped = ResetSteps
 	}
 	if p.ResetTargeted {
-		n += len(p.Targeted)
+		targeted = ResetSteps
 	}
-	return n
+	if p.Steps != nil && !p.ResetTargeted {
+		targeted = nil // only what the finding's own steps say
+	}
+	add(p.StoppedByMFA, stopped)
+	add(p.Targeted, targeted)
+	return ids, steps
 }
 
 // Guard is what atoctl never blocks and never takes as evidence of an
@@ -322,22 +360,10 @@ type BulkResult struct {
 // StepsFor is how many step outcomes each account of the plan gets: what a
 // progress display counts to tell an account finished.
 func (p BulkPlan) StepsFor() map[string]int {
-	out := map[string]int{}
-	for _, id := range p.Compromised {
-		out[id] = len(DefaultSteps)
-	}
-	add := func(ids []string) {
-		for _, id := range ids {
-			if _, ok := out[id]; !ok {
-				out[id] = 1
-			}
-		}
-	}
-	if p.ResetMFAStopped {
-		add(p.StoppedByMFA)
-	}
-	if p.ResetTargeted {
-		add(p.Targeted)
+	_, steps := p.AccountSteps()
+	out := make(map[string]int, len(steps))
+	for id, s := range steps {
+		out[id] = len(s)
 	}
 	return out
 }
@@ -367,19 +393,25 @@ func (b *Bulk) Run(ctx context.Context, events chan<- Event) (BulkResult, error)
 	rc := r.context()
 	phase := func(name string) { r.emit(ctx, Event{Phase: name, Outcome: Running}) }
 
-	compromised := Unique(b.Plan.Compromised)
-	resetOnly := []string{}
-	if b.Plan.ResetMFAStopped {
-		resetOnly = append(resetOnly, b.Plan.StoppedByMFA...)
-	}
-	if b.Plan.ResetTargeted {
-		resetOnly = append(resetOnly, b.Plan.Targeted...)
-	}
-	all := Unique(append(append([]string{}, compromised...), resetOnly...))
+	all, plays := b.Plan.AccountSteps()
 	accounts := make(map[string]*account, len(all))
 	for _, id := range all {
 		accounts[id] = &account{t: &Target{User: auth0client.User{ID: id}}, res: UserResult{UserID: id}}
+		if slices.Contains(b.Plan.TicketResets, id) {
+			accounts[id].t.resetMethod = "ticket"
+		}
 	}
+	// with are the accounts whose playbook holds any of the steps.
+	with := func(names ...string) []string {
+		var out []string
+		for _, id := range all {
+			if slices.ContainsFunc(plays[id], func(s string) bool { return slices.Contains(names, s) }) {
+				out = append(out, id)
+			}
+		}
+		return out
+	}
+	has := func(id, step string) bool { return slices.Contains(plays[id], step) }
 	var jerr error // the first journal failure stops the run
 	var mu sync.Mutex
 	journalFailed := func(err error) bool {
@@ -431,35 +463,35 @@ func (b *Bulk) Run(ctx context.Context, events chan<- Event) (BulkResult, error)
 		out.ACL = &sr
 		r.emit(ctx, Event{Step: StepACL, Outcome: sr.Outcome, Reason: sr.Reason, Error: sr.Error})
 	}
-	// 2. Every compromised account blocked: one write each, verified from
+	// 2. Every account to block, blocked: one write each, verified from
 	// Auth0's answer, so the lockout takes accounts ÷ budget.
-	if len(compromised) > 0 && !stopped() {
+	if blocks := with(StepBlock); len(blocks) > 0 && !stopped() {
 		phase(PhaseBlock)
 		block, _ := StepByName(StepBlock)
-		each(compromised, func(a *account) { step(a, block, true) })
+		each(blocks, func(a *account) { step(a, block, true) })
 	}
-	// 3. Evidence, then revoke: the snapshot's reads (taken while blocked)
-	// are the revoke's plan.
-	if len(compromised) > 0 && !stopped() {
+	// 3. Evidence, then revoke (and the attacker's factor): the snapshot's
+	// reads (taken while blocked) are the revoke's plan.
+	if held := with(StepSnapshot, StepRevoke, StepMFA); len(held) > 0 && !stopped() {
 		phase(PhaseRevoke)
-		snapshot, _ := StepByName(StepSnapshot)
-		revoke, _ := StepByName(StepRevoke)
-		each(compromised, func(a *account) {
+		each(held, func(a *account) {
 			if !load(a) {
 				return
 			}
-			step(a, snapshot, true)
-			if !stopped() {
-				step(a, revoke, true)
+			for _, name := range []string{StepSnapshot, StepRevoke, StepMFA} {
+				if has(a.t.User.ID, name) && !stopped() {
+					s, _ := StepByName(name)
+					step(a, s, true)
+				}
 			}
 		})
 	}
 	// 4. Resets, sent first and confirmed together.
-	if len(all) > 0 && !stopped() {
+	if resets := with(StepReset); len(resets) > 0 && !stopped() {
 		phase(PhaseReset)
 		reset, _ := StepByName(StepReset)
 		var pending []sentReset
-		each(all, func(a *account) {
+		each(resets, func(a *account) {
 			if !load(a) {
 				return
 			}
@@ -474,10 +506,10 @@ func (b *Bulk) Run(ctx context.Context, events chan<- Event) (BulkResult, error)
 		}
 	}
 	// 5. The unblock check: one read of the tenant's Actions for the run.
-	if len(compromised) > 0 && !stopped() {
+	if checks := with(StepUnblockCheck); len(checks) > 0 && !stopped() {
 		phase(PhaseUnblockCheck)
 		check, _ := StepByName(StepUnblockCheck)
-		each(compromised, func(a *account) { step(a, check, true) })
+		each(checks, func(a *account) { step(a, check, true) })
 	}
 
 	for _, id := range all {
@@ -511,7 +543,8 @@ type sentReset struct {
 func (b *Bulk) verifyResets(ctx context.Context, r *Runner, rc *Context, reset Step, pending []sentReset, journalFailed func(error) bool) {
 	confirmed := map[string]auth0client.LogEvent{}
 	var verr error
-	if rc.Opts.ResetMethod != "ticket" {
+	emails := slices.ContainsFunc(pending, func(p sentReset) bool { return !p.a.t.ticket(rc) })
+	if emails {
 		since := rc.Opts.now().Add(-time.Minute)
 		verr = poll(ctx, rc.Opts.VerifyTimeout, func() (bool, error) {
 			evs, err := SearchLogs(ctx, b.Client, LogSearch{Filter: LogFilter{Types: []string{"scpr"}}, Since: since, Limit: MaxSearchLimit})
@@ -524,7 +557,7 @@ func (b *Bulk) verifyResets(ctx context.Context, r *Runner, rc *Context, reset S
 				}
 			}
 			for _, p := range pending {
-				if _, ok := confirmed[p.a.t.User.ID]; !ok {
+				if _, ok := confirmed[p.a.t.User.ID]; !ok && !p.a.t.ticket(rc) {
 					return false, nil
 				}
 			}
@@ -534,7 +567,7 @@ func (b *Bulk) verifyResets(ctx context.Context, r *Runner, rc *Context, reset S
 	for _, p := range pending {
 		a := p.a
 		var stepErr error
-		if rc.Opts.ResetMethod == "ticket" {
+		if a.t.ticket(rc) {
 			stepErr = reset.Verify(ctx, rc, a.t)
 		} else if e, ok := confirmed[a.t.User.ID]; ok {
 			a.t.verified = "scpr event " + e.ID + " at " + e.Date.Format(time.RFC3339)

@@ -36,14 +36,14 @@ func (resetStep) Plan(_ context.Context, rc *Context, t *Target) (Plan, error) {
 	if sent, ok := rc.unconfirmedSend(u.ID, StepReset); ok && !rc.Opts.Resend {
 		t.sentAt = sent.Time
 		what := "a reset email was sent"
-		if rc.Opts.ResetMethod == "ticket" {
+		if t.ticket(rc) {
 			what = "a password-change ticket may have been created (and never delivered)"
 		}
 		return Plan{Confirm: true, Reason: fmt.Sprintf("%s at %s (journal record %d) and is not confirmed: looking for Auth0's confirmation; --resend sends another",
 			what, sent.Time.UTC().Format(time.RFC3339), sent.Seq)}, nil
 	}
 	var p Plan
-	if rc.Opts.ResetMethod == "ticket" {
+	if t.ticket(rc) {
 		p.Calls = []auth0client.Call{auth0client.CallPasswordChangeTicket(u.WriteID())}
 		p.Reason = "create a password-change ticket to deliver to the owner out of band"
 	} else {
@@ -55,7 +55,7 @@ func (resetStep) Plan(_ context.Context, rc *Context, t *Target) (Plan, error) {
 	}
 	// A ticket goes to the analyst, not to the address on file: only an
 	// email reset can land in the attacker's inbox.
-	if f, ok := emailChangedInWindow(t); ok && rc.Opts.ResetMethod != "ticket" {
+	if f, ok := emailChangedInWindow(t); ok && !t.ticket(rc) {
 		if !rc.Opts.Force {
 			p.Refuse = fmt.Sprintf("the email was changed (%s at %s): a reset would go to the attacker; restore the owner's address first, use --reset-method ticket, or --force",
 				f.Detail, f.At.Format(time.RFC3339))
@@ -68,7 +68,7 @@ func (resetStep) Plan(_ context.Context, rc *Context, t *Target) (Plan, error) {
 
 func (resetStep) Apply(ctx context.Context, rc *Context, t *Target, _ Plan) error {
 	t.sentAt = rc.Opts.now()
-	if rc.Opts.ResetMethod == "ticket" {
+	if t.ticket(rc) {
 		ticket, err := rc.Writer.CreatePasswordChangeTicket(ctx, t.User.WriteID(), 0)
 		if err != nil || rc.dryRun() {
 			return err
@@ -90,7 +90,7 @@ func (resetStep) Apply(ctx context.Context, rc *Context, t *Target, _ Plan) erro
 // t.sentAt. A ticket leaves no event: its creation and delivery are the
 // confirmation, and one whose answer was lost can never be confirmed.
 func (resetStep) Verify(ctx context.Context, rc *Context, t *Target) error {
-	if rc.Opts.ResetMethod == "ticket" {
+	if t.ticket(rc) {
 		if t.delivered {
 			t.verified = "ticket created and delivered out of band"
 			return nil
@@ -122,4 +122,11 @@ func scprSince(t *Target, since time.Time) (auth0client.LogEvent, bool) {
 		}
 	}
 	return auth0client.LogEvent{}, false
+}
+
+// ticket reports whether this user's reset is a ticket: the run's method,
+// or the account's own (a finding asks for a ticket where the attacker
+// changed the email).
+func (t *Target) ticket(rc *Context) bool {
+	return cmpOr(t.resetMethod, rc.Opts.ResetMethod) == "ticket"
 }

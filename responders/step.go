@@ -146,6 +146,8 @@ type Target struct {
 	// ticket reached its sink.
 	sentAt    time.Time
 	delivered bool
+	// resetMethod overrides the run's reset method for this user ("ticket").
+	resetMethod string
 	// Findings are signs of attacker persistence.
 	Findings []Finding
 	// evidence is the snapshot step's result, journaled with its outcome.

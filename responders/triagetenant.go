@@ -157,11 +157,18 @@ func TriageTenant(ctx context.Context, c *auth0client.Client, cfg TriageConfig, 
 	return out, nil
 }
 
+// NameResolver holds accounts that events name only by user name (email):
+// the triage and the detectors that read pwd_leak and captcha failures.
+type NameResolver interface {
+	UnresolvedNames() []string
+	ResolveNames(ids map[string]string)
+}
+
 // resolveTriageNames looks up, by email, the user names that events name
 // without a user id (a targeted account that never signed in shows up only
 // in captcha failures or pwd_leak), a batch of names per user search. It
 // returns how many stayed unresolved.
-func resolveTriageNames(ctx context.Context, c *auth0client.Client, tr *Triage) (int, string, error) {
+func resolveTriageNames(ctx context.Context, c *auth0client.Client, tr NameResolver) (int, string, error) {
 	var names []string
 	for _, n := range tr.UnresolvedNames() {
 		// Only plausible emails: the rest cannot match a user search.

@@ -79,6 +79,8 @@ type shared struct {
 	st   styles
 	keys keyMap
 	ctx  context.Context
+	// detections are the detection runs the pages share.
+	detections detections
 }
 
 func (sh *shared) now() time.Time { return sh.opts.Now() }

@@ -161,6 +161,29 @@ func (p *ipPage) setEvents(evs []auth0client.LogEvent) {
 		return cmp.Or(cmp.Compare(b.n, a.n), cmp.Compare(a.typ, b.typ))
 	})
 	p.res = tr.Result()
+	// Opened from triage or findings: the accounts and the address's
+	// report come from their detection of the window, so the counts agree
+	// (an account-level takeover through shared infrastructure needs the
+	// other addresses' events to be seen).
+	if run, ok := p.sh.cached(p.window, p.since); ok {
+		whole := run.det.Detection.Triage().Result()
+		p.res.IPs, p.res.Accounts = whole.IPs, nil
+		p.res.Compromised, p.res.StoppedByMFA, p.res.Targeted = 0, 0, 0
+		for _, a := range whole.Accounts {
+			if !slices.ContainsFunc(a.IPs, p.inside) {
+				continue
+			}
+			p.res.Accounts = append(p.res.Accounts, a)
+			switch a.Verdict {
+			case responders.VerdictCompromised:
+				p.res.Compromised++
+			case responders.VerdictStoppedByMFA:
+				p.res.StoppedByMFA++
+			case responders.VerdictTargeted:
+				p.res.Targeted++
+			}
+		}
+	}
 	p.report = nil
 	if p.prefix.IsSingleIP() {
 		for i := range p.res.IPs {
@@ -171,6 +194,12 @@ func (p *ipPage) setEvents(evs []auth0client.LogEvent) {
 	}
 	p.verdict = p.res.Accounts
 	p.accts.setSource(accountRows(p.verdict))
+}
+
+// inside reports whether an address is in the page's network.
+func (p *ipPage) inside(ip string) bool {
+	a, err := netip.ParseAddr(ip)
+	return err == nil && p.prefix.Contains(a.Unmap())
 }
 
 func (p *ipPage) key(msg tea.KeyMsg) tea.Cmd {

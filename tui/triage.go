@@ -21,6 +21,8 @@ import (
 type TriageRead struct {
 	Result responders.TriageResult
 	Note   string
+	// Since is when the detection's window starts.
+	Since time.Time
 }
 
 // defaultTriageWindow is how far back :triage looks unless told (the CLI's
@@ -91,10 +93,14 @@ type triagePage struct {
 	err     string
 	note    string
 
+	// fresh asks the next init for a new detection (r), not the cached one.
+	fresh bool
+
 	res      *responders.TriageResult
 	ips      []responders.IPReport // labelled ones: ordinary traffic is left out
 	ipList   *list
 	netList  *list
+	acctList *list // every account the counts count
 	flagged  int
 	sharedIP int
 }
@@ -143,7 +149,7 @@ func newTriagePage(sh *shared, window time.Duration) *triagePage {
 	if window <= 0 {
 		window = defaultTriageWindow
 	}
-	return &triagePage{sh: sh, window: window, ipList: newList(triageIPColumns), netList: newList(triageNetColumns)}
+	return &triagePage{sh: sh, window: window, ipList: newList(triageIPColumns), netList: newList(triageNetColumns), acctList: newList(ipAccountColumns)}
 }
 
 func (p *triagePage) title() string { return "triage " + fmtWindow(p.window) }
@@ -170,10 +176,15 @@ func (p *triagePage) init() tea.Cmd {
 	p.since = p.sh.now().Add(-p.window)
 	p.started = time.Now()
 	seq, since, ctx := p.seq, p.since, p.sh.ctx
-	c, guard := p.sh.opts.Client, p.sh.opts.Guard
-	run := func(ctx context.Context, since time.Time, progress func(int)) (TriageRead, error) {
-		tri, err := responders.TriageTenant(ctx, c, guard.TriageConfig(since), 0, progress)
-		return TriageRead{Result: tri.TriageResult, Note: strings.Join(tri.Notes, "; ")}, err
+	sh, window, fresh := p.sh, p.window, p.fresh
+	p.fresh = false
+	run := func(ctx context.Context, _ time.Time, progress func(int)) (TriageRead, error) {
+		// The detection the findings and IP pages read too.
+		run, err := sh.detect(ctx, window, fresh, progress)
+		if err != nil {
+			return TriageRead{}, err
+		}
+		return TriageRead{Result: run.det.Detection.Triage().Result(), Note: strings.Join(run.det.Notes, "; "), Since: run.since}, nil
 	}
 	st := startStream(ctx, func(st *stream, send func(tea.Msg)) {
 		ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
@@ -220,6 +231,9 @@ func (p *triagePage) update(msg tea.Msg) tea.Cmd {
 func (p *triagePage) setResult(r TriageRead) {
 	res := r.Result
 	p.res, p.note = &res, r.Note
+	if !r.Since.IsZero() {
+		p.since = r.Since // the cached detection's window
+	}
 	p.read = int(res.Events)
 	p.ips = p.ips[:0]
 	p.flagged, p.sharedIP = 0, 0
@@ -237,6 +251,7 @@ func (p *triagePage) setResult(r TriageRead) {
 	}
 	p.ipList.setSource(triageIPRows(p.ips))
 	p.netList.setSource(triageNetRows(res.Clusters))
+	p.acctList.setSource(accountRows(res.Accounts))
 	p.applyOrder()
 }
 
@@ -259,8 +274,11 @@ func (p *triagePage) applyOrder() {
 func (p *triagePage) key(msg tea.KeyMsg) tea.Cmd {
 	k := p.sh.keys
 	switch {
-	case key.Matches(msg, k.NextTab), key.Matches(msg, k.PrevTab):
-		p.tab = 1 - p.tab
+	case key.Matches(msg, k.NextTab):
+		p.tab = (p.tab + 1) % 3
+		return nil
+	case key.Matches(msg, k.PrevTab):
+		p.tab = (p.tab + 2) % 3
 		return nil
 	case key.Matches(msg, k.Order):
 		p.takeoversFirst = !p.takeoversFirst
@@ -270,8 +288,16 @@ func (p *triagePage) key(msg tea.KeyMsg) tea.Cmd {
 		if p.loading {
 			return nil
 		}
+		p.fresh = true
 		return p.init()
 	case key.Matches(msg, k.Open):
+		if p.tab == 2 {
+			if i, ok := p.acctList.selected(); ok {
+				id := p.res.Accounts[i].UserID
+				return func() tea.Msg { return openUserMsg{id} }
+			}
+			return nil
+		}
 		if t, ok := p.selectedTarget(); ok {
 			since, window := p.since, p.window
 			return func() tea.Msg { return openIPMsg{target: t, since: since, window: window} }
@@ -299,8 +325,11 @@ func (p *triagePage) key(msg tea.KeyMsg) tea.Cmd {
 }
 
 func (p *triagePage) currentList() *list {
-	if p.tab == 1 {
+	switch p.tab {
+	case 1:
 		return p.netList
+	case 2:
+		return p.acctList
 	}
 	return p.ipList
 }
@@ -316,7 +345,7 @@ func (p *triagePage) selectedTarget() (string, bool) {
 		return "", false
 	}
 	i, ok := p.currentList().selected()
-	if !ok {
+	if !ok || p.tab == 2 {
 		return "", false
 	}
 	if p.tab == 1 {
@@ -347,7 +376,7 @@ func (p *triagePage) view(w, h int) string {
 		b.WriteString(st.warn.Render(" · " + auth0client.Clean(p.note)))
 	}
 	b.WriteByte('\n')
-	tabs := []string{fmt.Sprintf("1 addresses (%d)", len(p.ips)), fmt.Sprintf("2 networks (%d)", len(r.Clusters))}
+	tabs := []string{fmt.Sprintf("1 addresses (%d)", len(p.ips)), fmt.Sprintf("2 networks (%d)", len(r.Clusters)), fmt.Sprintf("3 accounts (%d)", len(r.Accounts))}
 	for i, t := range tabs {
 		if i == p.tab {
 			b.WriteString(st.tabActive.Render("[" + t + "]"))
@@ -366,10 +395,13 @@ func (p *triagePage) view(w, h int) string {
 	b.WriteByte('\n')
 	l := p.currentList()
 	if l.len() == 0 {
-		if p.tab == 0 {
+		switch p.tab {
+		case 0:
 			b.WriteString("no attacking, suspicious or shared addresses in this window")
-		} else {
+		case 1:
 			b.WriteString("no network holds several flagged addresses")
+		default:
+			b.WriteString("no account has a verdict in this window")
 		}
 		return b.String()
 	}

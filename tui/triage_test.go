@@ -78,6 +78,12 @@ func TestTriagePageRanksTheAttackAndLabelsSharedInfrastructure(t *testing.T) {
 	if !strings.Contains(v, "193.42.33.0/24") && len(tn.key.AttackerCIDRs) > 0 && !strings.Contains(v, tn.key.AttackerCIDRs[0]) {
 		t.Errorf("the attacker network is not listed:\n%s", v)
 	}
+	// The accounts tab lists every account the counts count.
+	d.keys("tab")
+	v = d.untilContains("[3 accounts (")
+	if got, want := d.m.triage.acctList.len(), d.m.triage.res.Compromised+d.m.triage.res.StoppedByMFA+d.m.triage.res.Targeted; got != want {
+		t.Errorf("the accounts tab lists %d accounts, the counts say %d", got, want)
+	}
 	d.keys("tab")
 	d.send(sizeMsg(80, 24))
 	v = d.m.View()

@@ -34,6 +34,8 @@ type containOptions struct {
 	force         bool
 	concurrency   int
 	verifyTimeout time.Duration
+	// finding runs a detect finding's response instead of USER arguments.
+	finding string
 }
 
 func newContainCmd(env *environment) *cobra.Command {
@@ -81,6 +83,7 @@ Ticket URLs are credentials: they go to the terminal or --ticket-out FILE only.`
 	f.BoolVar(&o.resend, "resend", false, "send a reset again when an interrupted run left one unconfirmed")
 	f.BoolVar(&o.force, "force", false, "send a reset even to an email the logs show was changed (it may be the attacker's)")
 	f.IntVar(&o.concurrency, "concurrency", 8, "users worked on at once (they share the rate budget)")
+	f.StringVar(&o.finding, "finding", "", "run the response of a finding of the last 'atoctl detect' (its accounts' steps and its networks' block)")
 	return cmd
 }
 
@@ -155,6 +158,9 @@ func readTargets(env *environment, args []string, fromFile string) ([]string, er
 }
 
 func runContain(ctx context.Context, env *environment, o *containOptions) error {
+	if o.finding != "" {
+		return runContainFinding(ctx, env, o)
+	}
 	run, err := prepareContain(env, o, "contain")
 	if err != nil {
 		return err
@@ -462,4 +468,56 @@ func printContainResults(env *environment, rep containReport) error {
 		fmt.Fprintf(env.stdout, "planned: %s\n", c)
 	}
 	return nil
+}
+
+// runContainFinding runs a detect finding's response with the bulk engine:
+// its networks blocked first, then each account's own steps (a ticket
+// where the attacker changed the email).
+func runContainFinding(ctx context.Context, env *environment, o *containOptions) error {
+	switch {
+	case len(o.users) > 0 || o.fromFile != "":
+		return usagef("--finding takes its accounts from the finding: give no USER or --from-file")
+	case o.concurrency < 1 || o.concurrency > 64:
+		return usagef("--concurrency must be between 1 and 64")
+	case !env.opts.dryRun && !o.yes && !env.stdinTTY():
+		return usagef("contain changes the tenant: pass --yes to confirm when not running interactively (or --dry-run to see the plan)")
+	}
+	if o.incident != "" {
+		if err := responders.ValidIncidentID(o.incident); err != nil {
+			return usagef("--incident: %v", err)
+		}
+	}
+	c, err := env.tenant(ctx)
+	if err != nil {
+		return err
+	}
+	path, err := env.findingsPath(c.Tenant())
+	if err != nil {
+		return err
+	}
+	f, saved, err := responders.LoadFinding(path, strings.TrimSpace(o.finding))
+	if err != nil {
+		return flagInput("--finding", err)
+	}
+	guard, err := (&guardFlags{}).guard(env)
+	if err != nil {
+		return err
+	}
+	plan, err := responders.PlanFinding(f, saved.Since, guard, 0)
+	if err != nil {
+		return flagInput("--finding", err)
+	}
+	var tickets func(string, auth0client.Secret) error
+	if len(plan.TicketResets) > 0 {
+		if tickets, err = ticketSink(env, o.ticketOut); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(env.stderr, "finding %s (detected %s): %s\n", f.ID, fmtTime(saved.At), auth0client.Clean(f.Title))
+	j, _, err := env.openIncident(o.incident, c.Tenant())
+	if err != nil {
+		return err
+	}
+	defer j.Close()
+	return runBulkPlan(ctx, env, c, j, plan, bulkRun{yes: o.yes, resend: o.resend, workers: o.concurrency, verifyTimeout: o.verifyTimeout, tickets: tickets})
 }

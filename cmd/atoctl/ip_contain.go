@@ -75,7 +75,7 @@ Shared infrastructure is never blocked: your own addresses (--operator-ip), --al
 networks (both default to ATOCTL_OPERATOR_IP and ATOCTL_ALLOW, which the console
 reads too), and addresses many accounts use successfully (a backend, a carrier NAT).
 
-Interactive runs ask you to type the number of compromised accounts; scripts pass
+Interactive runs ask you to type the number of accounts the run writes to; scripts pass
 --yes. Progress goes to stderr. Everything is journaled: after a crash or ctrl+c,
 --resume (same --incident) finishes what is not verified done, with the same targets.
 The console's X runs the same code with the same defaults.`,
@@ -166,8 +166,25 @@ func runIPContain(ctx context.Context, env *environment, args []string, o *ipCon
 		responders.BulkSettings{ACL: o.acl, ResetTargeted: o.resetTargeted, ResetMFAStopped: o.resetMFAStopped}.Apply(&plan)
 	}
 
+	return runBulkPlan(ctx, env, c, j, plan, bulkRun{yes: o.yes, resume: o.resume, resend: o.resend, workers: o.concurrency, verifyTimeout: o.verifyTimeout})
+}
+
+// bulkRun is how a bulk plan is run: confirmation, resume, pacing.
+type bulkRun struct {
+	yes, resume, resend bool
+	workers             int
+	verifyTimeout       time.Duration
+	// tickets delivers password-change tickets (the plan's ticket resets).
+	tickets func(userID string, t auth0client.Secret) error
+}
+
+// runBulkPlan shows a plan's impact, asks for the typed count, runs it with
+// the bulk engine (the console's X runs the same) and reports.
+func runBulkPlan(ctx context.Context, env *environment, c *auth0client.Client, j *responders.Journal, plan bulkPlan, o bulkRun) error {
+	incident := j.Incident()
 	writer, rec := env.writer(c)
 	var aclPlan *responders.ACLPlan
+	var err error
 	if plan.ACL {
 		if aclPlan, err = responders.PlanBulkACL(ctx, c, incident, plan); err != nil {
 			return err
@@ -175,12 +192,12 @@ func runIPContain(ctx context.Context, env *environment, args []string, o *ipCon
 	}
 	printImpact(env, plan, aclPlan)
 	if !env.opts.dryRun && !o.yes && !o.resume {
-		if err := confirmCount(env, len(plan.Compromised)); err != nil {
+		if err := confirmCount(env, plan.Accounts()); err != nil {
 			return err
 		}
 	}
-	opts := responders.Options{WindowStart: plan.Since, ResetMethod: "email", Resend: o.resend, VerifyTimeout: cmp.Or(o.verifyTimeout, defaultVerifyTimeout)}
-	bulk := &responders.Bulk{Client: c, Writer: writer, Journal: j, Plan: plan, ACL: aclPlan, Opts: opts, Workers: o.concurrency, Resume: o.resume}
+	opts := responders.Options{WindowStart: plan.Since, ResetMethod: "email", Resend: o.resend, VerifyTimeout: cmp.Or(o.verifyTimeout, defaultVerifyTimeout), TicketSink: o.tickets}
+	bulk := &responders.Bulk{Client: c, Writer: writer, Journal: j, Plan: plan, ACL: aclPlan, Opts: opts, Workers: o.workers, Resume: o.resume}
 	prog := newProgress(env, c, plan.StepsFor())
 	events := make(chan responders.Event, 256)
 	var wg sync.WaitGroup
@@ -253,7 +270,7 @@ func onOff(b bool, s string) string {
 
 // confirmCount asks for the number of accounts typed back.
 func confirmCount(env *environment, n int) error {
-	fmt.Fprintf(env.stderr, "Type the number of compromised accounts (%d) to confirm (anything else cancels): ", n)
+	fmt.Fprintf(env.stderr, "Type the number of accounts the run writes to (%d) to confirm (anything else cancels): ", n)
 	var line string
 	_, _ = fmt.Fscanln(env.stdin, &line)
 	if strings.TrimSpace(line) != fmt.Sprint(n) {

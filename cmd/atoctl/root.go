@@ -103,7 +103,7 @@ AUTH0_CLIENT_SECRET, then a profile in $XDG_CONFIG_HOME/atoctl/config.json.
 	f.BoolVar(&o.dryRun, "dry-run", false, "plan writes and show them without sending any (reads stay real)")
 
 	root.AddCommand(newUsersCmd(env), newLogsCmd(env), newContainCmd(env), newSandboxCmd(env), newTrainingCmd(env))
-	root.AddCommand(newIncidentCmd(env), newTUICmd(env), newIPCmd(env))
+	root.AddCommand(newIncidentCmd(env), newTUICmd(env), newIPCmd(env), newDetectCmd(env))
 	root.SetHelpCommand(newHelpCmd())
 	// Cobra adds the completion command when it executes; added now, the
 	// walk below covers it like every other command.

@@ -1,0 +1,59 @@
+package tui
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/atoctl/atoctl/responders"
+)
+
+// detections is the console's one detection per window: the triage, IP and
+// findings pages read the same computation, so their counts agree.
+type detections struct {
+	mu   sync.Mutex
+	runs map[time.Duration]*detectionRun
+}
+
+// detectionRun is one detection of a window, started at since.
+type detectionRun struct {
+	since time.Time
+	det   responders.Detected
+}
+
+// detect returns the detection of window, running it (from a Cmd, never
+// Update) unless one is cached; fresh forces a new run (r on a page).
+func (sh *shared) detect(ctx context.Context, window time.Duration, fresh bool, progress func(int)) (detectionRun, error) {
+	d := &sh.detections
+	d.mu.Lock()
+	if run, ok := d.runs[window]; ok && !fresh {
+		d.mu.Unlock()
+		return *run, nil
+	}
+	d.mu.Unlock()
+	since := sh.now().Add(-window)
+	det, err := responders.DetectTenant(ctx, sh.opts.Client, responders.DetectConfig{Since: since, Guard: sh.opts.Guard}, 0, progress)
+	if err != nil {
+		return detectionRun{}, err
+	}
+	run := &detectionRun{since: since, det: det}
+	d.mu.Lock()
+	if d.runs == nil {
+		d.runs = map[time.Duration]*detectionRun{}
+	}
+	d.runs[window] = run
+	d.mu.Unlock()
+	return *run, nil
+}
+
+// cached is the detection of window that started at since, if there is one.
+func (sh *shared) cached(window time.Duration, since time.Time) (detectionRun, bool) {
+	d := &sh.detections
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	run, ok := d.runs[window]
+	if !ok || !run.since.Equal(since) {
+		return detectionRun{}, false
+	}
+	return *run, true
+}
