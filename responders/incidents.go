@@ -2,11 +2,14 @@ package responders
 
 import (
 	"errors"
+
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/atoctl/atoctl/auth0client"
 )
 
 // Incidents is where incident journals live and which one is current: the
@@ -93,4 +96,25 @@ func (s Incidents) SaveReport(id, markdown string) (string, error) {
 		return "", err
 	}
 	return path, nil
+}
+
+// TicketFile is where the console saves an incident's password-change
+// tickets (credentials: mode 0600, beside the journal, never on screen).
+func (s Incidents) TicketFile(id string) string { return filepath.Join(s.Dir, id+".tickets") }
+
+// TicketsToFile delivers password-change tickets by appending them to path
+// (mode 0600), one "user id<TAB>url" a line.
+func TicketsToFile(path string) func(userID string, t auth0client.Secret) error {
+	return func(userID string, t auth0client.Secret) error {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		if err != nil {
+			return fmt.Errorf("write ticket: %w", err)
+		}
+		defer f.Close()
+		if err := f.Chmod(0o600); err != nil {
+			return fmt.Errorf("write ticket: %w", err)
+		}
+		_, err = fmt.Fprintf(f, "%s\t%s\n", userID, t.Reveal())
+		return err
+	}
 }

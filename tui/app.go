@@ -125,6 +125,7 @@ type Model struct {
 	users         *usersPage
 	logs          *logsPage
 	triage        *triagePage
+	findings      *findingsPage
 
 	playbook *playbook
 	bulk     *bulk
@@ -253,6 +254,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.push(newUserPage(m.sh, msg.id))
 	case openLogsMsg:
 		return m, m.openLogs(msg.ip, msg.user)
+	case openFindingMsg:
+		return m, m.push(newFindingPage(m.sh, msg.f, msg.since))
 	case openIPMsg:
 		return m, m.openIP(msg)
 	case bulkMsg:
@@ -292,6 +295,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	}
 	if m.logs != nil && !m.inStack(m.logs) {
 		cmds = append(cmds, m.logs.update(msg)) // keeps following in the background
+	}
+	// A detection read goes on while the analyst looks elsewhere.
+	if m.triage != nil && !m.inStack(m.triage) {
+		cmds = append(cmds, m.triage.update(msg))
+	}
+	if m.findings != nil && !m.inStack(m.findings) {
+		cmds = append(cmds, m.findings.update(msg))
 	}
 	return m, tea.Batch(cmds...)
 }
@@ -378,6 +388,21 @@ func (m *Model) runCommand(c paletteRunMsg) tea.Cmd {
 			msg.window, msg.since = d, m.sh.now().Add(-d)
 		}
 		return m.openIP(msg)
+	case "detect":
+		window := defaultTriageWindow
+		if c.arg != "" {
+			d, err := responders.ParseWindow(c.arg)
+			if err != nil {
+				return toast(err.Error(), true)
+			}
+			window = d
+		}
+		if m.findings != nil && m.findings.window == window && (m.findings.loading || m.findings.findings != nil) {
+			m.stack = []page{m.users, m.findings}
+			return nil
+		}
+		m.findings = newFindingsPage(m.sh, window)
+		return m.switchTo(m.findings)
 	case "triage":
 		window := defaultTriageWindow
 		if c.arg != "" {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,6 +25,9 @@ type bulkMsg struct {
 	targets []string
 	since   time.Time
 	resume  bool
+	// finding, when set, is a detection finding whose response to run (its
+	// accounts' own steps and its networks), instead of a discovery.
+	finding *responders.AttackFinding
 }
 
 // bkPhase is where a bulk modal is.
@@ -58,8 +62,11 @@ type bulk struct {
 	targets []string
 	since   time.Time
 	resume  bool
-	phase   bkPhase
-	closed  bool
+	finding *responders.AttackFinding
+	// ticketFile is where the run's password-change tickets go.
+	ticketFile string
+	phase      bkPhase
+	closed     bool
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -122,7 +129,7 @@ type (
 
 func newBulk(sh *shared, m bulkMsg) *bulk {
 	ctx, cancel := context.WithCancel(sh.ctx)
-	return &bulk{sh: sh, targets: m.targets, since: m.since, resume: m.resume, ctx: ctx, cancel: cancel}
+	return &bulk{sh: sh, targets: m.targets, since: m.since, resume: m.resume, finding: m.finding, ctx: ctx, cancel: cancel}
 }
 
 func (b *bulk) running() bool { return b.phase == bkRunning }
@@ -133,7 +140,7 @@ func (b *bulk) capturing() bool { return b.phase == bkConfirm || b.askCancel }
 
 func (b *bulk) init() tea.Cmd {
 	o := b.sh.opts
-	ctx, targets, since, resume := b.ctx, b.targets, b.since, b.resume
+	ctx, targets, since, resume, finding := b.ctx, b.targets, b.since, b.resume, b.finding
 	return func() tea.Msg {
 		m := bulkPlannedMsg{owner: b}
 		j, err := b.journal.open(o.Incidents)
@@ -143,7 +150,12 @@ func (b *bulk) init() tea.Cmd {
 		}
 		ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 		defer cancel()
-		if resume {
+		if finding != nil {
+			// The finding's response, as contain --finding plans it.
+			if m.plan, m.err = responders.PlanFinding(*finding, since, o.Guard, o.Bulk.AllowWide); m.err != nil {
+				return m
+			}
+		} else if resume {
 			m.plan, m.finished, m.err = responders.JournaledBulkPlan(j.Records())
 			if errors.Is(m.err, responders.ErrNoBulkPlan) {
 				m.err = fmt.Errorf("incident %s has no bulk run to resume", j.Incident())
@@ -314,6 +326,9 @@ func (b *bulk) confirmKey(msg tea.KeyMsg) tea.Cmd {
 			return nil // a resume finishes the journaled plan as it was
 		}
 		n := int(nBulkOptions) + 1
+		if b.finding != nil {
+			n = 2 // a finding's resets are its own: only the network block is a choice
+		}
 		if msg.Type == tea.KeyTab {
 			b.focus = (b.focus + 1) % n
 		} else {
@@ -399,6 +414,12 @@ func (b *bulk) start() tea.Cmd {
 	run := &responders.Bulk{Client: o.Client, Writer: o.Writer, Journal: jw, Plan: b.plan, ACL: acl, Resume: b.resume,
 		Workers: cmp.Or(o.Bulk.Workers, responders.DefaultBulkWorkers),
 		Opts:    responders.Options{WindowStart: b.plan.Since, ResetMethod: "email", VerifyTimeout: 30 * time.Second, Now: o.Now}}
+	if id, _ := b.journal.incident(); len(b.plan.TicketResets) > 0 && o.Incidents != nil {
+		// Tickets are credentials: to a 0600 file beside the journal,
+		// never on the screen.
+		b.ticketFile = o.Incidents.TicketFile(id)
+		run.Opts.TicketSink = responders.TicketsToFile(b.ticketFile)
+	}
 	ctx := b.ctx
 	b.done, b.stop = make(chan struct{}), make(chan struct{})
 	s := &stream{ch: make(chan tea.Msg, 64)}
@@ -474,6 +495,9 @@ func (b *bulk) view(w, h int) string {
 		mode, badge = " TRAINING ", st.training
 	}
 	what := "BULK CONTAIN " + auth0client.Clean(strings.Join(b.targets, ", "))
+	if b.finding != nil {
+		what = "RESPOND TO " + b.finding.ID
+	}
 	if b.resume {
 		what = "RESUME BULK RUN"
 		if len(b.plan.Targets) > 0 {
@@ -484,7 +508,9 @@ func (b *bulk) view(w, h int) string {
 	var body, foot []string
 	switch b.phase {
 	case bkLoading:
-		if b.resume {
+		if b.finding != nil {
+			body = append(body, "planning the response of "+b.finding.ID+" …")
+		} else if b.resume {
 			body = append(body, "reading the incident's journal …")
 		} else {
 			body = append(body, "reading the events of "+auth0client.Clean(strings.Join(b.targets, ", "))+" since "+fmtTime(b.since)+" and triaging them …")
@@ -564,8 +590,26 @@ func (b *bulk) impactLines(st *styles) []string {
 	}
 	out = append(out, fmt.Sprintf("Impact since %s: %s compromised · %d stopped by MFA · %d targeted",
 		fmtTime(p.Since), st.bad.Render(strconv.Itoa(len(p.Compromised))), len(p.StoppedByMFA), len(p.Targeted)))
-	if len(p.Compromised) > 0 {
-		out = append(out, "  compromised (snapshot, block, revoke, reset, unblock check): "+auth0client.Clean(strings.Join(p.Compromised, ", ")))
+	// Each account with its own steps (a finding's mfa step, a ticket).
+	ids, steps := p.AccountSteps()
+	byPlay := map[string][]string{}
+	var plays []string
+	for _, id := range ids {
+		play := strings.Join(steps[id], ", ")
+		if slices.Contains(p.TicketResets, id) {
+			play += " (reset by ticket)"
+		}
+		if _, ok := byPlay[play]; !ok {
+			plays = append(plays, play)
+		}
+		byPlay[play] = append(byPlay[play], id)
+	}
+	for _, play := range plays {
+		users, more := byPlay[play], ""
+		if len(users) > 20 {
+			users, more = users[:20], fmt.Sprintf(" and %d more", len(users)-20)
+		}
+		out = append(out, "  "+play+": "+auth0client.Clean(strings.Join(users, ", "))+more)
 	}
 	for _, r := range p.Refused {
 		out = append(out, st.warn.Render("  not blocking "+r.CIDR+": "+auth0client.Clean(r.Reason)))
@@ -608,6 +652,9 @@ func (b *bulk) optionLines(st *styles) []string {
 		check(b.aclWrites()) + " " + aclText,
 		check(p.ResetMFAStopped) + fmt.Sprintf(" reset the %d stopped by MFA (password known)", len(p.StoppedByMFA)),
 		check(p.ResetTargeted) + fmt.Sprintf(" reset the %d targeted", len(p.Targeted)),
+	}
+	if b.finding != nil {
+		opts = opts[:1]
 	}
 	if b.resume {
 		opts = opts[:0]
@@ -695,6 +742,9 @@ func (b *bulk) doneLines(st *styles) []string {
 			line = st.bad.Render(line + ": " + auth0client.Clean(a.Error))
 		}
 		out = append(out, line)
+	}
+	if b.ticketFile != "" {
+		out = append(out, "password-change tickets (credentials: deliver them to the owners) are in "+auth0client.Clean(b.ticketFile))
 	}
 	if b.incident != "" {
 		head := b.head

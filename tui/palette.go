@@ -16,6 +16,7 @@ var paletteCommands = []paletteCommand{
 	{"users", "search users"},
 	{"logs", "tenant logs [IP|CIDR]"},
 	{"ip", "an address: ADDR [72h]"},
+	{"detect", "attacks found [24h]"},
 	{"triage", "ranked attackers [24h]"},
 	{"bulk", "resume a bulk run"},
 	{"incident", "the incident's journal"},
@@ -29,7 +30,7 @@ type palette struct {
 }
 
 func newPalette() *palette {
-	in := newInput(":", "users, logs [IP], ip ADDR, triage [24h], bulk, incident, q", 200)
+	in := newInput(":", "users, logs [IP], ip ADDR, detect [24h], triage [24h], bulk, incident, q", 200)
 	in.Focus()
 	return &palette{in: in}
 }
@@ -53,7 +54,7 @@ func (p *palette) update(msg tea.KeyMsg) (done bool, cmd tea.Cmd) {
 				return true, func() tea.Msg { return paletteRunMsg{c.name, arg} }
 			}
 		}
-		p.err = "unknown command :" + name + " (try :users, :logs, :ip, :triage, :bulk, :incident, :q)"
+		p.err = "unknown command :" + name + " (try :users, :logs, :ip, :detect, :triage, :bulk, :incident, :q)"
 		return false, nil
 	case tea.KeyTab:
 		// Complete the command name.

@@ -234,18 +234,7 @@ func ticketSink(env *environment, path string) (func(string, auth0client.Secret)
 				return nil, usagef("--ticket-out: %v", err)
 			}
 		}
-		return func(userID string, t auth0client.Secret) error {
-			f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-			if err != nil {
-				return fmt.Errorf("write ticket: %w", err)
-			}
-			defer f.Close()
-			if err := f.Chmod(0o600); err != nil {
-				return fmt.Errorf("write ticket: %w", err)
-			}
-			_, err = fmt.Fprintf(f, "%s\t%s\n", userID, t.Reveal())
-			return err
-		}, nil
+		return responders.TicketsToFile(path), nil
 	}
 	if env.opts.dryRun {
 		return nil, nil
