@@ -342,6 +342,7 @@ func runOverview(cmd *cobra.Command, env *environment) error {
 	fmt.Fprintf(env.stderr, "TRAINING: scenario %s\n\n", sc.Name)
 	fmt.Fprintf(env.stdout, "%s\n\n", strings.TrimSpace(sc.Brief))
 	fmt.Fprintf(env.stdout, `On a terminal, 'atoctl --training' opens the full-screen console. From a script:
+  atoctl --training detect --since 48h
   atoctl --training logs search --type limit_wc,pwd_leak --since 48h
   atoctl --training logs search --type s --ip <IP or CIDR> --since 48h
   atoctl --training users show <user id or email>

@@ -263,9 +263,11 @@ start over.`,
 			}
 			fmt.Fprintf(env.stdout, "%s\n\n", strings.TrimSpace(ts.scenario.Brief))
 			fmt.Fprintf(env.stdout, `How to begin (every command takes --json; add --training%[1]s to each):
-  atoctl --training%[1]s                      the console, on a terminal
+  atoctl --training%[1]s detect --since 48h     what attacks are under way, and what to do about each
+  atoctl --training%[1]s                      the console, on a terminal (:detect 48h there)
+  atoctl --training%[1]s contain --finding <id> --yes   a finding's response
   atoctl --training%[1]s logs search --since 48h --type s,ssa,sertft,ferrt,mfar,gd_send_pn
-  atoctl --training%[1]s ip triage --since 48h
+  atoctl --training%[1]s ip triage --since 48h   the networks of a credential-stuffing attack
   atoctl --training%[1]s users sessions <user>
   atoctl --training%[1]s contain <user>... --yes
   atoctl --training%[1]s ip contain <IP or CIDR>... --acl --yes
