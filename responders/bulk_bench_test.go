@@ -230,7 +230,7 @@ func BenchmarkBulkContain(b *testing.B) {
 		assertContained(b, faulty, under429)
 		b.ReportMetric(under429.wall.Seconds(), "429s10pct_wall_s")
 		b.ReportMetric(under429.wall.Seconds()/run.wall.Seconds(), "429s10pct_wall/clean")
-		b.ReportMetric(float64(under429.stats.RateLimited), "429s10pct_429s")
+		b.ReportMetric(float64(under429.stats.Faulted), "429s10pct_injected_429s")
 
 		old := newBulkTenant(b, accounts, rate, limit, latency)
 		base := containInOldOrder(b, old)
