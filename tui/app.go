@@ -40,6 +40,9 @@ type Options struct {
 	Guard responders.Guard
 	// Bulk are the bulk run's defaults, the same as ip contain's.
 	Bulk responders.BulkSettings
+	// StartWithFindings opens the console on the findings of this window
+	// (training: what is happening comes first); 0 opens on users.
+	StartWithFindings time.Duration
 	// Incidents is where the journals are and which incident is current:
 	// the playbook and bulk runs record into it. Without it the console
 	// runs no write.
@@ -162,12 +165,20 @@ func New(opts Options) *Model {
 	m.log = cmdlog{feed: opts.Calls, recorder: opts.recorder()}
 	m.users = newUsersPage(sh)
 	m.stack = []page{m.users}
+	if opts.StartWithFindings > 0 {
+		m.findings = newFindingsPage(sh, opts.StartWithFindings)
+		m.stack = append(m.stack, m.findings)
+	}
 	return m
 }
 
 // Init starts listening to the command log.
 func (m *Model) Init() tea.Cmd {
-	return tea.Batch(m.sh.opts.Calls.listen(), m.users.init(), m.checkInterruptedBulk())
+	cmds := []tea.Cmd{m.sh.opts.Calls.listen(), m.users.init(), m.checkInterruptedBulk()}
+	if m.findings != nil {
+		cmds = append(cmds, m.findings.init())
+	}
+	return tea.Batch(cmds...)
 }
 
 // checkInterruptedBulk tells the analyst about a bulk run of the current

@@ -13,6 +13,9 @@ import (
 type detections struct {
 	mu   sync.Mutex
 	runs map[time.Duration]*detectionRun
+	// reading marks a window being read: a second page asking for it
+	// waits for that read instead of starting its own.
+	reading map[time.Duration]chan struct{}
 }
 
 // detectionRun is one detection of a window, started at since.
@@ -25,12 +28,36 @@ type detectionRun struct {
 // Update) unless one is cached; fresh forces a new run (r on a page).
 func (sh *shared) detect(ctx context.Context, window time.Duration, fresh bool, progress func(int)) (detectionRun, error) {
 	d := &sh.detections
-	d.mu.Lock()
-	if run, ok := d.runs[window]; ok && !fresh {
+	for {
+		d.mu.Lock()
+		if run, ok := d.runs[window]; ok && !fresh {
+			d.mu.Unlock()
+			return *run, nil
+		}
+		wait, busy := d.reading[window]
+		if !busy {
+			break // d.mu held: this call reads
+		}
 		d.mu.Unlock()
-		return *run, nil
+		select {
+		case <-wait:
+			fresh = false // the read just finished is fresh enough
+		case <-ctx.Done():
+			return detectionRun{}, ctx.Err()
+		}
 	}
+	if d.reading == nil {
+		d.reading, d.runs = map[time.Duration]chan struct{}{}, map[time.Duration]*detectionRun{}
+	}
+	done := make(chan struct{})
+	d.reading[window] = done
 	d.mu.Unlock()
+	defer func() {
+		d.mu.Lock()
+		delete(d.reading, window)
+		d.mu.Unlock()
+		close(done)
+	}()
 	since := sh.now().Add(-window)
 	det, err := responders.DetectTenant(ctx, sh.opts.Client, responders.DetectConfig{Since: since, Guard: sh.opts.Guard}, 0, progress)
 	if err != nil {
@@ -38,9 +65,6 @@ func (sh *shared) detect(ctx context.Context, window time.Duration, fresh bool, 
 	}
 	run := &detectionRun{since: since, det: det}
 	d.mu.Lock()
-	if d.runs == nil {
-		d.runs = map[time.Duration]*detectionRun{}
-	}
 	d.runs[window] = run
 	d.mu.Unlock()
 	return *run, nil

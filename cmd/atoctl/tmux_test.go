@@ -171,13 +171,17 @@ func runConsoleScript(t *testing.T, bin string, w, h int) {
 	if user == "" || newest.IsZero() {
 		t.Fatal("bad fixture: no compromised user with sessions, or no takeover from an attacker address")
 	}
-	// Whole hours past the newest takeover, so that its address has enough
-	// events in the window to be flagged, while the read stays short at the
-	// sandbox's 16 requests/s.
-	window := int(time.Since(newest).Hours()) + 4
+	// The findings' window, which the console opens on in training: the
+	// triage reads the same detection instead of the tenant again.
+	window := 48
 
 	tm := startConsole(t, bin, stateDir, w, h)
 
+	// 0. Training opens on the findings; the exercise goes on from users.
+	tm.waitText("detect 48h", 15*time.Second)
+	tm.typeText(":")
+	tm.typeText("users")
+	tm.key("Enter")
 	// 1. Search the compromised user and open them.
 	tm.waitText("search:", 15*time.Second)
 	tm.typeText(`user_id:"` + user + `"`)
@@ -214,7 +218,9 @@ func runConsoleScript(t *testing.T, bin string, w, h int) {
 	tm.typeText(":")
 	tm.typeText(fmt.Sprintf("triage %dh", window))
 	tm.key("Enter")
-	s = tm.waitFor("the triage ranking", 60*time.Second, func(s string) bool {
+	// The detection the findings page started reads two days of events at
+	// the training tenant's 16 requests/s: up to a couple of minutes here.
+	s = tm.waitFor("the triage ranking", 180*time.Second, func(s string) bool {
 		return strings.Contains(s, "[1 addresses (") && strings.Contains(s, "COMP")
 	})
 	// The top attacker address: takeovers first (o), the best-ranked row

@@ -120,5 +120,10 @@ func (env *environment) consoleOptions(ctx context.Context, guard responders.Gua
 		Since:     72 * time.Hour,
 		Renderer:  lipgloss.NewRenderer(env.stdout),
 	}
+	if env.opts.training {
+		// The exercise starts where an on-call analyst should: what is
+		// happening (the scenarios span two days).
+		opts.StartWithFindings = 48 * time.Hour
+	}
 	return opts, nil
 }
