@@ -399,7 +399,7 @@ func (m *Model) runCommand(c paletteRunMsg) tea.Cmd {
 			msg.window, msg.since = d, m.sh.now().Add(-d)
 		}
 		return m.openIP(msg)
-	case "detect":
+	case "detect", "triage":
 		window := defaultTriageWindow
 		if c.arg != "" {
 			d, err := responders.ParseWindow(c.arg)
@@ -408,20 +408,13 @@ func (m *Model) runCommand(c paletteRunMsg) tea.Cmd {
 			}
 			window = d
 		}
-		if m.findings != nil && m.findings.window == window && (m.findings.loading || m.findings.findings != nil) {
-			m.stack = []page{m.users, m.findings}
-			return nil
-		}
-		m.findings = newFindingsPage(m.sh, window)
-		return m.switchTo(m.findings)
-	case "triage":
-		window := defaultTriageWindow
-		if c.arg != "" {
-			d, err := responders.ParseWindow(c.arg)
-			if err != nil {
-				return toast(err.Error(), true)
+		if c.name == "detect" {
+			if m.findings != nil && m.findings.window == window && (m.findings.loading || m.findings.findings != nil) {
+				m.stack = []page{m.users, m.findings}
+				return nil
 			}
-			window = d
+			m.findings = newFindingsPage(m.sh, window)
+			return m.switchTo(m.findings)
 		}
 		if m.triage != nil && m.triage.window == window && (m.triage.loading || m.triage.res != nil) {
 			m.stack = []page{m.users, m.triage}

@@ -288,13 +288,6 @@ func (r findingAccountRows) Len() int        { return len(r) }
 func (r findingAccountRows) Flag(i int) bool { return r[i].Verdict == responders.VerdictCompromised }
 func (r findingAccountRows) Cells(i int) []string {
 	a := r[i]
-	v := string(a.Verdict)
-	switch a.Verdict {
-	case responders.VerdictCompromised:
-		v = "COMPROMISED"
-	case responders.VerdictStoppedByMFA:
-		v = "stopped by MFA"
-	}
 	resp := strings.Join(a.Steps, ",")
 	if a.ResetMethod == "ticket" {
 		resp += " (reset by ticket)"
@@ -302,5 +295,5 @@ func (r findingAccountRows) Cells(i int) []string {
 	if resp == "" {
 		resp = "watch"
 	}
-	return []string{v, a.UserID, a.UserName, resp}
+	return []string{verdictLabel(a.Verdict), a.UserID, a.UserName, resp}
 }

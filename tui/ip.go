@@ -351,14 +351,18 @@ func (r accountRows) Len() int        { return len(r) }
 func (r accountRows) Flag(i int) bool { return r[i].Verdict == responders.VerdictCompromised }
 func (r accountRows) Cells(i int) []string {
 	a := r[i]
-	v := string(a.Verdict)
-	switch a.Verdict {
+	return []string{verdictLabel(a.Verdict), a.UserID, a.UserName, fmtTime(a.FirstAttack), strings.Join(a.Reasons, "; ")}
+}
+
+// verdictLabel is a verdict as a list shows it (takeovers shout).
+func verdictLabel(v responders.Verdict) string {
+	switch v {
 	case responders.VerdictCompromised:
-		v = "COMPROMISED"
+		return "COMPROMISED"
 	case responders.VerdictStoppedByMFA:
-		v = "stopped by MFA"
+		return "stopped by MFA"
 	}
-	return []string{v, a.UserID, a.UserName, fmtTime(a.FirstAttack), strings.Join(a.Reasons, "; ")}
+	return string(v)
 }
 
 // firstLines keeps at most n lines, marking a cut with "…".
