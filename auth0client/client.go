@@ -36,6 +36,9 @@ func New(cfg Config) (*Client, error) {
 	if cfg.BaseURL == nil {
 		return nil, errors.Join(ErrConfig, errors.New("no tenant domain"))
 	}
+	if !cfg.ClientSecret.IsZero() && !cfg.ClientAssertionKey.IsZero() {
+		return nil, errors.Join(ErrConfig, errors.New("both a client secret and a client assertion key are set: give one"))
+	}
 	ua := cfg.UserAgent
 	if ua == "" {
 		ua = "atoctl/" + Version
@@ -64,8 +67,26 @@ func New(cfg Config) (*Client, error) {
 		// static "insecure" token that would replace the credentials.
 		opts = append(opts, management.WithInsecure())
 	}
+	// Private key JWT goes through the same context: go-auth0's assertion
+	// token source posts with clientcredentials.Config.Token(ctx), which
+	// takes the *http.Client from oauth2.HTTPClient like the secret path.
+	// It signs a fresh assertion (new jti) for every token it fetches.
+	if !cfg.ClientAssertionKey.IsZero() {
+		alg, err := parseSigningAlg(cfg.ClientAssertionAlg)
+		if err != nil {
+			return nil, err
+		}
+		// Checked again (Resolve did) for configs built in code: a bad key
+		// fails here, not at the first call with go-auth0's error text.
+		key, err := parseSigningKey([]byte(cfg.ClientAssertionKey.Reveal()), "client assertion key")
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, management.WithClientCredentialsPrivateKeyJwt(tokenCtx, cfg.ClientID, key.Reveal(), alg))
+	} else {
+		opts = append(opts, management.WithClientCredentials(tokenCtx, cfg.ClientID, cfg.ClientSecret.Reveal()))
+	}
 	opts = append(opts,
-		management.WithClientCredentials(tokenCtx, cfg.ClientID, cfg.ClientSecret.Reveal()),
 		management.WithClient(hc),
 		// go-auth0's retries cap 429 waits at 10 s and repeat POSTs after a
 		// dropped connection: the transport owns retrying instead.

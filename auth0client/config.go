@@ -43,6 +43,11 @@ type Config struct {
 	BaseURL      *url.URL
 	ClientID     string
 	ClientSecret Secret
+	// ClientAssertionKey, if set instead of ClientSecret, is the RSA
+	// private key (PKCS #8 PEM) that signs private_key_jwt client
+	// assertions; ClientAssertionAlg is their algorithm (RS256 if empty).
+	ClientAssertionKey Secret
+	ClientAssertionAlg string
 	// MaxRate caps Management API requests per second; 0 means use at most
 	// 80% of the limit observed from the tenant's rate-limit headers. 429s
 	// slow the client below the cap for a while either way (see budget).
@@ -115,8 +120,19 @@ type Settings struct {
 	ClientID         string `json:"client_id,omitempty"`
 	ClientSecret     Secret `json:"-"`
 	ClientSecretFile string `json:"client_secret_file,omitempty"`
-	ResetClientID    string `json:"reset_client_id,omitempty"`
+	// ClientKey is a private key's PEM text (the environment's form);
+	// ClientKeyFile names a PEM file holding it (the flag's and the
+	// profile's form). Either replaces the client secret: private key JWT.
+	ClientKey          Secret `json:"-"`
+	ClientKeyFile      string `json:"client_key_file,omitempty"`
+	ClientAssertionAlg string `json:"client_assertion_signing_alg,omitempty"`
+	ResetClientID      string `json:"reset_client_id,omitempty"`
 }
+
+// hasSecret and hasKey report which kind of client credential one source
+// sets.
+func (s Settings) hasSecret() bool { return s.ClientSecretFile != "" || !s.ClientSecret.IsZero() }
+func (s Settings) hasKey() bool    { return s.ClientKeyFile != "" || !s.ClientKey.IsZero() }
 
 // profileFile is the config file: named profiles of Settings. Secrets are
 // not stored in it; a profile points at a secret file instead.
@@ -138,15 +154,19 @@ func DefaultConfigPath(getenv func(string) string) string {
 	return filepath.Join(dir, "atoctl", "config.json")
 }
 
-// EnvSettings reads AUTH0_DOMAIN, AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET
-// (the names the Auth0 Terraform provider uses), and atoctl's own
-// AUTH0_RESET_CLIENT_ID (the application used for reset emails).
+// EnvSettings reads AUTH0_DOMAIN, AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET,
+// AUTH0_CLIENT_ASSERTION_PRIVATE_KEY (PEM text, like the secret a value and
+// not a file) and AUTH0_CLIENT_ASSERTION_SIGNING_ALG (the names and meanings
+// the Auth0 Terraform provider uses, so one environment serves both), and
+// atoctl's own AUTH0_RESET_CLIENT_ID (the application used for reset emails).
 func EnvSettings(getenv func(string) string) Settings {
 	return Settings{
-		Domain:        getenv("AUTH0_DOMAIN"),
-		ClientID:      getenv("AUTH0_CLIENT_ID"),
-		ClientSecret:  NewSecret(getenv("AUTH0_CLIENT_SECRET")),
-		ResetClientID: getenv("AUTH0_RESET_CLIENT_ID"),
+		Domain:             getenv("AUTH0_DOMAIN"),
+		ClientID:           getenv("AUTH0_CLIENT_ID"),
+		ClientSecret:       NewSecret(getenv("AUTH0_CLIENT_SECRET")),
+		ClientKey:          NewSecret(getenv("AUTH0_CLIENT_ASSERTION_PRIVATE_KEY")),
+		ClientAssertionAlg: getenv("AUTH0_CLIENT_ASSERTION_SIGNING_ALG"),
+		ResetClientID:      getenv("AUTH0_RESET_CLIENT_ID"),
 	}
 }
 
@@ -184,11 +204,14 @@ func LoadProfile(path, name string) (Settings, error) {
 }
 
 // Resolve merges sources by precedence (flags > environment > profile),
-// reads a secret file if one is named, and validates the result. A missing
-// domain, client id or secret (or an unreadable secret file) is
-// ErrNoCredentials; a malformed value is ErrConfig. Warnings are one-line
-// notes for the operator (a secret file others can read) about a
-// configuration that is used anyway; the caller prints them.
+// reads a secret or key file if one is named, and validates the result. The
+// client credential is a secret or a private key (private_key_jwt), taken
+// whole from the first source that sets either; one source setting both is
+// ErrConfig. A missing domain, client id or credential (or an unreadable
+// secret or key file) is ErrNoCredentials; a malformed value is ErrConfig.
+// Warnings are one-line notes for the operator (a secret or key file others
+// can read) about a configuration that is used anyway; the caller prints
+// them.
 func Resolve(flags, env, profile Settings) (cfg Config, warnings []string, err error) {
 	pick := func(vals ...string) string {
 		for _, v := range vals {
@@ -213,18 +236,40 @@ func Resolve(flags, env, profile Settings) (cfg Config, warnings []string, err e
 	}
 	cfg.ResetClientID = pick(flags.ResetClientID, env.ResetClientID, profile.ResetClientID)
 
-	// A secret file named on the command line beats an environment secret;
-	// an environment secret beats a profile's file.
+	// One source giving a secret and a key is a mistake to point out, not
+	// a choice to make silently: which one the tenant expects is unknown.
+	for _, c := range []struct {
+		src         Settings
+		secret, key string
+	}{
+		{flags, "--client-secret-file", "--client-key-file"},
+		{env, "AUTH0_CLIENT_SECRET", "AUTH0_CLIENT_ASSERTION_PRIVATE_KEY"},
+		{profile, "the profile's client_secret_file", "its client_key_file"},
+	} {
+		if c.src.hasSecret() && c.src.hasKey() {
+			return Config{}, nil, fmt.Errorf("%w: both %s and %s are set: give a client secret or a private key, not both", ErrConfig, c.secret, c.key)
+		}
+	}
+
+	// Across sources, the first that sets a credential of either kind
+	// decides: a key file named on the command line beats an environment
+	// secret, an environment secret beats a profile's key file.
 	var warning string
 	switch {
 	case flags.ClientSecretFile != "":
 		cfg.ClientSecret, warning, err = readSecretFile(flags.ClientSecretFile)
 	case !flags.ClientSecret.IsZero():
 		cfg.ClientSecret = flags.ClientSecret
+	case flags.hasKey():
+		cfg.ClientAssertionKey, warning, err = resolveKey(flags)
 	case !env.ClientSecret.IsZero():
 		cfg.ClientSecret = env.ClientSecret
+	case env.hasKey():
+		cfg.ClientAssertionKey, warning, err = resolveKey(env)
 	case profile.ClientSecretFile != "":
 		cfg.ClientSecret, warning, err = readSecretFile(profile.ClientSecretFile)
+	case profile.hasKey():
+		cfg.ClientAssertionKey, warning, err = resolveKey(profile)
 	}
 	if err != nil {
 		return Config{}, nil, err
@@ -232,42 +277,79 @@ func Resolve(flags, env, profile Settings) (cfg Config, warnings []string, err e
 	if warning != "" {
 		warnings = append(warnings, warning)
 	}
-	if cfg.ClientSecret.IsZero() {
-		return Config{}, nil, fmt.Errorf("%w: no client secret: set --client-secret-file, AUTH0_CLIENT_SECRET or a profile's client_secret_file", ErrNoCredentials)
+	if cfg.ClientSecret.IsZero() && cfg.ClientAssertionKey.IsZero() {
+		return Config{}, nil, fmt.Errorf("%w: no client secret or private key: set --client-secret-file or --client-key-file, AUTH0_CLIENT_SECRET or AUTH0_CLIENT_ASSERTION_PRIVATE_KEY, or a profile's client_secret_file or client_key_file", ErrNoCredentials)
+	}
+	if !cfg.ClientAssertionKey.IsZero() {
+		cfg.ClientAssertionAlg, err = parseSigningAlg(pick(flags.ClientAssertionAlg, env.ClientAssertionAlg, profile.ClientAssertionAlg))
+		if err != nil {
+			return Config{}, nil, err
+		}
 	}
 	return cfg, warnings, nil
+}
+
+// resolveKey reads the private key one source sets: a file (flag, profile)
+// or PEM text (environment).
+func resolveKey(s Settings) (Secret, string, error) {
+	if s.ClientKeyFile != "" {
+		data, warning, err := readCredentialFile(s.ClientKeyFile, "client key")
+		if err != nil {
+			return Secret{}, "", err
+		}
+		key, err := parseSigningKey(data, "client key file "+Clean(s.ClientKeyFile))
+		return key, warning, err
+	}
+	key, err := parseSigningKey([]byte(s.ClientKey.Reveal()), "AUTH0_CLIENT_ASSERTION_PRIVATE_KEY")
+	return key, "", err
 }
 
 // readSecretFile reads a client secret from path. A file that group or
 // others may access is still read, with a warning naming the fix: refusing
 // it would lock an analyst out in the middle of an incident.
 func readSecretFile(path string) (Secret, string, error) {
+	data, warning, err := readCredentialFile(path, "client secret")
+	if err != nil {
+		return Secret{}, "", err
+	}
+	return NewSecret(strings.TrimSpace(string(data))), warning, nil
+}
+
+// maxCredentialFile bounds what is read from a secret or key file: a PEM
+// RSA key of 8192 bits is under 7 KB; a larger file is a wrong path.
+const maxCredentialFile = 1 << 20
+
+// readCredentialFile reads a secret or key file (what names it: "client
+// secret", "client key"), warning, not refusing, when group or others may
+// access it. Errors name the file, never its content.
+func readCredentialFile(path, what string) ([]byte, string, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		// The error names the file, never its content.
-		return Secret{}, "", fmt.Errorf("%w: read client secret file %s: %v", ErrNoCredentials, path, pathCause(err))
+		return nil, "", fmt.Errorf("%w: read %s file %s: %v", ErrNoCredentials, what, path, pathCause(err))
 	}
 	defer f.Close()
 	// Stat the file that is read, not the path again: no window to swap it.
 	info, err := f.Stat()
 	if err != nil {
-		return Secret{}, "", fmt.Errorf("%w: read client secret file %s: %v", ErrNoCredentials, path, pathCause(err))
+		return nil, "", fmt.Errorf("%w: read %s file %s: %v", ErrNoCredentials, what, path, pathCause(err))
 	}
-	data, err := io.ReadAll(f)
+	data, err := io.ReadAll(io.LimitReader(f, maxCredentialFile+1))
 	if err != nil {
-		return Secret{}, "", fmt.Errorf("%w: read client secret file %s: %v", ErrNoCredentials, path, pathCause(err))
+		return nil, "", fmt.Errorf("%w: read %s file %s: %v", ErrNoCredentials, what, path, pathCause(err))
 	}
-	s := strings.TrimSpace(string(data))
-	if s == "" {
-		return Secret{}, "", fmt.Errorf("%w: client secret file %s is empty", ErrNoCredentials, path)
+	if len(data) > maxCredentialFile {
+		return nil, "", fmt.Errorf("%w: %s file %s is larger than %d bytes: not a %s", ErrNoCredentials, what, path, maxCredentialFile, what)
+	}
+	if strings.TrimSpace(string(data)) == "" {
+		return nil, "", fmt.Errorf("%w: %s file %s is empty", ErrNoCredentials, what, path)
 	}
 	var warning string
 	// Windows reports no Unix permission bits worth reading.
 	if perm := info.Mode().Perm(); perm&0o077 != 0 && runtime.GOOS != "windows" {
 		p := Clean(path)
-		warning = fmt.Sprintf("client secret file %s is accessible to group or others (mode %04o): run 'chmod 600 %s'", p, perm, p)
+		warning = fmt.Sprintf("%s file %s is accessible to group or others (mode %04o): run 'chmod 600 %s'", what, p, perm, p)
 	}
-	return NewSecret(s), warning, nil
+	return data, warning, nil
 }
 
 // pathCause is what went wrong with a file, without the path and operation

@@ -27,7 +27,7 @@ type Writer interface {
 	RevokeSessions(ctx context.Context, userID string) error
 	RevokeRefreshTokens(ctx context.Context, userID string) error
 	DeleteGrants(ctx context.Context, userID string) error
-	SendPasswordResetEmail(ctx context.Context, email, connection string) error
+	SendPasswordResetEmail(ctx context.Context, clientID, email, connection string) error
 	CreatePasswordChangeTicket(ctx context.Context, userID string, ttl int) (Secret, error)
 	InvalidateRememberBrowser(ctx context.Context, userID string) error
 	DeleteAuthMethod(ctx context.Context, userID, methodID string) error
@@ -144,8 +144,8 @@ func (r *Recorder) DeleteGrants(_ context.Context, userID string) error {
 }
 
 // SendPasswordResetEmail records the reset email.
-func (r *Recorder) SendPasswordResetEmail(_ context.Context, email, connection string) error {
-	return r.record(CallPasswordResetEmail(r.ResetClientID, email, connection))
+func (r *Recorder) SendPasswordResetEmail(_ context.Context, clientID, email, connection string) error {
+	return r.record(CallPasswordResetEmail(clientID, email, connection))
 }
 
 // CreatePasswordChangeTicket records the ticket request; there is no ticket.

@@ -12,18 +12,19 @@ import (
 )
 
 // SendPasswordResetEmail asks Auth0 to email the user a reset link
-// (POST /dbconnections/change_password on the Authentication API). The
-// client_id is the configured reset application, which must be enabled on
-// the user's database connection. atoctl sends this call itself, through its
+// (POST /dbconnections/change_password on the Authentication API). clientID
+// is the application the email comes from: one enabled on the user's
+// database connection (the configured reset_client_id, or the one the
+// preflight found on the connection). atoctl sends this call itself, through its
 // paced transport: go-auth0's authentication client forces https, fetches
 // JWKS when built and replaces http.DefaultClient's transport. The POST is
 // not idempotent (each sends an email): it is never repeated once sent.
-func (c *Client) SendPasswordResetEmail(ctx context.Context, email, connection string) error {
+func (c *Client) SendPasswordResetEmail(ctx context.Context, clientID, email, connection string) error {
 	op := fmt.Sprintf("send password reset to %s", Clean(email))
-	if c.cfg.ResetClientID == "" {
-		return fmt.Errorf("%s: %w: no reset client id: set reset_client_id in the profile (an application enabled on the %s connection)", op, ErrConfig, Clean(connection))
+	if clientID == "" {
+		return fmt.Errorf("%s: %w: no application to send it from: set reset_client_id in the profile (an application enabled on the %s connection)", op, ErrConfig, Clean(connection))
 	}
-	body, _ := json.Marshal(map[string]string{"client_id": c.cfg.ResetClientID, "email": email, "connection": connection})
+	body, _ := json.Marshal(map[string]string{"client_id": clientID, "email": email, "connection": connection})
 	u := *c.cfg.BaseURL
 	u.Path = "/dbconnections/change_password"
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))

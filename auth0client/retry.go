@@ -33,6 +33,10 @@ type Stats struct {
 	Retries         atomic.Int64 // attempts after the first
 	TransportErrors atomic.Int64 // connections refused, reset or dropped
 	ServerErrors    atomic.Int64 // 5xx answers
+
+	// scopes are the scopes of the newest access token, read from the
+	// token answer as it passes: what the preflight checks, for no call.
+	scopes atomic.Pointer[[]string]
 }
 
 // TransportError is a failure below HTTP: the connection was refused,
@@ -152,6 +156,9 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, decodeError(req.Method, path, resp)
 		case resp.StatusCode >= 400:
 			return nil, decodeError(req.Method, path, resp)
+		}
+		if path == "/oauth/token" {
+			t.stats.noteToken(resp)
 		}
 		return resp, nil
 	}

@@ -31,7 +31,9 @@ func (c *Client) Sessions(ctx context.Context, userID string) ([]Session, error)
 				out = append(out, sessionFrom(s))
 			}
 		}
-		if l.Next == "" || l.Next == from || len(l.Sessions) == 0 {
+		// A short page is the last: Auth0 sends a "next" even then, and
+		// following it costs a request that comes back empty.
+		if l.Next == "" || l.Next == from || len(l.Sessions) < MaxPerPage {
 			break
 		}
 		from = l.Next
@@ -63,7 +65,7 @@ func (c *Client) RefreshTokens(ctx context.Context, userID string) ([]RefreshTok
 				out = append(out, tokenFrom(t))
 			}
 		}
-		if l.Next == "" || l.Next == from || len(l.Tokens) == 0 {
+		if l.Next == "" || l.Next == from || len(l.Tokens) < MaxPerPage {
 			break
 		}
 		from = l.Next

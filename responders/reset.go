@@ -50,7 +50,7 @@ func (resetStep) Plan(_ context.Context, rc *Context, t *Target) (Plan, error) {
 		if u.Email == "" {
 			return Plan{Skip: "the user has no email to send a reset to: use --reset-method ticket"}, nil
 		}
-		p.Calls = []auth0client.Call{auth0client.CallPasswordResetEmail(rc.Client.ResetClientID(), string(u.Key.Email), string(u.Key.Connection))}
+		p.Calls = []auth0client.Call{auth0client.CallPasswordResetEmail(rc.resetClient(u), string(u.Key.Email), string(u.Key.Connection))}
 		p.Reason = "Auth0 emails a reset link to " + u.Email
 	}
 	// A ticket goes to the analyst, not to the address on file: only an
@@ -83,7 +83,7 @@ func (resetStep) Apply(ctx context.Context, rc *Context, t *Target, _ Plan) erro
 		return nil
 	}
 	// The tenant's own address and connection, not their display forms.
-	return rc.Writer.SendPasswordResetEmail(ctx, string(t.User.Key.Email), string(t.User.Key.Connection))
+	return rc.Writer.SendPasswordResetEmail(ctx, rc.resetClient(t.User), string(t.User.Key.Email), string(t.User.Key.Connection))
 }
 
 // Verify looks for the scpr event Auth0 logs for a reset email sent at
@@ -129,4 +129,14 @@ func scprSince(t *Target, since time.Time) (auth0client.LogEvent, bool) {
 // changed the email).
 func (t *Target) ticket(rc *Context) bool {
 	return cmpOr(t.resetMethod, rc.Opts.ResetMethod) == "ticket"
+}
+
+// resetClient is the application a user's reset email comes from: the
+// configured one, else the one the preflight found on the user's database
+// connection.
+func (rc *Context) resetClient(u auth0client.User) string {
+	if id := rc.Client.ResetClientID(); id != "" {
+		return id
+	}
+	return rc.Opts.ResetClients[u.DatabaseConnection()]
 }

@@ -120,6 +120,9 @@ type Options struct {
 	VerifyTimeout time.Duration
 	// Now is the clock (nil: time.Now); tests fix it.
 	Now func() time.Time
+	// ResetClients maps a database connection to the application its reset
+	// emails come from, when none is configured (found by the preflight).
+	ResetClients map[string]string
 }
 
 // now reads the run's clock.

@@ -17,7 +17,9 @@ func ResolveUser(ctx context.Context, c *auth0client.Client, arg string) (auth0c
 	}
 	arg = strings.TrimSpace(arg)
 	if strings.Contains(arg, "@") && !strings.Contains(arg, "|") {
-		users, err := c.UsersByEmail(ctx, arg)
+		// Auth0 stores emails lower-case and matches them exactly: the
+		// analyst's Alice@Example.com is alice@example.com there.
+		users, err := c.UsersByEmail(ctx, strings.ToLower(arg))
 		if err != nil {
 			return auth0client.User{}, err
 		}

@@ -65,8 +65,10 @@ type bulk struct {
 	finding *responders.AttackFinding
 	// ticketFile is where the run's password-change tickets go.
 	ticketFile string
-	phase      bkPhase
-	closed     bool
+	// resetClients is the preflight's reset route.
+	resetClients map[string]string
+	phase        bkPhase
+	closed       bool
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -110,7 +112,9 @@ type (
 		acl      *responders.ACLPlan
 		aclErr   string
 		finished bool
-		err      error
+		// resetClients is the preflight's reset route.
+		resetClients map[string]string
+		err          error
 	}
 	bulkEventMsg struct {
 		owner *bulk
@@ -185,6 +189,21 @@ func (b *bulk) init() tea.Cmd {
 			}
 			m.acl = acl
 		}
+		// The preflight the CLI runs, before any write. The reset options
+		// may be ticked later: the reset route is checked in any case.
+		need := responders.PreflightNeed{Steps: responders.DefaultSteps, ResetMethod: "email", Tickets: len(m.plan.TicketResets) > 0, ACL: len(m.plan.Block) > 0}
+		if ids, _ := m.plan.AccountSteps(); len(ids) > 0 {
+			need.User = ids[0]
+		} else if len(m.plan.StoppedByMFA) > 0 {
+			need.User = m.plan.StoppedByMFA[0]
+		} else if len(m.plan.Targeted) > 0 {
+			need.User = m.plan.Targeted[0]
+		}
+		pre, err := responders.Preflight(ctx, o.Client, need)
+		if err == nil {
+			err = pre.Err()
+		}
+		m.resetClients, m.err = pre.ResetClients, err
 		return m
 	}
 }
@@ -231,7 +250,7 @@ func (b *bulk) update(msg tea.Msg) tea.Cmd {
 			b.phase, b.loadErr = bkFailed, msg.err.Error()
 			return nil
 		}
-		b.plan, b.acl, b.aclErr, b.finished = msg.plan, msg.acl, msg.aclErr, msg.finished
+		b.plan, b.acl, b.aclErr, b.finished, b.resetClients = msg.plan, msg.acl, msg.aclErr, msg.finished, msg.resetClients
 		if b.plan.Accounts() == 0 && !b.aclWrites() && len(b.plan.StoppedByMFA)+len(b.plan.Targeted) == 0 {
 			b.phase = bkNothing
 		} else {
@@ -413,7 +432,7 @@ func (b *bulk) start() tea.Cmd {
 	}
 	run := &responders.Bulk{Client: o.Client, Writer: o.Writer, Journal: jw, Plan: b.plan, ACL: acl, Resume: b.resume,
 		Workers: cmp.Or(o.Bulk.Workers, responders.DefaultBulkWorkers),
-		Opts:    responders.Options{WindowStart: b.plan.Since, ResetMethod: "email", VerifyTimeout: 30 * time.Second, Now: o.Now}}
+		Opts:    responders.Options{WindowStart: b.plan.Since, ResetMethod: "email", VerifyTimeout: 30 * time.Second, Now: o.Now, ResetClients: b.resetClients}}
 	if id, _ := b.journal.incident(); len(b.plan.TicketResets) > 0 && o.Incidents != nil {
 		// Tickets are credentials: to a 0600 file beside the journal,
 		// never on the screen.

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/atoctl/atoctl/responders"
 )
@@ -14,6 +15,7 @@ import (
 func TestEveryCountOpensTheListItCounts(t *testing.T) {
 	tn := startTenant(t)
 	d := newDriver(t, tn.options(false), 120, 40)
+	d.timeout = 2 * time.Minute
 	d.keys("esc", ":", "detect 48h", "enter")
 	v := d.until("the findings", func(v string) bool { return strings.Contains(v, "finding") && strings.Contains(v, "events ·") })
 	fp := d.m.findings
@@ -73,6 +75,7 @@ func TestEveryCountOpensTheListItCounts(t *testing.T) {
 func TestAFindingsResponseRunsFromTheConsole(t *testing.T) {
 	tn := startTenant(t)
 	d := newDriver(t, tn.options(false), 120, 40)
+	d.timeout = 2 * time.Minute
 	d.keys("esc", ":", "detect 48h", "enter")
 	d.until("the findings", func(v string) bool { return strings.Contains(v, "events ·") })
 	f := d.m.findings.findings[0]

@@ -110,6 +110,9 @@ type driver struct {
 	m    *Model
 	msgs chan tea.Msg
 	quit bool
+	// timeout bounds each wait (default 15 s): a whole-window detection
+	// on a busy machine needs more.
+	timeout time.Duration
 }
 
 func newDriver(t testing.TB, o Options, w, h int) *driver {
@@ -178,7 +181,11 @@ func (d *driver) drain(idle time.Duration) {
 // until handles messages until the view satisfies ok (or fails the test).
 func (d *driver) until(what string, ok func(view string) bool) string {
 	d.t.Helper()
-	deadline := time.After(15 * time.Second)
+	wait := d.timeout
+	if wait == 0 {
+		wait = 15 * time.Second
+	}
+	deadline := time.After(wait)
 	for {
 		v := d.m.View()
 		if ok(v) {

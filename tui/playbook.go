@@ -122,9 +122,21 @@ func (p *playbook) init() tea.Cmd {
 		ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 		defer cancel()
 		m.target, m.err = m.runner.Load(ctx, p.userID)
-		if m.err == nil {
-			m.plan = m.runner.PlanUser(ctx, m.target)
+		if m.err != nil {
+			return m
 		}
+		// The preflight the CLI runs: a run that would fail mid-playbook
+		// (a missing scope, no reset route) is refused before any write.
+		pre, err := responders.Preflight(ctx, o.Client, responders.PreflightNeed{Steps: responders.DefaultSteps, ResetMethod: "email", User: p.userID})
+		if err == nil {
+			err = pre.Err()
+		}
+		if err != nil {
+			m.err = err
+			return m
+		}
+		m.runner.Opts.ResetClients = pre.ResetClients
+		m.plan = m.runner.PlanUser(ctx, m.target)
 		return m
 	}
 }

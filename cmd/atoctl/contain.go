@@ -281,6 +281,19 @@ func executeContain(ctx context.Context, env *environment, o *containOptions, ru
 	}
 	defer j.Close()
 
+	// Preflight: what would fail mid-playbook fails now, before any write.
+	var names []string
+	for _, s := range run.steps {
+		names = append(names, s.Name())
+	}
+	pre, err := responders.Preflight(ctx, c, responders.PreflightNeed{Steps: names, ResetMethod: run.opts.ResetMethod, User: ids[0]})
+	if err != nil {
+		return err
+	}
+	if err := reportPreflight(env, pre); err != nil {
+		return err
+	}
+	run.opts.ResetClients = pre.ResetClients
 	writer, rec := env.writer(c)
 	runner := &responders.Runner{Client: c, Writer: writer, Journal: j, Steps: run.steps, Opts: run.opts, Workers: o.concurrency}
 

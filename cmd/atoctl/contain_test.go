@@ -281,7 +281,9 @@ func TestRevokeFallsBackToGrantsWhenThePlanLacksSessions(t *testing.T) {
 	})
 }
 
-func TestAStepMissingItsScopeFailsAloneAndExits3(t *testing.T) {
+// A step's missing scope is found by the preflight, before the block: the
+// owner is never left blocked with the revoke failing behind it.
+func TestAStepMissingItsScopeIsRefusedBeforeAnyWrite(t *testing.T) {
 	t.Parallel()
 	c := newCLI(t)
 	srv, compromised, _ := c.containSandbox()
@@ -290,18 +292,13 @@ func TestAStepMissingItsScopeFailsAloneAndExits3(t *testing.T) {
 	srv.AddClient("no-delete-sessions", "secret-2", scopes) // lacks delete:sessions
 	c.env["AUTH0_CLIENT_ID"], c.env["AUTH0_CLIENT_SECRET"] = "no-delete-sessions", "secret-2"
 	user := compromised[3]
+	before := logsLen(srv)
 	res := c.run("contain", user, "--yes", "--json")
-	if res.code != exitPartial {
-		t.Fatalf("exit %d, want 3\n%s", res.code, res.stderr)
+	if res.code != exitCredentials || !strings.Contains(res.stderr, "delete:sessions") {
+		t.Fatalf("exit %d, want 4 naming delete:sessions\n%s", res.code, res.stderr)
 	}
-	out := decodeContain(t, res)
-	if got, why := out.outcome(user, responders.StepRevoke); got != string(responders.Failed) || !strings.Contains(why, "delete:sessions") {
-		t.Fatalf("revoke: %s (%s), want failed naming delete:sessions", got, why)
-	}
-	for _, step := range []string{responders.StepBlock, responders.StepReset, responders.StepUnblockCheck} {
-		if got, why := out.outcome(user, step); got != string(responders.Done) {
-			t.Errorf("%s: %s (%s), want done", step, got, why)
-		}
+	if n := userWritesOf(srv, before); n != 0 || sandboxUserBlocked(srv, user) {
+		t.Fatalf("%d writes (blocked=%v) before the preflight refused", n, sandboxUserBlocked(srv, user))
 	}
 }
 

@@ -125,7 +125,7 @@ func hint(err error) string {
 	case errors.Is(err, auth0client.ErrInsufficientScope):
 		return "grant the scope to atoctl's application (Auth0 dashboard: Applications → APIs → Auth0 Management API → Machine to Machine Applications)"
 	case errors.Is(err, auth0client.ErrBadCredentials):
-		return "check the domain, --client-id and the client secret"
+		return "check the domain, --client-id and the client secret or key (--client-key-file)"
 	case errors.Is(err, auth0client.ErrRateLimited):
 		return "the tenant is at its rate limit; retry later or lower --max-rate"
 	}

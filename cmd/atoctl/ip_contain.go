@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -190,13 +191,32 @@ func runBulkPlan(ctx context.Context, env *environment, c *auth0client.Client, j
 			return err
 		}
 	}
+	ids, steps := plan.AccountSteps()
+	need := responders.PreflightNeed{ResetMethod: "email", Tickets: len(plan.TicketResets) > 0, ACL: plan.ACL}
+	for _, id := range ids {
+		for _, s := range steps[id] {
+			if !slices.Contains(need.Steps, s) {
+				need.Steps = append(need.Steps, s)
+			}
+		}
+	}
+	if len(ids) > 0 {
+		need.User = ids[0]
+	}
+	pre, err := responders.Preflight(ctx, c, need)
+	if err != nil {
+		return err
+	}
+	if err := reportPreflight(env, pre); err != nil {
+		return err
+	}
 	printImpact(env, plan, aclPlan)
 	if !env.opts.dryRun && !o.yes && !o.resume {
 		if err := confirmCount(env, plan.Accounts()); err != nil {
 			return err
 		}
 	}
-	opts := responders.Options{WindowStart: plan.Since, ResetMethod: "email", Resend: o.resend, VerifyTimeout: cmp.Or(o.verifyTimeout, defaultVerifyTimeout), TicketSink: o.tickets}
+	opts := responders.Options{WindowStart: plan.Since, ResetMethod: "email", Resend: o.resend, VerifyTimeout: cmp.Or(o.verifyTimeout, defaultVerifyTimeout), TicketSink: o.tickets, ResetClients: pre.ResetClients}
 	bulk := &responders.Bulk{Client: c, Writer: writer, Journal: j, Plan: plan, ACL: aclPlan, Opts: opts, Workers: o.workers, Resume: o.resume}
 	prog := newProgress(env, c, plan.StepsFor())
 	events := make(chan responders.Event, 256)

@@ -41,6 +41,7 @@ type globalOptions struct {
 	domain           string
 	clientID         string
 	clientSecretFile string
+	clientKeyFile    string
 	profile          string
 	maxRate          float64
 	json             bool
@@ -97,13 +98,14 @@ AUTH0_CLIENT_SECRET, then a profile in $XDG_CONFIG_HOME/atoctl/config.json.
 	f.StringVar(&o.domain, "domain", "", "tenant domain or URL (e.g. acme.eu.auth0.com); env AUTH0_DOMAIN")
 	f.StringVar(&o.clientID, "client-id", "", "M2M application client id; env AUTH0_CLIENT_ID")
 	f.StringVar(&o.clientSecretFile, "client-secret-file", "", "file holding the client secret; env AUTH0_CLIENT_SECRET")
+	f.StringVar(&o.clientKeyFile, "client-key-file", "", "file holding an RSA private key (PEM) to sign in by private key JWT instead of a secret; env AUTH0_CLIENT_ASSERTION_PRIVATE_KEY (PEM text), AUTH0_CLIENT_ASSERTION_SIGNING_ALG (default RS256)")
 	f.StringVar(&o.profile, "profile", "", "profile name in $XDG_CONFIG_HOME/atoctl/config.json")
 	f.Var(rateFlag{&o.maxRate}, "max-rate", fmt.Sprintf("Management API requests/s, at least %g (default: 80%% of the tenant's observed limit)", minMaxRate))
 	f.BoolVar(&o.json, "json", false, "print JSON (NDJSON for streams)")
 	f.BoolVar(&o.dryRun, "dry-run", false, "plan writes and show them without sending any (reads stay real)")
 
 	root.AddCommand(newUsersCmd(env), newLogsCmd(env), newContainCmd(env), newSandboxCmd(env), newTrainingCmd(env))
-	root.AddCommand(newIncidentCmd(env), newTUICmd(env), newIPCmd(env), newDetectCmd(env))
+	root.AddCommand(newIncidentCmd(env), newTUICmd(env), newIPCmd(env), newDetectCmd(env), newDoctorCmd(env))
 	root.SetHelpCommand(newHelpCmd())
 	// Cobra adds the completion command when it executes; added now, the
 	// walk below covers it like every other command.
@@ -232,8 +234,8 @@ func (env *environment) tenant(ctx context.Context) (*auth0client.Client, error)
 	var cfg auth0client.Config
 	var err error
 	if env.opts.training {
-		if env.opts.domain != "" || env.opts.clientID != "" || env.opts.clientSecretFile != "" || env.opts.profile != "" {
-			return nil, usagef("--training cannot be combined with --domain, --client-id, --client-secret-file or --profile: training never reaches a real tenant")
+		if env.opts.domain != "" || env.opts.clientID != "" || env.opts.clientSecretFile != "" || env.opts.clientKeyFile != "" || env.opts.profile != "" {
+			return nil, usagef("--training cannot be combined with --domain, --client-id, --client-secret-file, --client-key-file or --profile: training never reaches a real tenant")
 		}
 		env.sandbox, err = startTrainingSandbox(env.opts.scenario, env.getenv, trainingOptions(ctx)...)
 		if err != nil {
@@ -255,7 +257,7 @@ func (env *environment) tenant(ctx context.Context) (*auth0client.Client, error)
 
 // realConfig resolves credentials: flags > environment > profile.
 func (env *environment) realConfig() (auth0client.Config, error) {
-	flags := auth0client.Settings{Domain: env.opts.domain, ClientID: env.opts.clientID, ClientSecretFile: env.opts.clientSecretFile}
+	flags := auth0client.Settings{Domain: env.opts.domain, ClientID: env.opts.clientID, ClientSecretFile: env.opts.clientSecretFile, ClientKeyFile: env.opts.clientKeyFile}
 	profile, err := auth0client.LoadProfile(auth0client.DefaultConfigPath(env.getenv), env.opts.profile)
 	if err != nil {
 		return auth0client.Config{}, err
