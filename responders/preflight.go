@@ -114,7 +114,8 @@ func Preflight(ctx context.Context, c *auth0client.Client, need PreflightNeed) (
 		_, err := c.Sessions(ctx, need.User)
 		switch {
 		case errors.Is(err, auth0client.ErrPlanLacksFeature):
-			add(Check{Name: "plan", Status: CheckWarn, Detail: "the plan lacks the sessions and refresh-token endpoints: revoke deletes the user's grants instead, and live sessions survive until they expire"})
+			add(Check{Name: "plan", Status: CheckWarn, Detail: "the plan lacks the sessions and refresh-token endpoints: revoke deletes the user's grants instead, and live sessions survive until they expire",
+				Fix: "an Enterprise plan revokes sessions; meanwhile shorten the session lifetime (Settings → Advanced → Login Session Management)"})
 		case err == nil || errors.Is(err, auth0client.ErrNotFound):
 			add(Check{Name: "plan", Status: CheckOK, Detail: "sessions and refresh tokens can be read and revoked"})
 		case errors.Is(err, auth0client.ErrInsufficientScope):
@@ -148,7 +149,11 @@ func Preflight(ctx context.Context, c *auth0client.Client, need PreflightNeed) (
 			if !v.Confirmed {
 				st = CheckWarn
 			}
-			add(Check{Name: "unblock action", Status: st, Detail: v.Reason})
+			ch := Check{Name: "unblock action", Status: st, Detail: v.Reason}
+			if !v.Confirmed {
+				ch.Fix = "bind and deploy a post-change-password Action that unblocks the user (api.user… blocked: false through the Management API), or unblock owners by hand after their reset (atoctl users unblock)"
+			}
+			add(ch)
 		}
 	}
 	return res, nil

@@ -108,3 +108,77 @@ func TestDoctorSaysWhatToFix(t *testing.T) {
 		t.Fatalf("doctor with no reset route: exit %d\n%s", res.code, res.stdout)
 	}
 }
+
+func TestDoctorNamesEachProblemAndItsFix(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name  string
+		setup func(c *cli, srv *sandbox.Server)
+		check string // the failing or warning check
+		says  string
+		code  int
+	}{
+		{"a scope removed", func(c *cli, srv *sandbox.Server) {
+			srv.AddClient("atoctl-no-acl", "no-acl-secret-not-a-credential", []string{"read:users", "update:users", "read:logs", "read:logs_users",
+				"read:sessions", "delete:sessions", "read:refresh_tokens", "delete:refresh_tokens", "read:authentication_methods",
+				"delete:authentication_methods", "read:actions", "read:connections", "read:clients", "read:network_acls"})
+			c.env["AUTH0_CLIENT_ID"], c.env["AUTH0_CLIENT_SECRET"] = "atoctl-no-acl", "no-acl-secret-not-a-credential"
+		}, "scopes", "create:network_acls", exitCredentials},
+		{"no sessions on the plan", func(_ *cli, srv *sandbox.Server) { srv.SetPlan(sandbox.PlanNoSessions) }, "plan", "Enterprise", 0},
+		{"no unblock Action", func(_ *cli, srv *sandbox.Server) {
+			srv.Update(func(st *sandbox.State) { sandbox.SetUnblockAction(st, sandbox.UnblockAbsent) })
+		}, "unblock action", "bind and deploy", 0},
+		{"no enabled application", func(_ *cli, srv *sandbox.Server) {
+			srv.Update(func(st *sandbox.State) {
+				for _, conn := range st.Connections {
+					conn.EnabledClients = nil
+				}
+			})
+		}, "reset route", "reset_client_id", exitUsage},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := newCLI(t)
+			srv, _ := c.againstSandbox()
+			tc.setup(c, srv)
+			res := c.run("doctor")
+			if res.code != tc.code {
+				t.Fatalf("exit %d, want %d\n%s%s", res.code, tc.code, res.stdout, res.stderr)
+			}
+			found := false
+			for _, line := range strings.Split(res.stdout, "\n") {
+				if strings.HasPrefix(line, tc.check+"\t") && !strings.HasPrefix(line, tc.check+"\tok") && strings.Contains(line, tc.says) {
+					found = true
+				}
+			}
+			if !found {
+				t.Fatalf("doctor does not name the %s problem with %q:\n%s", tc.check, tc.says, res.stdout)
+			}
+		})
+	}
+}
+
+func TestUserArgumentsAsAnalystsTypeThem(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	srv, _ := c.againstSandbox()
+	var email string
+	srv.View(func(st *sandbox.State) {
+		for _, u := range st.Users {
+			if strings.HasSuffix(u.Email, "@gmail.com") {
+				email = u.Email
+				break
+			}
+		}
+	})
+	// The help's first example: a suffix wildcard.
+	res := c.run("users", "search", "email:*@gmail.com", "--limit", "5", "--json")
+	if res.code != 0 || !strings.Contains(res.stdout, "@gmail.com") {
+		t.Fatalf("users search 'email:*@gmail.com': exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	// An email typed with capitals resolves (Auth0 stores it lower-case).
+	if res := c.run("users", "show", strings.ToUpper(email), "--json"); res.code != 0 || !strings.Contains(res.stdout, email) {
+		t.Fatalf("users show %s: exit %d\n%s", strings.ToUpper(email), res.code, res.stderr)
+	}
+}
