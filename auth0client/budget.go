@@ -12,6 +12,14 @@ import (
 // leaving the rest to the customer's own applications during an incident.
 const headroom = 0.8
 
+// reserve is the share of the tenant's bucket (x-ratelimit-limit) atoctl
+// leaves to other clients of the tenant: another atoctl, the customer's
+// own applications. Below it, pacing slows in proportion to what is left
+// (see budget.share), so several callers that each pace at headroom × the
+// refill rate settle near the refill rate together instead of draining the
+// bucket into 429s.
+const reserve = 1 - headroom
+
 // AIMD pacing constants.
 const (
 	// decrease is the multiplicative decrease on a 429, applied at most once
@@ -67,6 +75,11 @@ type budget struct {
 	// adaptive budget has neither seen the bucket drain enough to estimate
 	// its refill rate nor been refused).
 	rate float64
+	// share scales rate by how much of the reserve the tenant's bucket still
+	// holds: 1 while x-ratelimit-remaining ≥ reserve × limit, then
+	// remaining / (reserve × limit), never taking the pace below the floor.
+	// AIMD moves rate; share follows the bucket, response by response.
+	share float64
 	// tat is the theoretical arrival time of the next request.
 	tat time.Time
 	// burst is how many requests may go back to back at the start.
@@ -87,7 +100,7 @@ type budget struct {
 }
 
 func newBudget(maxRate float64) *budget {
-	b := &budget{fixed: maxRate, ceiling: maxRate, rate: maxRate, burst: 1, now: time.Now, sleep: sleepCtx}
+	b := &budget{fixed: maxRate, ceiling: maxRate, rate: maxRate, share: 1, burst: 1, now: time.Now, sleep: sleepCtx}
 	if maxRate == 0 {
 		b.burst = 4
 	}
@@ -102,8 +115,8 @@ func (b *budget) wait(ctx context.Context) error {
 	if b.pausedUntil.After(start) {
 		start = b.pausedUntil
 	}
-	if b.rate > 0 {
-		interval := time.Duration(float64(time.Second) / b.rate)
+	if rate := b.pace(); rate > 0 {
+		interval := time.Duration(float64(time.Second) / rate)
 		if b.tat.Before(start) {
 			// Idle time earns at most `burst` back-to-back requests.
 			earliest := start.Add(-time.Duration(b.burst-1) * interval)
@@ -159,6 +172,9 @@ func (b *budget) observe(h http.Header, status int) {
 	case status < 500:
 		// Any answer but a 429 or a server error says the tenant took the
 		// request: walk back toward the ceiling.
+		if errL == nil && errR == nil && limit > 0 {
+			b.follow(limit, remaining)
+		}
 		if b.rate > 0 {
 			b.rate = min(b.ceiling, b.rate+b.ceiling/increaseSteps)
 		}
@@ -194,6 +210,24 @@ func (b *budget) measure(limit, remaining int, untilFull time.Duration) {
 	b.rate = max(b.rate, b.floor())
 }
 
+// follow sets share from one accepted response's bucket: full speed while
+// the bucket holds at least the reserve, slower the further below it. A
+// 429's headers are left to refused (its remaining is 0 whatever the bucket
+// holds when the 429 was injected or comes from another limit).
+func (b *budget) follow(limit, remaining int) {
+	keep := reserve * float64(limit)
+	b.share = min(1, max(0, float64(remaining))/keep)
+}
+
+// pace is the rate wait spaces requests at: rate scaled by share, never
+// below the floor (nor above rate). 0 means not paced.
+func (b *budget) pace() float64 {
+	if b.rate <= 0 || b.share >= 1 {
+		return b.rate
+	}
+	return min(b.rate, max(b.floor(), b.rate*b.share))
+}
+
 // refused handles a 429: hold every request until the announced reset, and
 // decrease the rate once per reset window.
 func (b *budget) refused(now, reset time.Time) {
@@ -219,8 +253,8 @@ func (b *budget) refused(now, reset time.Time) {
 	until := reset
 	if !until.After(now) {
 		pause := staleWindow / 4 // no rate to go by: a short pause
-		if b.rate > 0 {
-			pause = time.Duration(float64(time.Second) / b.rate)
+		if rate := b.pace(); rate > 0 {
+			pause = time.Duration(float64(time.Second) / rate)
 		}
 		until = now.Add(pause)
 	}
@@ -234,11 +268,12 @@ func (b *budget) floor() float64 {
 	return min(b.ceiling, max(floorMin, floorShare*b.ceiling))
 }
 
-// Rate is the current pacing rate (requests/s; 0 = not paced).
+// Rate is the current pacing rate (requests/s; 0 = not paced): the AIMD
+// rate scaled down while the tenant's bucket is below the reserve.
 func (b *budget) Rate() float64 {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.rate
+	return b.pace()
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

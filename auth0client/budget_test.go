@@ -274,3 +274,66 @@ func TestBudgetUnmeasured429SlowsFromTheSentRateAndReleases(t *testing.T) {
 		t.Fatalf("still paced at %.2f after %d successes", b.Rate(), n)
 	}
 }
+
+// Below the share of the bucket atoctl leaves to others (20% of
+// x-ratelimit-limit), pacing slows in proportion to what is left, never
+// below the floor, and is back at the full rate once the bucket climbs above
+// the reserve again.
+func TestBudgetFollowsRemainingBelowTheReserve(t *testing.T) {
+	tests := []struct {
+		name      string
+		remaining int // of 50: the reserve is 10
+		want      float64
+	}{
+		{"above the reserve: full rate", 30, 40},
+		{"at the reserve: full rate", 10, 40},
+		{"half the reserve: half the rate", 5, 20},
+		{"a tenth of the reserve: a tenth", 1, 4},
+		{"empty: the floor", 0, 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, clk := newTestBudget(40) // floor 4
+			b.observe(headers(50, tt.remaining, clk.t.Add(time.Second)), http.StatusOK)
+			if r := b.Rate(); r < tt.want-1e-9 || r > tt.want+1e-9 {
+				t.Fatalf("rate %.3f with %d of 50 left, want %.3f", r, tt.remaining, tt.want)
+			}
+			// The pace is what wait spaces requests at.
+			_ = b.wait(context.Background())
+			start := clk.t
+			for range 10 {
+				_ = b.wait(context.Background())
+			}
+			if got, want := clk.t.Sub(start).Seconds(), 10/tt.want; got < want*0.99 || got > want*1.01 {
+				t.Fatalf("10 requests took %.3fs, want %.3fs", got, want)
+			}
+		})
+	}
+	t.Run("recovers as the bucket refills", func(t *testing.T) {
+		b, clk := newTestBudget(40)
+		b.observe(headers(50, 2, clk.t.Add(time.Second)), http.StatusOK)
+		if r := b.Rate(); r >= 40 {
+			t.Fatalf("rate %.2f with 2 of 50 left: no slowdown", r)
+		}
+		b.observe(headers(50, 25, clk.t.Add(time.Second)), http.StatusOK)
+		if r := b.Rate(); r != 40 {
+			t.Fatalf("rate %.2f with 25 of 50 left, want 40", r)
+		}
+	})
+	t.Run("a 429's remaining is left to the AIMD decrease", func(t *testing.T) {
+		b, clk := newTestBudget(40)
+		b.observe(staleHeaders(50, clk.t), http.StatusTooManyRequests)
+		if r := b.Rate(); r != 20 {
+			t.Fatalf("rate %.2f after one 429, want one halving to 20", r)
+		}
+	})
+	t.Run("adaptive: measured ceiling, scaled", func(t *testing.T) {
+		b, clk := newTestBudget(0)
+		// 45 of 50 used, full again in 3 s: 15/s refill, 12/s ceiling; 5
+		// left is half the reserve.
+		b.observe(headers(50, 5, clk.t.Add(3*time.Second)), http.StatusOK)
+		if r := b.Rate(); r < 6-1e-9 || r > 6+1e-9 {
+			t.Fatalf("rate %.3f, want 6 (half of 12)", r)
+		}
+	})
+}

@@ -61,7 +61,7 @@ func readShared(t *testing.T, clients, workers, reads int) sharedRun {
 // falls below the share atoctl leaves to others, so the pair stays near the
 // refill rate with (almost) no 429s instead of each taking 80% of it.
 func TestTwoClientsShareTheTenantsBudget(t *testing.T) {
-	const workers, reads = 4, 45
+	const workers, reads = 4, 40
 
 	one := readShared(t, 1, workers, reads)
 	t.Logf("one client: %d reads, %d requests, %d 429s, %.1f requests/s", one.reads, one.requests, one.limited, one.rate())
