@@ -169,8 +169,18 @@ func (p *ipPage) setEvents(evs []auth0client.LogEvent) {
 		whole := run.det.Detection.Triage().Result()
 		p.res.IPs, p.res.Accounts = whole.IPs, nil
 		p.res.Compromised, p.res.StoppedByMFA, p.res.Targeted = 0, 0, 0
+		// An account's own address list is capped; the address's report
+		// names every account taken over from it.
+		takenHere := map[string]bool{}
+		for _, ip := range whole.IPs {
+			if p.inside(ip.IP) {
+				for _, id := range ip.Compromised {
+					takenHere[id] = true
+				}
+			}
+		}
 		for _, a := range whole.Accounts {
-			if !slices.ContainsFunc(a.IPs, p.inside) {
+			if !slices.ContainsFunc(a.IPs, p.inside) && !takenHere[a.UserID] {
 				continue
 			}
 			p.res.Accounts = append(p.res.Accounts, a)

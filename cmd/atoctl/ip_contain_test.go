@@ -13,6 +13,7 @@ import (
 
 	"github.com/atoctl/atoctl/fixtures/sandbox"
 	"github.com/atoctl/atoctl/fixtures/scenarios"
+	"github.com/atoctl/atoctl/responders"
 )
 
 type bulkJSON struct {
@@ -67,6 +68,24 @@ func compromisedVia(srv *sandbox.Server, key *scenarios.AnswerKey, prefix netip.
 // finished reports a bulk run that did everything it may: exit 0, or exit 3
 // where the only failures are resets refused because the attacker changed
 // the email (atoctl must not send those without --force).
+// unconfirmed reports a run that left a reset sent-awaiting-confirmation
+// (a kill between the journaled intent and the answer): only the analyst
+// can decide to send another (--resend).
+func unconfirmed(res result) bool {
+	var b bulkJSON
+	if json.Unmarshal([]byte(res.stdout), &b) != nil {
+		return false
+	}
+	for _, r := range b.Results {
+		for _, s := range r.Steps {
+			if s.Outcome == string(responders.AwaitingConfirmation) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func finished(t *testing.T, res result) bool {
 	t.Helper()
 	if res.code == 0 {
@@ -254,7 +273,7 @@ func TestKilledIPContainResumesToTheSameEndState(t *testing.T) {
 			journal := filepath.Join(c.env["XDG_STATE_HOME"], "atoctl", "incidents", incident+".ndjson")
 			killAt(t, c, bin, journal, offset, "ip", "contain", cidr, "--since", "72h", "--acl", "--yes", "--json", "--incident", incident)
 			res := c.run("ip", "contain", "--resume", "--incident", incident, "--yes", "--json")
-			if !finished(t, res) {
+			if !finished(t, res) || unconfirmed(res) {
 				// A reset interrupted mid-flight is not resent on its own:
 				// the analyst asks for it.
 				res = c.run("ip", "contain", "--resume", "--resend", "--incident", incident, "--yes", "--json")
