@@ -2,8 +2,11 @@ package tui
 
 import (
 	"context"
+
 	"sync"
 	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/atoctl/atoctl/responders"
 )
@@ -80,4 +83,21 @@ func (sh *shared) cached(window time.Duration, since time.Time) (detectionRun, b
 		return detectionRun{}, false
 	}
 	return *run, true
+}
+
+// readDetection runs the window's detection in a stream: progress (at most
+// every 150 ms) and the end come back as the page's own messages.
+func (sh *shared) readDetection(window time.Duration, fresh bool, progress func(st *stream, read int) tea.Msg, done func(run detectionRun, err error) tea.Msg) *stream {
+	return startStream(sh.ctx, func(st *stream, send func(tea.Msg)) {
+		ctx, cancel := context.WithTimeout(sh.ctx, 10*time.Minute)
+		defer cancel()
+		last := time.Time{}
+		run, err := sh.detect(ctx, window, fresh, func(n int) {
+			if time.Since(last) >= 150*time.Millisecond {
+				last = time.Now()
+				st.offer(progress(st, n))
+			}
+		})
+		send(done(run, err))
+	})
 }

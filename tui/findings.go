@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -91,20 +90,11 @@ func (p *findingsPage) init() tea.Cmd {
 	p.loading, p.read, p.err, p.note = true, 0, "", ""
 	p.since = p.sh.now().Add(-p.window)
 	p.started = time.Now()
-	seq, ctx, sh, window, fresh := p.seq, p.sh.ctx, p.sh, p.window, p.fresh
+	seq, fresh := p.seq, p.fresh
 	p.fresh = false
-	st := startStream(ctx, func(st *stream, send func(tea.Msg)) {
-		ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
-		defer cancel()
-		last := time.Time{}
-		run, err := sh.detect(ctx, window, fresh, func(n int) {
-			if time.Since(last) >= 150*time.Millisecond {
-				last = time.Now()
-				st.offer(findingsProgressMsg{p, st, seq, n})
-			}
-		})
-		send(findingsDoneMsg{p, seq, run, err})
-	})
+	st := p.sh.readDetection(p.window, fresh,
+		func(st *stream, n int) tea.Msg { return findingsProgressMsg{p, st, seq, n} },
+		func(run detectionRun, err error) tea.Msg { return findingsDoneMsg{p, seq, run, err} })
 	p.st = st
 	return st.listen()
 }

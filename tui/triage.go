@@ -175,29 +175,18 @@ func (p *triagePage) init() tea.Cmd {
 	p.loading, p.read, p.err, p.note = true, 0, "", ""
 	p.since = p.sh.now().Add(-p.window)
 	p.started = time.Now()
-	seq, since, ctx := p.seq, p.since, p.sh.ctx
-	sh, window, fresh := p.sh, p.window, p.fresh
+	seq, fresh := p.seq, p.fresh
 	p.fresh = false
-	run := func(ctx context.Context, _ time.Time, progress func(int)) (TriageRead, error) {
-		// The detection the findings and IP pages read too.
-		run, err := sh.detect(ctx, window, fresh, progress)
-		if err != nil {
-			return TriageRead{}, err
-		}
-		return TriageRead{Result: run.det.Detection.Triage().Result(), Note: strings.Join(run.det.Notes, "; "), Since: run.since}, nil
-	}
-	st := startStream(ctx, func(st *stream, send func(tea.Msg)) {
-		ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
-		defer cancel()
-		last := time.Time{}
-		read, err := run(ctx, since, func(n int) {
-			if time.Since(last) >= 150*time.Millisecond {
-				last = time.Now()
-				st.offer(triageProgressMsg{p, st, seq, n})
+	// The detection the findings and IP pages read too.
+	st := p.sh.readDetection(p.window, fresh,
+		func(st *stream, n int) tea.Msg { return triageProgressMsg{p, st, seq, n} },
+		func(run detectionRun, err error) tea.Msg {
+			if err != nil {
+				return triageDoneMsg{p, seq, TriageRead{}, err}
 			}
+			read := TriageRead{Result: run.det.Detection.Triage().Result(), Note: strings.Join(run.det.Notes, "; "), Since: run.since}
+			return triageDoneMsg{p, seq, read, nil}
 		})
-		send(triageDoneMsg{p, seq, read, err})
-	})
 	p.st = st
 	return st.listen()
 }
