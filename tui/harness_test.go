@@ -202,6 +202,16 @@ func (d *driver) until(what string, ok func(view string) bool) string {
 	}
 }
 
+// untilIPPage waits for an IP page on top with its events read (another
+// page's "accounts:" must not pass for it).
+func (d *driver) untilIPPage() string {
+	d.t.Helper()
+	return d.until("the IP page", func(string) bool {
+		p, ok := d.m.top().(*ipPage)
+		return ok && !p.loading
+	})
+}
+
 func (d *driver) untilContains(s string) string {
 	d.t.Helper()
 	return d.until(strings.TrimSpace(s), func(v string) bool { return strings.Contains(v, s) })

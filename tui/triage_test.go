@@ -92,7 +92,7 @@ func TestTriagePageRanksTheAttackAndLabelsSharedInfrastructure(t *testing.T) {
 
 	// enter opens the top address's IP page.
 	d.keys("enter")
-	v = d.untilContains("accounts:")
+	v = d.untilIPPage()
 	if p, ok := d.m.top().(*ipPage); !ok || p.target != m[1] || !strings.HasPrefix(v[strings.Index(v, "\n")+1:], m[1]+" ·") {
 		t.Errorf("enter did not open the IP page of %s:\n%s", m[1], v)
 	}
