@@ -106,6 +106,28 @@ func findingVerdicts(fs []AttackFinding) map[Verdict][]string {
 	return out
 }
 
+// victimFinding checks that no account but the victim is in a finding,
+// and that the victim is in one exactly when want says so; found reports
+// that the victim's account and finding came back.
+func victimFinding(t *testing.T, fs []AttackFinding, victim string, want bool) (AttackAccount, AttackFinding, bool) {
+	t.Helper()
+	for _, f := range fs {
+		for _, a := range f.Accounts {
+			if a.UserID != victim {
+				t.Errorf("background account %s in a finding: %v", a.UserID, f.Reasons)
+			}
+		}
+	}
+	a, f, found := findingAccount(fs, victim)
+	switch {
+	case !want && found:
+		t.Fatalf("finding for the victim: %s %v", a.Verdict, f.Reasons)
+	case want && !found:
+		t.Fatalf("no finding for the victim")
+	}
+	return a, f, found
+}
+
 func findingAccount(fs []AttackFinding, id string) (AttackAccount, AttackFinding, bool) {
 	for _, f := range fs {
 		for _, a := range f.Accounts {
@@ -245,23 +267,9 @@ func TestTokenTheftRules(t *testing.T) {
 			if c.tokens != nil {
 				d.AddSessions(victim, nil, c.tokens)
 			}
-			fs := d.Findings()
-			for _, f := range fs {
-				for _, a := range f.Accounts {
-					if a.UserID != victim {
-						t.Errorf("background account %s in a finding: %v", a.UserID, f.Reasons)
-					}
-				}
-			}
-			a, f, found := findingAccount(fs, victim)
-			if c.verdict == "" {
-				if found {
-					t.Fatalf("finding for the victim: %s %v", a.Verdict, f.Reasons)
-				}
-				return
-			}
+			a, f, found := victimFinding(t, d.Findings(), victim, c.verdict != "")
 			if !found {
-				t.Fatalf("no finding for the victim")
+				return
 			}
 			if a.Verdict != c.verdict || !slices.Equal(a.Steps, c.steps) {
 				t.Errorf("verdict %s steps %v, want %s %v", a.Verdict, a.Steps, c.verdict, c.steps)
