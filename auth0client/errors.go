@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 )
 
 // Error kinds the CLI and the console branch on with errors.Is.
@@ -43,6 +44,9 @@ type APIError struct {
 	Message      string
 	// Scopes lists the scopes Auth0 expected, for insufficient_scope.
 	Scopes []string
+	// RetryAfter is, for a 429 not waited out, how long until Auth0
+	// accepts the call again (from x-ratelimit-reset); 0 when unknown.
+	RetryAfter time.Duration
 }
 
 func (e *APIError) Error() string {

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // SendPasswordResetEmail asks Auth0 to email the user a reset link
@@ -34,6 +36,14 @@ func (c *Client) SendPasswordResetEmail(ctx context.Context, clientID, email, co
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.hc.Do(req)
 	if err != nil {
+		var ae *APIError
+		if errors.As(err, &ae) && ae.Status == http.StatusTooManyRequests && ae.RetryAfter > 0 {
+			// Nothing was sent: say why and when it can be, in the
+			// analyst's terms (Auth0: 10 per address from one IP, then 1 a
+			// minute).
+			return fmt.Errorf("%s: %w (no email was sent: Auth0 allows 10 reset emails to one address from one IP, then 1 a minute; run the reset again in %s)",
+				op, ae, ae.RetryAfter.Round(time.Second))
+		}
 		return wrapErr(op, err)
 	}
 	defer resp.Body.Close()

@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptrace"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -133,6 +134,17 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			}
 			return nil, &TransportError{Method: req.Method, Path: path, MayBeApplied: reached && !safe, Err: err}
 		}
+		if resp.StatusCode == http.StatusTooManyRequests && path == changePasswordPath {
+			if wait := untilReset(resp.Header, time.Now()); wait > maxResetWait {
+				// change_password's own limit (10 per address from one IP,
+				// then 1 a minute): waiting would hold every reset of the
+				// run, and its headers are not the API's budget. Say when.
+				t.stats.RateLimited.Add(1)
+				err := decodeError(req.Method, path, resp)
+				err.RetryAfter = wait
+				return nil, err
+			}
+		}
 		b.observe(resp.Header, resp.StatusCode)
 		switch {
 		case resp.StatusCode == http.StatusTooManyRequests:
@@ -231,7 +243,24 @@ func drain(resp *http.Response) {
 // decodeError reads Auth0's error body. Management API errors are
 // {"statusCode","error","message","errorCode"}; the token endpoint's are
 // OAuth's {"error","error_description"}. Nothing of the request is echoed.
-func decodeError(method, path string, resp *http.Response) error {
+// changePasswordPath is the Authentication API's reset email endpoint.
+const changePasswordPath = "/dbconnections/change_password"
+
+// maxResetWait is the longest a reset email waits out a 429: the API-wide
+// limit refills within a second or two; a longer reset is the per-address
+// limit.
+const maxResetWait = 5 * time.Second
+
+// untilReset is how long until the x-ratelimit-reset of h; 0 when absent.
+func untilReset(h http.Header, now time.Time) time.Duration {
+	reset, err := strconv.ParseInt(h.Get("x-ratelimit-reset"), 10, 64)
+	if err != nil || reset <= 0 {
+		return 0
+	}
+	return max(time.Unix(reset, 0).Sub(now), 0)
+}
+
+func decodeError(method, path string, resp *http.Response) *APIError {
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	var body struct {
