@@ -172,6 +172,9 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if path == "/oauth/token" {
 			t.stats.noteToken(resp)
 		}
+		if sink, ok := ctx.Value(linkSinkKey{}).(*linkSink); ok {
+			sink.link = resp.Header.Get("Link")
+		}
 		return resp, nil
 	}
 }

@@ -135,10 +135,11 @@ func SearchLogs(ctx context.Context, c *auth0client.Client, s LogSearch) ([]auth
 	}
 }
 
-// ReadLogsSince hands every tenant event since since to add, oldest or
-// newest first as the method allows, up to limit: within the search cap by
-// one windowed search, past it by checkpoint paging (no cap, no query).
-// limited reports that it stopped at the limit.
+// ReadLogsSince hands every tenant event since since to add, up to limit:
+// within the search cap by one windowed search (newest first), past it by
+// checkpoint paging (no cap, no query) in log_id order, which is the order
+// Auth0 ingested them, not their dates; each event once. limited reports
+// that it stopped at the limit.
 func ReadLogsSince(ctx context.Context, c *auth0client.Client, since time.Time, limit int, add func(auth0client.LogEvent)) (n int, limited bool, err error) {
 	if limit <= auth0client.SearchCap {
 		events, err := SearchLogs(ctx, c, LogSearch{Since: since, Limit: limit})
@@ -150,30 +151,71 @@ func ReadLogsSince(ctx context.Context, c *auth0client.Client, since time.Time, 
 		}
 		return len(events), len(events) == limit, nil
 	}
-	q := "date:[" + since.UTC().Format(time.RFC3339Nano) + " TO *]"
-	first, err := c.SearchLogs(ctx, auth0client.LogQuery{Q: q, PerPage: 1, Ascending: true})
-	if err != nil || len(first) == 0 {
+	// Checkpoints follow log ids, which follow ingestion, not dates: an
+	// event dated after since can hold a smaller id than one dated before
+	// it. Start from a fence, the newest event dated IngestionMargin
+	// before since: anything ingested after it is read, and only an event
+	// ingested more than the margin late could hide before it.
+	fenceAt := since.Add(-IngestionMargin).UTC().Format(time.RFC3339Nano)
+	fence, err := c.SearchLogs(ctx, auth0client.LogQuery{Q: "date:[* TO " + fenceAt + "}", PerPage: 1})
+	if err != nil {
 		return 0, false, err
 	}
-	add(first[0])
-	n, from := 1, first[0].ID
-	for n < limit {
-		batch, err := c.LogsAfter(ctx, from, auth0client.MaxPerPage)
+	from := ""
+	if len(fence) > 0 {
+		from = fence[0].ID
+	}
+	// Without a fence the tenant's log begins inside the window: the first
+	// page comes from a search, and the checkpoint after it may repeat
+	// some of it.
+	var firstPage map[string]bool
+	for {
+		page, err := c.LogsAfterPage(ctx, from, auth0client.MaxPerPage)
 		if err != nil {
 			return n, false, err
 		}
-		for _, e := range batch {
-			from = e.ID
+		if len(page.Events) == 0 {
+			break // Auth0: the end of the log is an empty page, not a short one
+		}
+		for _, e := range page.Events {
+			if firstPage[e.ID] || e.Date.Before(since) {
+				continue
+			}
 			add(e)
 			if n++; n == limit {
 				return n, true, nil
 			}
 		}
-		if len(batch) < auth0client.MaxPerPage {
-			break // caught up
+		next := page.Next
+		if from == "" {
+			firstPage = map[string]bool{}
+			for _, e := range page.Events {
+				firstPage[e.ID] = true
+			}
+			next = maxLogID(page.Events)
 		}
+		if next == "" || next == from {
+			next = page.Events[len(page.Events)-1].ID
+		}
+		if next == from {
+			break
+		}
+		from = next
 	}
 	return n, false, nil
+}
+
+// IngestionMargin is how late an event may reach Auth0's logs and still be
+// read by ReadLogsSince past the search cap (Auth0 ingests logs seconds to
+// minutes after they happen).
+const IngestionMargin = 2 * time.Minute
+
+func maxLogID(events []auth0client.LogEvent) string {
+	m := ""
+	for _, e := range events {
+		m = max(m, e.ID)
+	}
+	return m
 }
 
 // RetentionNote says so when since reaches past the oldest event the tenant
