@@ -750,7 +750,8 @@ func redactValue(v any) (any, bool) {
 
 // checkNoSecrets refuses record JSON that carries something that looks like
 // a credential: a password-change ticket URL, an access token, a client
-// secret, a bearer header, or a password that is not elided. It looks at
+// secret, a private key or client assertion (private-key JWT), a bearer
+// header, or a password that is not elided. It looks at
 // decoded strings, so JSON escapes cannot hide one. Defense in depth: steps
 // elide secrets before they build a record.
 func checkNoSecrets(recordJSON []byte) error {
@@ -766,6 +767,8 @@ var secretMarkers = []struct{ text, what string }{
 	{"access_token", "an access token"},
 	{"client_secret", "a client secret"},
 	{"Bearer ", "a bearer token"},
+	{"PRIVATE KEY", "a private key (PEM)"},
+	{"client_assertion", "a signed client assertion"},
 }
 
 func findSecret(v any, key string) error {

@@ -463,6 +463,8 @@ func TestAppendRefusesSecrets(t *testing.T) {
 		"access token in a path": {Kind: KindIntent, Calls: []Call{{Method: "GET", Path: "/userinfo?access_token=eyJ"}}},
 		"client secret key":      {Kind: KindIntent, Calls: []Call{{Method: "POST", Path: "/oauth/token", Body: map[string]any{"client_secret": "s"}}}},
 		"bearer header in error": {Kind: KindOutcome, Outcome: "failed", Error: "401 with Authorization: Bearer eyJhbGci"},
+		"private key in error":   {Kind: KindOutcome, Outcome: "failed", Error: "bad key -----BEGIN RSA PRIVATE KEY-----\nMIIEow"},
+		"client assertion":       {Kind: KindIntent, Calls: []Call{{Method: "POST", Path: "/oauth/token", Body: map[string]any{"client_assertion": "eyJ"}}}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
