@@ -2,7 +2,9 @@ package responders
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"strings"
@@ -91,6 +93,9 @@ type LogSearch struct {
 // at the oldest event seen (inclusive) and searches again, merging by
 // log_id. Events sharing the boundary instant are fetched twice, kept once.
 func SearchLogs(ctx context.Context, c *auth0client.Client, s LogSearch) ([]auth0client.LogEvent, error) {
+	if err := CheckLogQuery(s.Query); err != nil {
+		return nil, err
+	}
 	limit := s.Limit
 	if limit <= 0 || limit > MaxSearchLimit {
 		limit = MaxSearchLimit
@@ -231,4 +236,120 @@ func RetentionNote(ctx context.Context, c *auth0client.Client, since time.Time) 
 			since.UTC().Format("2006-01-02 15:04Z"), first.UTC().Format("2006-01-02 15:04Z"))
 	}
 	return ""
+}
+
+// logSearchFields are the fields Auth0's log search searches (Auth0 docs,
+// "Log Search Query Syntax"). Any other field in q is a 400 from Auth0.
+var logSearchFields = map[string]bool{
+	"client_id": true, "client_name": true, "connection": true, "connection_id": true,
+	"description": true, "date": true, "hostname": true, "ip": true, "log_id": true,
+	"organization_id": true, "user_id": true, "user_name": true, "user_agent": true,
+	"strategy": true, "strategy_type": true, "type": true,
+}
+
+// ErrUnsearchableLogField is a log query naming a field Auth0's log search
+// does not search (details.*, location_info.*, isMobile, audience, scope,
+// …): Auth0 refuses it, so atoctl does not send it.
+var ErrUnsearchableLogField = errors.New("not a field Auth0's log search searches")
+
+// CheckLogQuery refuses, before anything is sent, a Lucene log query that
+// names a field Auth0 does not search, saying which and what to do.
+func CheckLogQuery(q string) error {
+	bad := unsearchableLogFields(q)
+	if len(bad) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %s (Auth0 searches only %s; search on those and filter the rest from --json output)",
+		ErrUnsearchableLogField, auth0client.Clean(strings.Join(bad, ", ")), strings.Join(slices.Sorted(maps.Keys(logSearchFields)), ", "))
+}
+
+// unsearchableLogFields lists the fields of q (field:value outside quotes,
+// ranges and groups) that Auth0's log search does not search.
+func unsearchableLogFields(q string) []string {
+	var bad []string
+	isField := func(c byte) bool {
+		return c == '_' || c == '.' || c == '-' || c == '$' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+	}
+	for i := 0; i < len(q); {
+		c := q[i]
+		switch {
+		case c == '"':
+			i = skipQuoted(q, i)
+			continue
+		case !isField(c) || c == '-' && (i+1 >= len(q) || !isField(q[i+1])):
+			i++
+			continue
+		}
+		start := i
+		if c == '-' {
+			start++ // NOT written as -field:value
+		}
+		for i < len(q) && (isField(q[i]) || q[i] == '\\') {
+			if q[i] == '\\' {
+				i++
+			}
+			i++
+		}
+		if i >= len(q) || q[i] != ':' {
+			continue // a bare term
+		}
+		field := q[start:i]
+		i++ // ':'
+		valueStart := i
+		i = skipValue(q, i)
+		if field == "_exists_" {
+			field = q[valueStart:i]
+		}
+		if !logSearchFields[field] && !slices.Contains(bad, field) {
+			bad = append(bad, field)
+		}
+	}
+	return bad
+}
+
+// skipQuoted returns the position after the quoted string at q[i].
+func skipQuoted(q string, i int) int {
+	for i++; i < len(q); i++ {
+		switch q[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return len(q)
+}
+
+// skipValue returns the position after the value at q[i]: a quoted string,
+// a range [a TO b] / {a TO b}, a group (a OR b), or a word.
+func skipValue(q string, i int) int {
+	if i >= len(q) {
+		return i
+	}
+	switch q[i] {
+	case '"':
+		return skipQuoted(q, i)
+	case '[', '{', '(':
+		depth := 0
+		for ; i < len(q); i++ {
+			switch q[i] {
+			case '"':
+				i = skipQuoted(q, i) - 1
+			case '[', '{', '(':
+				depth++
+			case ']', '}', ')':
+				if depth--; depth == 0 {
+					return i + 1
+				}
+			}
+		}
+		return len(q)
+	}
+	for i < len(q) && q[i] != ' ' && q[i] != '\t' && q[i] != ')' {
+		if q[i] == '\\' {
+			i++
+		}
+		i++
+	}
+	return min(i, len(q))
 }

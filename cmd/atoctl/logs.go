@@ -103,6 +103,9 @@ func runLogsSearch(ctx context.Context, env *environment, o *logsSearchOptions) 
 	if strings.ContainsAny(o.q, "\x00\r\n") {
 		return usagef("--q contains control characters")
 	}
+	if err := responders.CheckLogQuery(o.q); err != nil {
+		return usagef("--q: %v", err)
+	}
 	req.Query, req.Since, req.Limit = o.q, since, o.limit
 	c, err := env.tenant(ctx)
 	if err != nil {
