@@ -50,7 +50,7 @@ func TestResetEmailPerAddressLimitFailsFastAndSaysWhen(t *testing.T) {
 		t.Fatalf("11th reset: %v, want ErrRateLimited", err)
 	}
 	var ae *APIError
-	if !errors.As(err, &ae) || ae.Code != "too_many_requests" || ae.RetryAfter < 30*time.Second {
+	if !errors.As(err, &ae) || ae.Code != "too_many_requests" || ae.RetryAfter < 30*time.Second || ae.RetryAfter > 61*time.Second {
 		t.Fatalf("11th reset: %#v, want too_many_requests with the wait until the next allowed request", ae)
 	}
 	if msg := err.Error(); !strings.Contains(msg, "no email was sent") || !strings.Contains(msg, "1 a minute") {
