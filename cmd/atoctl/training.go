@@ -92,7 +92,10 @@ func loadTrainingSandbox(name string, getenv func(string) string, opts ...sandbo
 	}
 	st, key := sc.Generate(sc.DefaultSeed, epoch)
 	t := &trainingSandbox{scenario: sc, key: key, epoch: st.Epoch, base: baselineOf(st)}
-	t.srv = sandbox.New(st, append([]sandbox.Option{sandbox.WithPersistence(path)}, opts...)...)
+	// The attacker keeps going after the start (fixtures/scenarios/live.go):
+	// built from the base tenant, before the persisted changes apply.
+	live := sandbox.WithAttacker(scenarios.Live(st, key))
+	t.srv = sandbox.New(st, append([]sandbox.Option{sandbox.WithPersistence(path), live}, opts...)...)
 	if err := t.srv.Err(); err != nil {
 		return nil, fmt.Errorf("load training state: %w", err)
 	}

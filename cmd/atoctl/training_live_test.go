@@ -1,0 +1,184 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/atoctl/atoctl/auth0client"
+	"github.com/atoctl/atoctl/fixtures/sandbox"
+	"github.com/atoctl/atoctl/fixtures/scenarios"
+)
+
+// simClock is a simulated clock for the training sandbox: it stands still
+// unless advanced, or runs speed times faster than the wall clock.
+type simClock struct {
+	mu    sync.Mutex
+	t     time.Time
+	wall  time.Time
+	speed float64
+}
+
+func newSimClock(t time.Time) *simClock { return &simClock{t: t} }
+
+func (c *simClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.speed == 0 {
+		return c.t
+	}
+	return c.t.Add(time.Duration(float64(time.Since(c.wall)) * c.speed))
+}
+
+func (c *simClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// run makes the clock run speed times faster than the wall clock from now
+// on (0 stops it).
+func (c *simClock) run(speed float64) {
+	now := c.now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t, c.wall, c.speed = now, time.Now(), speed
+}
+
+// startExercise starts a training exercise of scenario and returns its
+// answer key and epoch.
+func startExercise(t *testing.T, c *cli, scenario string) (*scenarios.AnswerKey, time.Time) {
+	t.Helper()
+	if res := c.trun("training", "start", "--scenario", scenario); res.code != 0 {
+		t.Fatalf("training start: exit %d: %s", res.code, res.stderr)
+	}
+	ts, err := loadTrainingSandbox(scenario, func(k string) string { return c.env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ts.close()
+	return ts.key, ts.epoch
+}
+
+// logsAfter reads every event after the checkpoint from, as `logs tail` and
+// the console's follow do.
+func logsAfter(t *testing.T, client *auth0client.Client, from string) []auth0client.LogEvent {
+	t.Helper()
+	var out []auth0client.LogEvent
+	for {
+		batch, err := client.LogsAfter(context.Background(), from, auth0client.MaxPerPage)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, batch...)
+		if len(batch) < auth0client.MaxPerPage {
+			return out
+		}
+		from = batch[len(batch)-1].ID
+	}
+}
+
+func newestLogID(t *testing.T, client *auth0client.Client) string {
+	t.Helper()
+	newest, err := client.SearchLogs(context.Background(), auth0client.LogQuery{PerPage: 1})
+	if err != nil || len(newest) == 0 {
+		t.Fatalf("newest log: %v", err)
+	}
+	return newest[0].ID
+}
+
+// TestTrainingLiveAttackKeepsComingUntilTheACLBlocksIt starts an exercise
+// on a simulated clock: a minute later the checkpoint (what `logs tail` and
+// the console's follow read) has new attacker events; `logs tail` itself
+// prints them; after the attacker's networks are blocked in Network ACLs,
+// ten more minutes bring no attacker event and the sandbox counts what the
+// ACLs stopped.
+func TestTrainingLiveAttackKeepsComingUntilTheACLBlocksIt(t *testing.T) {
+	t.Parallel()
+	name := scenarios.DefaultScenario
+	c := newCLI(t)
+	key, epoch := startExercise(t, c, name)
+	clk := newSimClock(epoch)
+	opts := []sandbox.Option{sandbox.WithRateLimit(0, 0), sandbox.WithRevokeDelay(0), sandbox.WithClock(clk.now)}
+	ts, err := startTrainingSandbox(name, func(k string) string { return c.env[k] }, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ts.close()
+	client := trainingClient(t, ts)
+
+	from := newestLogID(t, client)
+	if got := logsAfter(t, client, from); len(got) != 0 {
+		t.Fatalf("at the start, %d events after the newest: %+v", len(got), got[0])
+	}
+	clk.advance(time.Minute)
+	events := logsAfter(t, client, from)
+	attack := 0
+	for _, e := range events {
+		if e.Date.Before(epoch) || e.Date.After(epoch.Add(time.Minute)) {
+			t.Errorf("live event %s dated %s, outside the minute after the start %s", e.ID, e.Date, epoch)
+		}
+		if key.IsAttackerIP(e.IP) {
+			attack++
+		}
+	}
+	if attack < 3 {
+		t.Fatalf("a minute after the start, %d new attacker events (of %d)", attack, len(events))
+	}
+
+	// `logs tail` as a user runs it, on a clock running 120 times faster
+	// than the wall clock (a five-second slot of the attack every ~42 ms).
+	clk.run(120)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
+	tail := c.runCtx(withTrainingOptions(ctx, opts...), false, "--training", "logs", "tail", "--type", "f,fp,fu", "--interval", "100ms", "--json")
+	cancel()
+	clk.run(0)
+	tailed := 0
+	sc := bufio.NewScanner(strings.NewReader(tail.stdout))
+	sc.Buffer(nil, 4<<20)
+	for sc.Scan() {
+		var e auth0client.LogEvent
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			t.Fatalf("logs tail --json line: %v: %.200s", err, sc.Text())
+		}
+		if !key.IsAttackerIP(e.IP) || !strings.HasPrefix(e.Type, "f") {
+			t.Errorf("logs tail --type f,fp,fu printed %s %s from %s", e.ID, e.Type, e.IP)
+		}
+		tailed++
+	}
+	if tailed == 0 {
+		t.Fatalf("logs tail printed no attack event in 8 s (about 16 simulated minutes): exit %d, stderr %s", tail.code, tail.stderr)
+	}
+
+	// Block every attacker network: the botnet's CIDRs and the single
+	// addresses, 20 entries per ACL.
+	nets := append(append([]string{}, key.AttackerCIDRs...), key.AttackerIPs...)
+	for i := 0; i < len(nets); i += auth0client.MaxACLEntries {
+		part := nets[i:min(len(nets), i+auth0client.MaxACLEntries)]
+		if _, err := client.CreateNetworkACL(context.Background(), auth0client.NetworkACL{Description: "live test", Active: true,
+			Priority: 10 + i/auth0client.MaxACLEntries, Action: "block", Scope: "authentication", IPv4CIDRs: part}); err != nil {
+			t.Fatalf("create ACL: %v", err)
+		}
+	}
+	from = newestLogID(t, client)
+	clk.advance(10 * time.Minute)
+	for _, e := range logsAfter(t, client, from) {
+		if key.IsAttackerIP(e.IP) {
+			t.Errorf("after the ACL, attacker event %s %s from %s at %s", e.ID, e.Type, e.IP, e.Date)
+		}
+	}
+	stopped := 0
+	for ip, n := range ts.srv.StoppedByACL() {
+		if !key.IsAttackerIP(ip) {
+			t.Errorf("the ACL stopped %d attempts from %s, not an attacker address", n, ip)
+		}
+		stopped += n
+	}
+	if stopped < 10 {
+		t.Errorf("in ten minutes the ACLs stopped %d attacker attempts", stopped)
+	}
+}
