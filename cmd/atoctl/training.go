@@ -191,7 +191,7 @@ exercise with its own training incident: work on one never counts in another.`,
 			return nil
 		},
 	})
-	cmd.AddCommand(newTrainingStartCmd(env), newTrainingScoreCmd(env), newTrainingDebriefCmd(env))
+	cmd.AddCommand(newTrainingStartCmd(env), newTrainingScoreCmd(env), newTrainingEndCmd(env), newTrainingDebriefCmd(env))
 	cmd.AddCommand(&cobra.Command{
 		Use:   "reset",
 		Short: "Restore a training tenant to its starting state",
