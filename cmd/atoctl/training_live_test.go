@@ -4,6 +4,9 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +15,7 @@ import (
 	"github.com/atoctl/atoctl/auth0client"
 	"github.com/atoctl/atoctl/fixtures/sandbox"
 	"github.com/atoctl/atoctl/fixtures/scenarios"
+	"github.com/atoctl/atoctl/responders"
 )
 
 // simClock is a simulated clock for the training sandbox: it stands still
@@ -180,5 +184,149 @@ func TestTrainingLiveAttackKeepsComingUntilTheACLBlocksIt(t *testing.T) {
 	}
 	if stopped < 10 {
 		t.Errorf("in ten minutes the ACLs stopped %d attacker attempts", stopped)
+	}
+}
+
+// TestTrainingWaitingAnHourCostsNewTakeovers plays the same exercise twice
+// on a simulated clock: containing two minutes after the start scores 100%;
+// containing after an hour of doing nothing scores less, and the scorecard
+// names why: the accounts taken over again meanwhile, and the attack
+// traffic that kept reaching the tenant.
+func TestTrainingWaitingAnHourCostsNewTakeovers(t *testing.T) {
+	t.Parallel()
+	name := scenarios.DefaultScenario
+	play := func(wait time.Duration) responders.Scorecard {
+		c := newCLI(t)
+		key, epoch := startExercise(t, c, name)
+		clk := newSimClock(epoch.Add(wait))
+		c.sandboxOpts = []sandbox.Option{sandbox.WithClock(clk.now)}
+		playIdeal(t, c, name, key)
+		return score(t, c, name)
+	}
+	atOnce, late := play(2*time.Minute), play(time.Hour)
+	if atOnce.Percent != 100 {
+		t.Errorf("containing at once scores %.1f%%: wrong %v, missed %v", atOnce.Percent, subjects(atOnce, responders.ScoreWrong), subjects(atOnce, responders.ScoreMissed))
+	}
+	if late.Percent >= atOnce.Percent {
+		t.Fatalf("containing after an hour scores %.1f%%, at once %.1f%%", late.Percent, atOnce.Percent)
+	}
+	retaken := 0
+	for _, it := range late.Items {
+		if it.Category == "retakeover" {
+			retaken++
+			if it.Verdict != responders.ScoreWrong || it.Points >= 0 || !strings.Contains(it.What, "taken over again after the start") || len(it.Evidence) == 0 {
+				t.Errorf("retakeover item %+v", it)
+			}
+			for _, e := range it.Evidence {
+				if e.Type != "s" || e.UserID != it.Subject || e.Date.Before(late.Started) {
+					t.Errorf("retakeover %s: evidence %+v is not a login after the start", it.Subject, e)
+				}
+			}
+		}
+	}
+	if retaken == 0 {
+		t.Errorf("after an hour, no account taken over again: %+v", late.Items)
+	}
+	if !slices.ContainsFunc(late.Items, func(it responders.ScoreItem) bool { return it.Category == "late-events" && it.Points < 0 }) {
+		t.Errorf("after an hour, the attack traffic that reached the tenant costs nothing")
+	}
+	t.Logf("contained at once: %.1f%%; after an hour: %.1f%% (%d accounts taken over again, penalty %.1f)", atOnce.Percent, late.Percent, retaken, late.Penalty)
+}
+
+// TestTrainingScoreUnderWayNamesOnlyWhatTheJournalTouched contains one
+// account and blocks one attacker address twenty simulated minutes into an
+// exercise: `training score --json` then names no account or address of
+// the answer key that the journal has not touched; after `training end` the
+// scorecard names every attacked account and attacker network, and the
+// debrief shows the end.
+func TestTrainingScoreUnderWayNamesOnlyWhatTheJournalTouched(t *testing.T) {
+	t.Parallel()
+	name := scenarios.DefaultScenario
+	c := newCLI(t)
+	key, epoch := startExercise(t, c, name)
+	clk := newSimClock(epoch.Add(20 * time.Minute))
+	c.sandboxOpts = []sandbox.Option{sandbox.WithClock(clk.now)}
+	base := []string{"--training", "--scenario", name}
+	victim, addr := key.Compromised[len(key.Compromised)-1], key.AttackerIPs[0]
+	if res := c.trun(append(base, "contain", victim, "--since", "72h", "--yes")...); res.code != 0 {
+		t.Fatalf("contain: exit %d: %s", res.code, res.stderr)
+	}
+	if res := c.trun(append(base, "ip", "contain", addr, "--since", "72h", "--acl", "--yes")...); res.code != 0 && res.code != exitPartial {
+		t.Fatalf("ip contain: exit %d: %s", res.code, res.stderr)
+	}
+
+	dir, err := incidentsDir(func(k string) string { return c.env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur, err := os.ReadFile(filepath.Join(filepath.Dir(dir), "current-incident.training."+name))
+	if err != nil {
+		t.Fatalf("current incident: %v", err)
+	}
+	recs, err := responders.LoadJournal(dir, strings.TrimSpace(string(cur)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	touched := map[string]bool{addr: true}
+	for _, r := range recs {
+		touched[r.UserID] = true
+	}
+	if !touched[victim] {
+		t.Fatalf("the journal does not name the contained account %s", victim)
+	}
+
+	res := c.trun("training", "score", "--scenario", name, "--json")
+	if res.code != 0 {
+		t.Fatalf("training score: exit %d: %s", res.code, res.stderr)
+	}
+	var sc responders.Scorecard
+	if err := json.Unmarshal([]byte(res.stdout), &sc); err != nil {
+		t.Fatal(err)
+	}
+	if sc.Revealed || sc.Hidden == 0 || sc.Elapsed != "20m0s" || len(sc.Counts) == 0 {
+		t.Errorf("under way: revealed %v, hidden %d, elapsed %q, counts %+v", sc.Revealed, sc.Hidden, sc.Elapsed, sc.Counts)
+	}
+	if !strings.Contains(res.stdout, victim) {
+		t.Errorf("the score does not name the account contained, %s", victim)
+	}
+	secret := slices.Concat(key.Compromised, key.StoppedByMFA, key.Targeted, key.Innocent, key.AttackerIPs, key.AttackerCIDRs, key.SharedIPs)
+	for _, s := range secret {
+		if !touched[s] && strings.Contains(res.stdout, `"`+s+`"`) || !touched[s] && strings.Contains(res.stdout, s+" ") {
+			t.Errorf("mid-exercise score names %s, which the journal never touched", s)
+		}
+	}
+	text := c.trun("training", "score", "--scenario", name)
+	if !strings.Contains(text.stdout, "under way") || !strings.Contains(text.stdout, "20m0s elapsed") {
+		t.Errorf("training score text under way:\n%s", text.stdout)
+	}
+
+	res = c.trun("training", "end", "--scenario", name, "--json")
+	if res.code != 0 {
+		t.Fatalf("training end: exit %d: %s", res.code, res.stderr)
+	}
+	var end responders.Scorecard
+	if err := json.Unmarshal([]byte(res.stdout), &end); err != nil {
+		t.Fatal(err)
+	}
+	if !end.Revealed || end.Hidden != 0 {
+		t.Errorf("after the end: revealed %v, hidden %d", end.Revealed, end.Hidden)
+	}
+	for _, s := range slices.Concat(key.Compromised, key.StoppedByMFA, key.AttackerCIDRs) {
+		if !strings.Contains(res.stdout, `"`+s+`"`) {
+			t.Errorf("after the end, the score does not name %s", s)
+		}
+	}
+	for _, ip := range key.AttackerIPs {
+		if len(key.Evidence[ip]) > 0 && !strings.Contains(res.stdout, `"`+ip+`"`) {
+			t.Errorf("after the end, the score does not name attacker address %s", ip)
+		}
+	}
+	// Later scores stay revealed; the debrief shows the end and the attack.
+	if again := score(t, c, name); !again.Revealed {
+		t.Errorf("score after the end is not revealed")
+	}
+	deb := c.trun("training", "debrief", "--scenario", name)
+	if !strings.Contains(deb.stdout, StepTrainingEnd) || !strings.Contains(deb.stdout, " attack ") {
+		t.Errorf("debrief after the end:\n%.2000s", deb.stdout)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -185,7 +186,7 @@ func trainingRecords(env *environment, incident string) ([]responders.Record, st
 
 // openExercise loads the training tenant of the scenario read-only (no
 // HTTP server) and the journal; it refuses when no exercise is under way.
-func openExercise(env *environment, incident string) (*trainingSandbox, []responders.Record, string, error) {
+func openExercise(ctx context.Context, env *environment, incident string) (*trainingSandbox, []responders.Record, string, error) {
 	path, err := trainingStatePath(env.getenv, env.opts.scenario)
 	if err != nil {
 		return nil, nil, "", err
@@ -198,7 +199,7 @@ func openExercise(env *environment, incident string) (*trainingSandbox, []respon
 	} else if !ok {
 		return nil, nil, "", usagef("no exercise of %s under way: 'atoctl training start --scenario %s' begins one", env.opts.scenario, env.opts.scenario)
 	}
-	ts, err := loadTrainingSandbox(env.opts.scenario, env.getenv)
+	ts, err := loadTrainingSandbox(env.opts.scenario, env.getenv, trainingOptions(ctx)...)
 	if err != nil {
 		return nil, nil, "", err
 	}
@@ -233,7 +234,7 @@ end', recorded in the journal) and shows everything.
   atoctl training score --reveal`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ts, recs, incident, err := openExercise(env, o.incident)
+			ts, recs, incident, err := openExercise(cmd.Context(), env, o.incident)
 			if err != nil {
 				return err
 			}
@@ -299,7 +300,7 @@ the end, 'training score' and 'training debrief' show everything.`,
   atoctl training end --scenario mfa-fatigue --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ts, _, id, err := openExercise(env, incident)
+			ts, _, id, err := openExercise(cmd.Context(), env, incident)
 			if err != nil {
 				return err
 			}
@@ -349,7 +350,7 @@ Markdown for a post-incident review.`,
 			if o.format != "text" && o.format != "md" {
 				return usagef("--format is text or md, not %q", auth0client.Clean(o.format))
 			}
-			ts, recs, incident, err := openExercise(env, o.incident)
+			ts, recs, incident, err := openExercise(cmd.Context(), env, o.incident)
 			if err != nil {
 				return err
 			}

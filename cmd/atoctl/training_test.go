@@ -150,7 +150,7 @@ func (c *cli) trun(args ...string) result {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	ctx = withTrainingOptions(ctx, sandbox.WithRateLimit(0, 0), sandbox.WithRevokeDelay(0))
+	ctx = withTrainingOptions(ctx, append([]sandbox.Option{sandbox.WithRateLimit(0, 0), sandbox.WithRevokeDelay(0)}, c.sandboxOpts...)...)
 	return c.runCtx(ctx, false, args...)
 }
 
