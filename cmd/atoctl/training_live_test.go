@@ -330,3 +330,69 @@ func TestTrainingScoreUnderWayNamesOnlyWhatTheJournalTouched(t *testing.T) {
 		t.Errorf("debrief after the end:\n%.2000s", deb.stdout)
 	}
 }
+
+// TestTrainingDryRunsStayOutOfTheExercise: a dry run during an exercise is
+// journaled apart from the exercise's incident, so the exercise's journal,
+// its report's mode and its score are those of the real actions only.
+func TestTrainingDryRunsStayOutOfTheExercise(t *testing.T) {
+	t.Parallel()
+	name := scenarios.DefaultScenario
+	c := newCLI(t)
+	key, _ := startExercise(t, c, name)
+	base := []string{"--training", "--scenario", name}
+	var plain []string // accounts the plain playbook contains
+	for _, id := range key.Compromised {
+		if key.EmailChanged[id] == "" && len(key.AttackerFactors[id]) == 0 {
+			plain = append(plain, id)
+		}
+	}
+	victim := plain[0]
+	if res := c.trun(append(base, "contain", victim, "--since", "72h", "--dry-run")...); res.code != 0 {
+		t.Fatalf("contain --dry-run: exit %d: %s", res.code, res.stderr)
+	}
+	if res := c.trun(append(base, "contain", plain[1], "--since", "72h", "--yes")...); res.code != 0 {
+		t.Fatalf("contain: exit %d: %s", res.code, res.stderr)
+	}
+	dir, err := incidentsDir(func(k string) string { return c.env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(file string) (string, []responders.Record) {
+		t.Helper()
+		id, err := os.ReadFile(filepath.Join(filepath.Dir(dir), file))
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		recs, err := responders.LoadJournal(dir, strings.TrimSpace(string(id)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(string(id)), recs
+	}
+	exID, exRecs := read("current-incident.training." + name)
+	dryID, dryRecs := read("current-incident.training." + name + ".dry-run")
+	if exID == dryID {
+		t.Fatalf("the dry run journaled into the exercise's incident %s", exID)
+	}
+	for _, r := range exRecs {
+		if r.Mode != responders.ModeTraining || r.UserID == victim {
+			t.Errorf("exercise journal holds a dry-run record: %+v", r)
+		}
+	}
+	if !slices.ContainsFunc(dryRecs, func(r responders.Record) bool { return r.UserID == victim && r.Mode == responders.ModeDryRun }) {
+		t.Errorf("the dry run's own incident does not hold its plan")
+	}
+	res := c.trun("--training", "--scenario", name, "incident", "report", exID, "--format", "json")
+	var rep struct {
+		Mode string `json:"mode"`
+	}
+	if err := json.Unmarshal([]byte(res.stdout), &rep); err != nil || rep.Mode != "training" {
+		t.Errorf("the exercise's report: mode %q (%v), want training\n%s", rep.Mode, err, res.stderr)
+	}
+	sc := score(t, c, name)
+	for _, it := range sc.Items {
+		if it.Subject == victim && it.Category == "compromised" && it.Verdict == responders.ScoreRight {
+			t.Errorf("the dry run counted as containing %s", victim)
+		}
+	}
+}
