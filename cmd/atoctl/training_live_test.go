@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -394,5 +395,92 @@ func TestTrainingDryRunsStayOutOfTheExercise(t *testing.T) {
 		if it.Subject == victim && it.Category == "compromised" && it.Verdict == responders.ScoreRight {
 			t.Errorf("the dry run counted as containing %s", victim)
 		}
+	}
+}
+
+// TestTrainingDebriefExposureRunsFromTheFirstSuccessToTheFirstContainment
+// contains an account, then runs the playbook on it again: after the end,
+// the debrief's exposure starts at the attacker's first successful login
+// (not an earlier failed attempt) and ends at the first run that left the
+// account fully contained (not the re-run).
+func TestTrainingDebriefExposureRunsFromTheFirstSuccessToTheFirstContainment(t *testing.T) {
+	t.Parallel()
+	name := scenarios.DefaultScenario
+	c := newCLI(t)
+	key, _ := startExercise(t, c, name)
+	victim := ""
+	for _, id := range key.Compromised {
+		evs := key.Evidence[id]
+		if key.EmailChanged[id] == "" && len(key.AttackerFactors[id]) == 0 && (victim == "" || evs[0].Type != "s") {
+			victim = id
+		}
+	}
+	var success time.Time
+	for _, e := range key.Evidence[victim] {
+		if e.Type == "s" {
+			success = e.Date
+			break
+		}
+	}
+	if success.IsZero() {
+		t.Fatalf("no attacker login in the evidence of %s: %+v", victim, key.Evidence[victim])
+	}
+	base := []string{"--training", "--scenario", name, "contain", victim, "--since", "72h", "--yes"}
+	if res := c.trun(base...); res.code != 0 {
+		t.Fatalf("contain: exit %d: %s", res.code, res.stderr)
+	}
+	time.Sleep(1100 * time.Millisecond) // the re-run a second later, as the debrief prints seconds
+	if res := c.trun(base...); res.code != 0 {
+		t.Fatalf("contain again: exit %d: %s", res.code, res.stderr)
+	}
+	if res := c.trun("training", "end", "--scenario", name); res.code != 0 {
+		t.Fatalf("training end: exit %d: %s", res.code, res.stderr)
+	}
+	dir, err := incidentsDir(func(k string) string { return c.env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := os.ReadFile(filepath.Join(filepath.Dir(dir), "current-incident.training."+name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := responders.LoadJournal(dir, strings.TrimSpace(string(id)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first run's last containment step, read from the journal.
+	first := map[string]time.Time{}
+	var rerun time.Time
+	for _, r := range recs {
+		if r.UserID != victim || r.Kind != responders.KindOutcome || r.Step == responders.StepSnapshot {
+			continue
+		}
+		if _, ok := first[r.Step]; !ok {
+			first[r.Step] = r.Time
+		} else if r.Time.After(rerun) {
+			rerun = r.Time
+		}
+	}
+	var contained time.Time
+	for _, at := range first {
+		if at.After(contained) {
+			contained = at
+		}
+	}
+	const layout = "2006-01-02 15:04:05"
+	if contained.UTC().Format(layout) == rerun.UTC().Format(layout) {
+		t.Fatalf("the re-run at %s is not apart from the first containment %s", rerun, contained)
+	}
+	deb := c.trun("training", "debrief", "--scenario", name)
+	want := fmt.Sprintf("attacker since %s, contained %s (%s)", success.UTC().Format(layout), contained.UTC().Format(layout),
+		contained.Sub(success).Round(time.Minute))
+	line := ""
+	for _, l := range strings.Split(deb.stdout, "\n") {
+		if strings.Contains(l, victim) && strings.Contains(l, "attacker since") {
+			line = l
+		}
+	}
+	if !strings.Contains(line, want) {
+		t.Errorf("exposure of %s:\n got %q\nwant %q", victim, strings.TrimSpace(line), want)
 	}
 }
