@@ -625,7 +625,7 @@ func (m *Model) header(w int) string {
 	tenant := "no tenant"
 	switch {
 	case o.Training && o.Scenario != "":
-		tenant = "scenario " + o.Scenario
+		tenant = o.Scenario // beside the TRAINING badge; short, so 80 columns keep the breadcrumbs
 	case o.Client != nil:
 		tenant = o.Client.Tenant()
 	}

@@ -26,8 +26,8 @@ func TestHeaderNamesTheTrainingScenario(t *testing.T) {
 		want     string
 		dontWant string
 	}{
-		{"training", Options{Client: c, Training: true, Scenario: "mfa-fatigue"}, "scenario mfa-fatigue", "127.0.0.1"},
-		{"live", Options{Client: c}, "127.0.0.1:45678", "scenario"},
+		{"training", Options{Client: c, Training: true, Scenario: "mfa-fatigue"}, "TRAINING  mfa-fatigue │", "127.0.0.1"},
+		{"live", Options{Client: c, Scenario: "mfa-fatigue"}, "127.0.0.1:45678", "mfa-fatigue"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.o.Renderer = asciiRenderer()
