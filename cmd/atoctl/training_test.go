@@ -353,7 +353,7 @@ func TestTrainingCommandsWorkOnAFreshCheckout(t *testing.T) {
 		t.Errorf("training list: stderr %q", res.stderr)
 	}
 	// Score and debrief before any exercise: a clear usage error.
-	for _, cmd := range []string{"score", "debrief"} {
+	for _, cmd := range []string{"score", "debrief", "end"} {
 		if res := c.run("training", cmd, "--scenario", "mfa-fatigue"); res.code != exitUsage || !strings.Contains(res.stderr, "training start") {
 			t.Errorf("training %s before start: exit %d, %s", cmd, res.code, res.stderr)
 		}
