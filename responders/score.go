@@ -2,8 +2,10 @@ package responders
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -57,6 +59,15 @@ type Exercise struct {
 	Networks map[string]NetworkEnd
 	// Records are the journal records of the training incident.
 	Records []Record
+	// Now is when the exercise is scored: the clock, or its end. Zero
+	// leaves the elapsed time out.
+	Now time.Time
+	// Ended: the exercise is over ('training end', 'training score
+	// --reveal'), so the scorecard may name every account and network.
+	Ended bool
+	// Takeovers are the attacker's successful logins on accounts of the
+	// key after the start: the live attack taking an account over again.
+	Takeovers []KeyEvent
 }
 
 // UserEnd is one user at the end of an exercise, with what they had at
@@ -85,6 +96,10 @@ type NetworkEnd struct {
 	// Blocked: the address, or some address of the network seen in the
 	// logs, is blocked.
 	Blocked bool
+	// LiveEvents are the attacker events from the network that reached
+	// the tenant after the start; LateEvents those of them after
+	// BlockGrace; LiveStopped the attempts a Network ACL stopped.
+	LiveEvents, LateEvents, LiveStopped int
 }
 
 // Rubric weights, in points out of 100; categories with nothing to do in a
@@ -99,6 +114,16 @@ const (
 	PenaltyTouched       = 5  // an innocent or merely targeted account blocked or logged out
 	PenaltySharedIP      = 10 // shared infrastructure blocked
 	PenaltyResetAttacker = 5  // a reset email sent to the address the attacker set
+	PenaltyRetakeover    = 2  // an account taken over again after the start
+	PenaltyRetakeoverMax = 16
+	PenaltyLateEvents    = 1 // per LateEventsUnit attacker events after BlockGrace
+	PenaltyLateMax       = 10
+	LateEventsUnit       = 100
+
+	// BlockGrace is how long after the start a responder may take to block
+	// the attacker's networks before the events that still reach the tenant
+	// count against the score.
+	BlockGrace = 15 * time.Minute
 
 	// networksFull is the share of the attack's traffic whose blocking earns
 	// full marks: Auth0's 20 entries per ACL list cannot hold every stray proxy.
@@ -122,7 +147,13 @@ and the others scale up):
         30 min, nothing after 4 h or while any account is not contained
 Penalties: -5 for each innocent or merely targeted account blocked or with sessions
 or refresh tokens revoked; -10 for each shared address (carrier NAT, app backend)
-blocked; -5 for each reset email sent to an address the attacker set.`
+blocked; -5 for each reset email sent to an address the attacker set; -2 for each
+time the attacker took an account over again after the start (at most -16);
+-1 per 100 attacker events that reached the tenant more than 15 min after the
+start, from networks not yet blocked (at most -10).
+During the exercise the score shows the categories, the counts and the time
+elapsed, and names only the accounts and networks you acted on; 'training end'
+(or 'training score --reveal') ends the exercise and shows everything.`
 
 // Verdicts of a scorecard item.
 const (
@@ -150,13 +181,30 @@ type CategoryScore struct {
 	Applies bool    `json:"applies"`
 }
 
+// CategoryCount counts a category's items by verdict: what was contained
+// (right), missed, and wrongly touched.
+type CategoryCount struct {
+	Category string `json:"category"`
+	Right    int    `json:"right"`
+	Missed   int    `json:"missed"`
+	Wrong    int    `json:"wrong"`
+}
+
 // Scorecard is the result of scoring an exercise.
 type Scorecard struct {
 	Scenario   string          `json:"scenario"`
 	Percent    float64         `json:"percent"`
 	Categories []CategoryScore `json:"categories"`
+	Counts     []CategoryCount `json:"counts"`
 	Penalty    float64         `json:"penalty"`
 	Started    time.Time       `json:"started"`
+	// Elapsed is the time from the start to the scoring (or the end).
+	Elapsed string `json:"elapsed,omitempty"`
+	// Revealed: the exercise is over and every item is shown. Otherwise
+	// Hidden items, about accounts and networks the responder has not
+	// acted on, are counted but not shown.
+	Revealed bool `json:"revealed"`
+	Hidden   int  `json:"hidden,omitempty"`
 	// ContainedAt is when the last compromised account was contained,
 	// absent while any is not.
 	ContainedAt    *time.Time  `json:"contained_at,omitempty"`
@@ -166,7 +214,10 @@ type Scorecard struct {
 
 // Score compares an exercise with the answer key.
 func Score(key AnswerKey, ex Exercise) Scorecard {
-	sc := Scorecard{Scenario: key.Scenario, Started: ex.Started, Items: []ScoreItem{}}
+	sc := Scorecard{Scenario: key.Scenario, Started: ex.Started, Items: []ScoreItem{}, Revealed: ex.Ended}
+	if !ex.Now.IsZero() {
+		sc.Elapsed = ex.Now.Sub(ex.Started).Round(time.Second).String()
+	}
 	recs := slices.DeleteFunc(slices.Clone(ex.Records), func(r Record) bool {
 		return r.Mode != ModeTraining || r.Time.Before(ex.Started)
 	})
@@ -219,6 +270,9 @@ func Score(key AnswerKey, ex Exercise) Scorecard {
 			continue
 		case ne.BlockedEvents >= ne.Events:
 			f.Verdict, f.What = ScoreRight, fmt.Sprintf("attacker network blocked (%d attack events)", ne.Events)
+			if ne.LiveStopped > 0 {
+				f.What += fmt.Sprintf("; %d attempts since stopped by the Network ACL", ne.LiveStopped)
+			}
 		case ne.BlockedEvents > 0:
 			f.Verdict, f.What = ScoreMissed, fmt.Sprintf("attacker network partly blocked (%d of %d attack events)", ne.BlockedEvents, ne.Events)
 		default:
@@ -334,6 +388,8 @@ func Score(key AnswerKey, ex Exercise) Scorecard {
 		}
 	}
 
+	sc.Penalty += livePenalties(key, ex, add)
+
 	sc.Categories = []CategoryScore{comp, nets, mfa, tm}
 	avail, earned := 0.0, 0.0
 	for i, c := range sc.Categories {
@@ -350,7 +406,112 @@ func Score(key AnswerKey, ex Exercise) Scorecard {
 	slices.SortStableFunc(sc.Items, func(a, b ScoreItem) int {
 		return cmp.Or(cmp.Compare(order[a.Verdict], order[b.Verdict]), cmp.Compare(a.Category, b.Category), cmp.Compare(a.Subject, b.Subject))
 	})
+	sc.Counts = countItems(sc.Items)
+	if !sc.Revealed {
+		sc.hide(Touched(ex.Records, ex.Started))
+	}
 	return sc
+}
+
+// livePenalties scores what the live attack did after the start: accounts
+// taken over again, and attacker events that reached the tenant after
+// BlockGrace from networks not yet blocked.
+func livePenalties(key AnswerKey, ex Exercise, add func(ScoreItem)) float64 {
+	total := 0.0
+	byUser := map[string][]KeyEvent{}
+	for _, e := range ex.Takeovers {
+		byUser[e.UserID] = append(byUser[e.UserID], e)
+	}
+	retake := 0.0
+	for _, id := range slices.Sorted(maps.Keys(byUser)) {
+		evs := byUser[id]
+		pts := math.Min(PenaltyRetakeover*float64(len(evs)), PenaltyRetakeoverMax-retake)
+		retake += pts
+		add(ScoreItem{Verdict: ScoreWrong, Category: "retakeover", Subject: id, Points: -pts, Evidence: evs,
+			What: fmt.Sprintf("taken over again after the start: %d new successful attacker logins, the first %s after the start (the account was not blocked and its password not changed)",
+				len(evs), evs[0].Date.Sub(ex.Started).Round(time.Second))})
+	}
+	total += retake
+	late := 0
+	for _, n := range slices.Concat(key.AttackerCIDRs, key.AttackerIPs) {
+		late += ex.Networks[n].LateEvents
+	}
+	if late > 0 {
+		pts := math.Min(PenaltyLateEvents*math.Floor(float64(late)/LateEventsUnit), PenaltyLateMax)
+		total += pts
+		add(ScoreItem{Verdict: ScoreWrong, Category: "late-events", Subject: "attack traffic", Points: -pts,
+			What: fmt.Sprintf("%d attacker events reached the tenant more than %s after the start, from networks not yet blocked in a Network ACL", late, BlockGrace)})
+	}
+	return total
+}
+
+func countItems(items []ScoreItem) []CategoryCount {
+	var out []CategoryCount
+	for _, it := range items {
+		i := slices.IndexFunc(out, func(c CategoryCount) bool { return c.Category == it.Category })
+		if i < 0 {
+			out = append(out, CategoryCount{Category: it.Category})
+			i = len(out) - 1
+		}
+		switch it.Verdict {
+		case ScoreRight:
+			out[i].Right++
+		case ScoreMissed:
+			out[i].Missed++
+		case ScoreWrong:
+			out[i].Wrong++
+		}
+	}
+	slices.SortFunc(out, func(a, b CategoryCount) int { return cmp.Compare(a.Category, b.Category) })
+	return out
+}
+
+// neutralSubjects name no account or network.
+var neutralSubjects = map[string]bool{"containment": true, "attack traffic": true}
+
+// hide keeps the items about what the responder acted on (and those that
+// name nothing), without their evidence (attacker events name addresses),
+// and counts the others.
+func (sc *Scorecard) hide(touched map[string]bool) {
+	kept := sc.Items[:0]
+	for _, it := range sc.Items {
+		if !neutralSubjects[it.Subject] && !touched[it.Subject] {
+			sc.Hidden++
+			continue
+		}
+		it.Evidence = nil
+		kept = append(kept, it)
+	}
+	sc.Items = kept
+}
+
+// Touched is every account id and every address or network the training
+// journal shows the responder acting on since start: the users of its
+// records, and the addresses in its ACL calls and reasons. Dry runs act on
+// nothing.
+func Touched(recs []Record, start time.Time) map[string]bool {
+	out := map[string]bool{}
+	for _, r := range recs {
+		if r.Mode != ModeTraining || r.Time.Before(start) {
+			continue
+		}
+		if r.UserID != "" {
+			out[r.UserID] = true
+		}
+		if r.Step != StepACL && r.Step != StepACLRelease {
+			continue
+		}
+		text := r.Reason
+		for _, c := range r.Calls {
+			if b, err := json.Marshal(c.Body); err == nil {
+				text += " " + string(b)
+			}
+		}
+		for _, tok := range strings.FieldsFunc(text, func(r rune) bool { return strings.ContainsRune(" ,;\"()[]{}:", r) }) {
+			out[tok] = true
+		}
+	}
+	return out
 }
 
 func round(x float64) float64 { return math.Round(x*10) / 10 }
@@ -412,6 +573,16 @@ func containmentChecks(key AnswerKey, id string, u UserEnd, recs []Record) []che
 	return cs
 }
 
+// ContainedAt is when the training journal first left a compromised
+// account fully contained: the first successful outcome of each of its
+// containment steps, the latest of those (a later re-run changes nothing).
+func ContainedAt(key AnswerKey, ex Exercise, id string) (time.Time, bool) {
+	recs := slices.DeleteFunc(slices.Clone(ex.Records), func(r Record) bool {
+		return r.Mode != ModeTraining || r.Time.Before(ex.Started)
+	})
+	return containedTime(id, key, recs)
+}
+
 // containedTime is when the journal shows the last containment step of an
 // account done: the first successful outcome of each step, the latest of those.
 func containedTime(id string, key AnswerKey, recs []Record) (time.Time, bool) {
@@ -440,7 +611,11 @@ func containedTime(id string, key AnswerKey, recs []Record) (time.Time, bool) {
 // events that should have led there.
 func (sc Scorecard) WriteText(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Score: %.1f%%  (scenario %s, started %s)\n", sc.Percent, sc.Scenario, sc.Started.UTC().Format(time.RFC3339))
+	fmt.Fprintf(&b, "Score: %.1f%%  (scenario %s, started %s", sc.Percent, sc.Scenario, sc.Started.UTC().Format(time.RFC3339))
+	if sc.Elapsed != "" {
+		fmt.Fprintf(&b, ", %s elapsed", sc.Elapsed)
+	}
+	b.WriteString(")\n")
 	for _, c := range sc.Categories {
 		if !c.Applies {
 			fmt.Fprintf(&b, "  %-34s    -  (nothing to do in this scenario)\n", c.Name)
@@ -453,6 +628,15 @@ func (sc Scorecard) WriteText(w io.Writer) error {
 	}
 	if sc.ContainedAfter != "" {
 		fmt.Fprintf(&b, "Contained %s after the start.\n", sc.ContainedAfter)
+	}
+	if len(sc.Counts) > 0 {
+		b.WriteString("Counts (right / missed / wrong):\n")
+		for _, c := range sc.Counts {
+			fmt.Fprintf(&b, "  %-34s %3d / %3d / %3d\n", c.Category, c.Right, c.Missed, c.Wrong)
+		}
+	}
+	if !sc.Revealed {
+		fmt.Fprintf(&b, "The exercise is under way: %d items about accounts and networks you have not acted on are counted above, not named. 'atoctl training end' ends it and shows everything.\n", sc.Hidden)
 	}
 	for _, verdict := range []string{ScoreWrong, ScoreMissed, ScoreRight} {
 		title := map[string]string{ScoreWrong: "Wrong", ScoreMissed: "Missed", ScoreRight: "Right"}[verdict]

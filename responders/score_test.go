@@ -36,6 +36,8 @@ func scoreWorld() (AnswerKey, Exercise) {
 	}
 	ex := Exercise{
 		Started: scoreT0,
+		Ended:   true, // the whole scorecard; TestScoreUnderWayNamesOnlyWhatWasTouched hides
+
 		Users: map[string]UserEnd{
 			"auth0|c1": {Email: "c1@example.com", Database: true, Sessions: 2, SessionsAtStart: 2, RefreshTokens: 1, RefreshTokensAtStart: 1, Factors: []string{"push|dev_own", "totp|dev_evil"}},
 			"auth0|c2": {Email: "c2.backup@evil.example", Database: true, Sessions: 1, SessionsAtStart: 1, RefreshTokens: 1, RefreshTokensAtStart: 1},

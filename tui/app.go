@@ -31,6 +31,9 @@ type Options struct {
 	// alone says whether this is a dry-run (Writer.DryRun).
 	Writer   auth0client.Writer
 	Training bool
+	// Scenario names the training scenario: the header shows it instead of
+	// the sandbox's loopback address.
+	Scenario string
 	// Incident is the current incident id ("" until one is opened).
 	Incident string
 	// Calls feeds the command log (the client's Observer).
@@ -620,7 +623,10 @@ func (m *Model) header(w int) string {
 		badges = append(badges, st.live.Render(" LIVE "))
 	}
 	tenant := "no tenant"
-	if o.Client != nil {
+	switch {
+	case o.Training && o.Scenario != "":
+		tenant = o.Scenario // beside the TRAINING badge; short, so 80 columns keep the breadcrumbs
+	case o.Client != nil:
 		tenant = o.Client.Tenant()
 	}
 	inc := "no incident yet"

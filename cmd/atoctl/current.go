@@ -13,6 +13,7 @@ import (
 // then unblock the owner). Training and live incidents have separate ones,
 // and so has each training scenario: every scenario is its own exercise,
 // scored on its own journal, so work on one must not land in another's.
+// Training dry runs have their own, apart from the exercise's.
 func (env *environment) currentIncidentPath() (string, error) {
 	dir, err := incidentsDir(env.getenv)
 	if err != nil {
@@ -25,6 +26,11 @@ func (env *environment) currentIncidentPath() (string, error) {
 			return "", err
 		}
 		name += ".training." + sc.Name
+		if env.opts.dryRun {
+			// A dry run acts on nothing: it is kept apart from the
+			// exercise's incident, whose journal the score reads.
+			name += ".dry-run"
+		}
 	}
 	return filepath.Join(filepath.Dir(dir), name), nil
 }

@@ -15,6 +15,9 @@ import (
 type cli struct {
 	t   *testing.T
 	env map[string]string
+	// sandboxOpts are added to the training sandbox of every trun (a
+	// simulated clock).
+	sandboxOpts []sandbox.Option
 }
 
 type result struct {

@@ -92,7 +92,10 @@ func loadTrainingSandbox(name string, getenv func(string) string, opts ...sandbo
 	}
 	st, key := sc.Generate(sc.DefaultSeed, epoch)
 	t := &trainingSandbox{scenario: sc, key: key, epoch: st.Epoch, base: baselineOf(st)}
-	t.srv = sandbox.New(st, append([]sandbox.Option{sandbox.WithPersistence(path)}, opts...)...)
+	// The attacker keeps going after the start (fixtures/scenarios/live.go):
+	// built from the base tenant, before the persisted changes apply.
+	live := sandbox.WithAttacker(scenarios.Live(st, key))
+	t.srv = sandbox.New(st, append([]sandbox.Option{sandbox.WithPersistence(path), live}, opts...)...)
 	if err := t.srv.Err(); err != nil {
 		return nil, fmt.Errorf("load training state: %w", err)
 	}
@@ -161,15 +164,18 @@ func newTrainingCmd(env *environment) *cobra.Command {
 command takes --training (and --scenario NAME); writes land only in the
 training tenant, whose state persists between commands until 'training reset'.
 
-An exercise: 'training start --scenario NAME' prints the on-call page; respond
-with the usual commands and --training (or the console); 'training score' says
-what was right, missed and wrong; 'training debrief' puts your actions beside
-the attack's timeline; 'training reset' starts over. Each scenario is its own
+An exercise: 'training start --scenario NAME' prints the on-call page and the
+attack goes on, live, until stopped; respond with the usual commands and
+--training (or the console); 'training score' shows how you are doing, naming
+only what you acted on; 'training end' ends the exercise and shows what was
+right, missed and wrong; 'training debrief' puts your actions beside the
+attack's timeline; 'training reset' starts over. Each scenario is its own
 exercise with its own training incident: work on one never counts in another.`,
 		Example: `  atoctl training list
   atoctl training start --scenario session-hijack
   atoctl --training --scenario session-hijack users search 'email:*'
   atoctl training score --scenario session-hijack
+  atoctl training end --scenario session-hijack
   atoctl training debrief --scenario session-hijack --format md
   atoctl training reset --scenario session-hijack`,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return trainingOnly(env) },
@@ -188,7 +194,7 @@ exercise with its own training incident: work on one never counts in another.`,
 			return nil
 		},
 	})
-	cmd.AddCommand(newTrainingStartCmd(env), newTrainingScoreCmd(env), newTrainingDebriefCmd(env))
+	cmd.AddCommand(newTrainingStartCmd(env), newTrainingScoreCmd(env), newTrainingEndCmd(env), newTrainingDebriefCmd(env))
 	cmd.AddCommand(&cobra.Command{
 		Use:   "reset",
 		Short: "Restore a training tenant to its starting state",
@@ -271,7 +277,9 @@ start over.`,
   atoctl --training%[1]s users sessions <user>
   atoctl --training%[1]s contain <user>... --yes
   atoctl --training%[1]s ip contain <IP or CIDR>... --acl --yes
-When you are done: atoctl training score%[1]s, then atoctl training debrief%[1]s.
+The attacker keeps going until you stop it: atoctl --training%[1]s logs tail --type f,fp,fu
+How you are doing (names only what you acted on): atoctl training score%[1]s
+When you are done: atoctl training end%[1]s (ends the exercise, shows everything), then atoctl training debrief%[1]s.
 `, flag)
 			return nil
 		},

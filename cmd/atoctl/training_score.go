@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -60,7 +61,20 @@ func answerKey(k *scenarios.AnswerKey) responders.AnswerKey {
 // exercise reads what the trainee left behind: the tenant's end state next
 // to its base, and the training incident's journal.
 func (t *trainingSandbox) exercise(records []responders.Record) responders.Exercise {
-	ex := responders.Exercise{Started: t.epoch, Users: map[string]responders.UserEnd{}, Networks: map[string]responders.NetworkEnd{}, Records: records}
+	// The attack goes on until the exercise ends: play it up to now.
+	t.srv.AdvanceLive()
+	ex := responders.Exercise{Started: t.epoch, Users: map[string]responders.UserEnd{}, Networks: map[string]responders.NetworkEnd{}, Records: records,
+		Now: t.srv.Now()}
+	if end, ok := t.srv.LiveEnded(); ok {
+		ex.Now, ex.Ended = end, true
+	}
+	victims := map[string]bool{}
+	for _, id := range slices.Concat(t.key.Compromised, t.key.StoppedByMFA) {
+		victims[id] = true
+	}
+	// Attacker events after the start, by source address: all that
+	// reached the tenant, and those after the grace a responder had.
+	live, late := map[string]int{}, map[string]int{}
 	resets, changed := map[string]int{}, map[string]bool{}
 	var ips []string // every source address of the base logs
 	for ip := range t.base.events {
@@ -79,7 +93,17 @@ func (t *trainingSandbox) exercise(records []responders.Record) responders.Exerc
 			factors[m.UserID] = append(factors[m.UserID], m.ID)
 		}
 		for i := len(st.Logs) - 1; i >= 0 && st.Logs[i].LogID > t.base.lastLogID; i-- {
-			switch e := st.Logs[i]; e.Type {
+			e := st.Logs[i]
+			if t.key.IsAttackerIP(e.IP) {
+				live[e.IP]++
+				if e.Date.After(t.epoch.Add(responders.BlockGrace)) {
+					late[e.IP]++
+				}
+				if e.Type == "s" && victims[e.UserID] {
+					ex.Takeovers = append(ex.Takeovers, responders.KeyEvent{LogID: e.LogID, Date: e.Date, Type: e.Type, IP: e.IP, UserID: e.UserID})
+				}
+			}
+			switch e.Type {
 			case "scpr":
 				resets[e.UserID]++
 			case "scp":
@@ -101,6 +125,8 @@ func (t *trainingSandbox) exercise(records []responders.Record) responders.Exerc
 		u.Tickets = t.srv.TicketsCreated(id)
 		ex.Users[id] = u
 	}
+	slices.SortFunc(ex.Takeovers, func(a, b responders.KeyEvent) int { return strings.Compare(a.LogID, b.LogID) })
+	stopped := t.srv.StoppedByACL()
 	network := func(match func(netip.Addr) bool) responders.NetworkEnd {
 		var ne responders.NetworkEnd
 		for _, ip := range ips {
@@ -109,6 +135,9 @@ func (t *trainingSandbox) exercise(records []responders.Record) responders.Exerc
 				continue
 			}
 			ne.Events += t.base.events[ip]
+			ne.LiveEvents += live[ip]
+			ne.LateEvents += late[ip]
+			ne.LiveStopped += stopped[ip]
 			if t.srv.BlockedByACL(ip, "authentication") {
 				ne.BlockedEvents += t.base.events[ip]
 				ne.Blocked = true
@@ -157,7 +186,7 @@ func trainingRecords(env *environment, incident string) ([]responders.Record, st
 
 // openExercise loads the training tenant of the scenario read-only (no
 // HTTP server) and the journal; it refuses when no exercise is under way.
-func openExercise(env *environment, incident string) (*trainingSandbox, []responders.Record, string, error) {
+func openExercise(ctx context.Context, env *environment, incident string) (*trainingSandbox, []responders.Record, string, error) {
 	path, err := trainingStatePath(env.getenv, env.opts.scenario)
 	if err != nil {
 		return nil, nil, "", err
@@ -170,7 +199,7 @@ func openExercise(env *environment, incident string) (*trainingSandbox, []respon
 	} else if !ok {
 		return nil, nil, "", usagef("no exercise of %s under way: 'atoctl training start --scenario %s' begins one", env.opts.scenario, env.opts.scenario)
 	}
-	ts, err := loadTrainingSandbox(env.opts.scenario, env.getenv)
+	ts, err := loadTrainingSandbox(env.opts.scenario, env.getenv, trainingOptions(ctx)...)
 	if err != nil {
 		return nil, nil, "", err
 	}
@@ -184,6 +213,7 @@ func openExercise(env *environment, incident string) (*trainingSandbox, []respon
 
 type trainingScoreOptions struct {
 	incident string
+	reveal   bool
 }
 
 func newTrainingScoreCmd(env *environment) *cobra.Command {
@@ -194,18 +224,26 @@ func newTrainingScoreCmd(env *environment) *cobra.Command {
 		Long: `Score compares the training tenant's end state and the journal of the training
 incident with the scenario's answer key, and prints what was right, missed and
 wrong, each with the log events (log id, type, IP) that should have led there.
---json prints the scorecard as JSON.
+--json prints the scorecard as JSON. During the exercise it names only the
+accounts and networks you acted on; --reveal ends the exercise (like 'training
+end', recorded in the journal) and shows everything.
 
 ` + responders.Rubric,
 		Example: `  atoctl training score --scenario session-hijack
-  atoctl training score --json | jq .percent`,
+  atoctl training score --json | jq .percent
+  atoctl training score --reveal`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ts, recs, incident, err := openExercise(env, o.incident)
+			ts, recs, incident, err := openExercise(cmd.Context(), env, o.incident)
 			if err != nil {
 				return err
 			}
 			defer ts.close()
+			if o.reveal {
+				if recs, err = endExercise(env, ts, incident, "score --reveal"); err != nil {
+					return err
+				}
+			}
 			sc := responders.Score(answerKey(ts.key), ts.exercise(recs))
 			fmt.Fprintf(env.stderr, "TRAINING: scenario %s, incident %s: %.1f%%\n", ts.scenario.Name, orNone(incident), sc.Percent)
 			if env.opts.json {
@@ -215,6 +253,71 @@ wrong, each with the log events (log id, type, IP) that should have led there.
 		},
 	}
 	cmd.Flags().StringVar(&o.incident, "incident", "", "training incident to score (default: the current training incident)")
+	cmd.Flags().BoolVar(&o.reveal, "reveal", false, "end the exercise (recorded in the journal) and show every account and network")
+	return cmd
+}
+
+// StepTrainingEnd is the journal's name for the end of a training exercise
+// ('training end', 'training score --reveal').
+const StepTrainingEnd = "training-end"
+
+// endExercise ends the exercise: the live attack stops at this moment,
+// and the journal records who ended it how. It returns the journal's
+// records, the end included. Ending twice keeps the first end.
+func endExercise(env *environment, ts *trainingSandbox, incident, how string) ([]responders.Record, error) {
+	if _, ended := ts.srv.LiveEnded(); !ended {
+		if err := ts.srv.EndLive(ts.srv.Now()); err != nil {
+			return nil, fmt.Errorf("end the exercise: %w", err)
+		}
+	}
+	j, _, err := env.openIncident(incident, "127.0.0.1")
+	if err != nil {
+		return nil, fmt.Errorf("end the exercise: %w", err)
+	}
+	end, _ := ts.srv.LiveEnded()
+	already := slices.ContainsFunc(j.Records(), func(r responders.Record) bool { return r.Step == StepTrainingEnd })
+	if !already {
+		if _, err := j.Append(responders.Record{Time: end, Kind: responders.KindNote, Step: StepTrainingEnd,
+			Reason: fmt.Sprintf("exercise ended by 'training %s' %s after the start: the answers are revealed", how, end.Sub(ts.epoch).Round(time.Second))}); err != nil {
+			_ = j.Close()
+			return nil, fmt.Errorf("end the exercise: %w", err)
+		}
+	}
+	recs := j.Records()
+	return recs, j.Close()
+}
+
+func newTrainingEndCmd(env *environment) *cobra.Command {
+	var incident string
+	cmd := &cobra.Command{
+		Use:   "end",
+		Short: "End the exercise: the attack stops, and the score shows everything",
+		Long: `End stops the exercise of the scenario: the live attack stops, the end is
+recorded in the training incident's journal, and the scorecard, now naming
+every account and network of the attack, is printed (--json for JSON). After
+the end, 'training score' and 'training debrief' show everything.`,
+		Example: `  atoctl training end
+  atoctl training end --scenario mfa-fatigue --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ts, _, id, err := openExercise(cmd.Context(), env, incident)
+			if err != nil {
+				return err
+			}
+			defer ts.close()
+			recs, err := endExercise(env, ts, id, "end")
+			if err != nil {
+				return err
+			}
+			sc := responders.Score(answerKey(ts.key), ts.exercise(recs))
+			fmt.Fprintf(env.stderr, "TRAINING: scenario %s ended, incident %s: %.1f%%\n", ts.scenario.Name, orNone(id), sc.Percent)
+			if env.opts.json {
+				return printJSON(env.stdout, sc)
+			}
+			return sc.WriteText(env.stdout)
+		},
+	}
+	cmd.Flags().StringVar(&incident, "incident", "", "training incident of the exercise (default: the current training incident)")
 	return cmd
 }
 
@@ -247,14 +350,15 @@ Markdown for a post-incident review.`,
 			if o.format != "text" && o.format != "md" {
 				return usagef("--format is text or md, not %q", auth0client.Clean(o.format))
 			}
-			ts, recs, incident, err := openExercise(env, o.incident)
+			ts, recs, incident, err := openExercise(cmd.Context(), env, o.incident)
 			if err != nil {
 				return err
 			}
 			defer ts.close()
-			sc := responders.Score(answerKey(ts.key), ts.exercise(recs))
+			ex := ts.exercise(recs)
+			sc := responders.Score(answerKey(ts.key), ex)
 			fmt.Fprintf(env.stderr, "TRAINING: debrief of scenario %s, incident %s\n", ts.scenario.Name, orNone(incident))
-			return writeDebrief(env, ts, recs, sc, o.format == "md")
+			return writeDebrief(env, ts, ex, sc, o.format == "md")
 		},
 	}
 	cmd.Flags().StringVar(&o.incident, "incident", "", "training incident to debrief (default: the current training incident)")
@@ -269,12 +373,18 @@ type debriefLine struct {
 	ref        string // log id or journal record
 }
 
-func writeDebrief(env *environment, ts *trainingSandbox, recs []responders.Record, sc responders.Scorecard, md bool) error {
+func writeDebrief(env *environment, ts *trainingSandbox, ex responders.Exercise, sc responders.Scorecard, md bool) error {
 	var lines []debriefLine
-	for _, m := range ts.key.Timeline {
-		lines = append(lines, debriefLine{at: m.Date, side: "attack", what: m.What, ref: m.LogID + " " + m.Type + " " + m.IP})
+	// The attack's side names the answers: only once the exercise is over.
+	if sc.Revealed {
+		for _, m := range ts.key.Timeline {
+			lines = append(lines, debriefLine{at: m.Date, side: "attack", what: m.What, ref: m.LogID + " " + m.Type + " " + m.IP})
+		}
+		for _, e := range ex.Takeovers {
+			lines = append(lines, debriefLine{at: e.Date, side: "attack", what: fmt.Sprintf("account %s taken over again from %s (the live attack)", e.UserID, e.IP), ref: e.LogID + " " + e.Type + " " + e.IP})
+		}
 	}
-	for _, r := range recs {
+	for _, r := range ex.Records {
 		if r.Mode != responders.ModeTraining || r.Time.Before(ts.epoch) || r.Kind == responders.KindIntent {
 			continue
 		}
@@ -318,7 +428,25 @@ func writeDebrief(env *environment, ts *trainingSandbox, recs []responders.Recor
 			fmt.Fprintf(&b, "%s  %-9s %-6s %s  [%s]\n", l.at.UTC().Format("2006-01-02 15:04:05"), rel(l.at), l.side, clean(l.what), clean(l.ref))
 		}
 	}
-	// Exposure: from the attacker's first event on an account to its containment.
+	if !sc.Revealed {
+		note := "The exercise is under way: the attack's timeline and the exposure of each account are shown after 'atoctl training end'.\n"
+		if md {
+			b.WriteString("\n" + note + "\n## Score\n\n```\n")
+		} else {
+			b.WriteString("\n" + note + "\n")
+		}
+		if err := sc.WriteText(&b); err != nil {
+			return err
+		}
+		if md {
+			b.WriteString("```\n")
+		}
+		_, err := fmt.Fprint(env.stdout, b.String())
+		return err
+	}
+	// Exposure: from the attacker's first successful login on an account to
+	// the first run that left it fully contained.
+	key := answerKey(ts.key)
 	if md {
 		b.WriteString("\n## Exposure of the compromised accounts\n\n| account | attacker since | contained | exposure |\n|---|---|---|---|\n")
 	} else {
@@ -329,11 +457,11 @@ func writeDebrief(env *environment, ts *trainingSandbox, recs []responders.Recor
 		if len(evs) == 0 {
 			continue
 		}
-		since := evs[0].Date
+		since := firstSuccess(evs)
 		contained, exposure := "not yet", "still open"
 		for _, it := range sc.Items {
 			if it.Category == "compromised" && it.Subject == id && it.Verdict == responders.ScoreRight {
-				if at, ok := lastStepTime(recs, id, ts.epoch); ok {
+				if at, ok := responders.ContainedAt(key, ex, id); ok {
 					contained, exposure = at.UTC().Format("2006-01-02 15:04:05"), at.Sub(since).Round(time.Minute).String()
 				}
 			}
@@ -359,14 +487,17 @@ func writeDebrief(env *environment, ts *trainingSandbox, recs []responders.Recor
 	return err
 }
 
-// lastStepTime is the newest successful containment outcome for a user.
-func lastStepTime(recs []responders.Record, id string, since time.Time) (time.Time, bool) {
-	var last time.Time
-	for _, r := range recs {
-		if r.UserID == id && r.Kind == responders.KindOutcome && r.Mode == responders.ModeTraining && !r.Time.Before(since) &&
-			r.Outcome != responders.Failed && r.Step != responders.StepSnapshot && r.Time.After(last) {
-			last = r.Time
+// successTypes are the log types of an attacker using an account: a login,
+// a silent authentication, a token exchange, an email change.
+var successTypes = map[string]bool{"s": true, "ssa": true, "sertft": true, "seacft": true, "seccft": true, "sce": true}
+
+// firstSuccess is when the attacker first got into the account: its first
+// successful event, not its first failed attempt.
+func firstSuccess(evs []scenarios.Evidence) time.Time {
+	for _, e := range evs {
+		if successTypes[e.Type] {
+			return e.Date
 		}
 	}
-	return last, !last.IsZero()
+	return evs[0].Date
 }

@@ -150,7 +150,7 @@ func (c *cli) trun(args ...string) result {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	ctx = withTrainingOptions(ctx, sandbox.WithRateLimit(0, 0), sandbox.WithRevokeDelay(0))
+	ctx = withTrainingOptions(ctx, append([]sandbox.Option{sandbox.WithRateLimit(0, 0), sandbox.WithRevokeDelay(0)}, c.sandboxOpts...)...)
 	return c.runCtx(ctx, false, args...)
 }
 
@@ -179,7 +179,9 @@ func tamper(t *testing.T, c *cli, scenario string, fn func(st *sandbox.State)) {
 
 func score(t *testing.T, c *cli, scenario string) responders.Scorecard {
 	t.Helper()
-	res := c.trun("training", "score", "--scenario", scenario, "--json")
+	// --reveal: these tests read the whole scorecard (the redacted one of
+	// an exercise under way is tested in training_live_test.go).
+	res := c.trun("training", "score", "--scenario", scenario, "--json", "--reveal")
 	if res.code != 0 || !strings.Contains(res.stderr, "TRAINING") {
 		t.Fatalf("training score: exit %d: %s", res.code, res.stderr)
 	}
@@ -351,7 +353,7 @@ func TestTrainingCommandsWorkOnAFreshCheckout(t *testing.T) {
 		t.Errorf("training list: stderr %q", res.stderr)
 	}
 	// Score and debrief before any exercise: a clear usage error.
-	for _, cmd := range []string{"score", "debrief"} {
+	for _, cmd := range []string{"score", "debrief", "end"} {
 		if res := c.run("training", cmd, "--scenario", "mfa-fatigue"); res.code != exitUsage || !strings.Contains(res.stderr, "training start") {
 			t.Errorf("training %s before start: exit %d, %s", cmd, res.code, res.stderr)
 		}

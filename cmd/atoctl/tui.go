@@ -113,6 +113,7 @@ func (env *environment) consoleOptions(ctx context.Context, guard responders.Gua
 		Client:    c,
 		Writer:    writer,
 		Training:  env.opts.training,
+		Scenario:  trainingScenario(env),
 		Calls:     feed,
 		Guard:     guard,
 		Bulk:      responders.BulkSettings{Workers: responders.DefaultBulkWorkers},
@@ -126,4 +127,12 @@ func (env *environment) consoleOptions(ctx context.Context, guard responders.Gua
 		opts.StartWithFindings = 48 * time.Hour
 	}
 	return opts, nil
+}
+
+// trainingScenario is the scenario the console's header names in training.
+func trainingScenario(env *environment) string {
+	if !env.opts.training {
+		return ""
+	}
+	return env.opts.scenario
 }
