@@ -84,6 +84,10 @@ type shared struct {
 	ctx  context.Context
 	// detections are the detection runs the pages share.
 	detections detections
+	// handled is what the current incident has done (lists mark it);
+	// handledLoading: a read of the journal is on its way.
+	handled        responders.Handled
+	handledLoading bool
 }
 
 func (sh *shared) now() time.Time { return sh.opts.Now() }
@@ -174,7 +178,7 @@ func New(opts Options) *Model {
 
 // Init starts listening to the command log.
 func (m *Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{m.sh.opts.Calls.listen(), m.users.init(), m.checkInterruptedBulk()}
+	cmds := []tea.Cmd{m.sh.opts.Calls.listen(), m.users.init(), m.checkInterruptedBulk(), m.sh.loadHandled()}
 	if m.findings != nil {
 		cmds = append(cmds, m.findings.init())
 	}
@@ -258,6 +262,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case incidentMsg:
 		m.sh.opts.Incident = msg.id
 		return m, nil
+	case handledMsg:
+		m.sh.handled, m.sh.handledLoading = msg.h, false
+		return m, nil
 	case openUserMsg:
 		if u, ok := m.top().(*userPage); ok && u.id == msg.id {
 			return m, nil
@@ -284,12 +291,19 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case paletteRunMsg:
 		return m, m.runCommand(msg)
 	case tea.KeyMsg:
-		return m, m.handleKey(msg)
+		return m, m.handleKeys(msg)
 	}
 	// Everything else is a page's or the playbook's own message (a load
 	// finished, a job progressed): every open page sees it and keeps only
 	// its own.
 	var cmds []tea.Cmd
+	if _, ok := msg.(containedMsg); ok && !m.sh.handledLoading {
+		// A run changed accounts: read what the journal says now.
+		if c := m.sh.loadHandled(); c != nil {
+			m.sh.handledLoading = true
+			cmds = append(cmds, c)
+		}
+	}
 	if m.playbook != nil {
 		cmds = append(cmds, m.playbook.update(msg))
 		if m.playbook.closed {
@@ -467,6 +481,26 @@ func (m *Model) quit() tea.Cmd {
 	}
 	m.stopJobs()
 	return tea.Quit
+}
+
+// handleKeys acts once per rune of a key message: a terminal delivers
+// held or fast keys (key repeat over a slow link, tmux send-keys) as one
+// message with several runes, and "jjj" must move three rows, not none.
+// A bracketed paste stays whole: it is text for the box that has focus
+// (a user id pasted into the confirmation).
+func (m *Model) handleKeys(msg tea.KeyMsg) tea.Cmd {
+	if msg.Type != tea.KeyRunes || len(msg.Runes) < 2 || msg.Paste {
+		return m.handleKey(msg)
+	}
+	var cmds []tea.Cmd
+	for _, r := range msg.Runes {
+		one := tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt}
+		if r == ' ' {
+			one.Type = tea.KeySpace
+		}
+		cmds = append(cmds, m.handleKey(one))
+	}
+	return tea.Sequence(cmds...)
 }
 
 func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {

@@ -30,7 +30,7 @@ func (tn *tenant) takeover(t *testing.T) (ip, user string) {
 	return ip, user
 }
 
-var rowIPRe = regexp.MustCompile(`(?m)^>!?\s*\d+\s+(\S+)`)
+var rowIPRe = regexp.MustCompile(`(?m)^>[ *][ !✓] (?:\s*)\d+\s+(\S+)`)
 
 func TestTriagePageRanksTheAttackAndLabelsSharedInfrastructure(t *testing.T) {
 	tn := startTenant(t)
