@@ -74,11 +74,11 @@ const (
 // rate, the failures, cancel with a confirmation, and resume from the
 // journal after a restart.
 type bulk struct {
-	sh      *shared
-	targets []string
-	since   time.Time
-	resume  bool
-	finding *responders.AttackFinding
+	sh       *shared
+	targets  []string
+	since    time.Time
+	resume   bool
+	finding  *responders.AttackFinding
 	accounts []string
 	// ticketFile is where the run's password-change tickets go.
 	ticketFile string
