@@ -543,10 +543,11 @@ func (l *list) view(st *styles) string {
 		first = false
 		title := strings.ToUpper(c.title)
 		if l.sortCol == i+1 {
+			// The arrow first: a narrow column cuts the title, not it.
 			if l.sortDesc {
-				title += "▼"
+				title = "▼" + title
 			} else {
-				title += "▲"
+				title = "▲" + title
 			}
 		}
 		b.WriteString(fitCell(title, l.widths[i], nil, paint{}, paint{}))

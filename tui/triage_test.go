@@ -36,7 +36,7 @@ func TestTriagePageRanksTheAttackAndLabelsSharedInfrastructure(t *testing.T) {
 	tn := startTenant(t)
 	d := newDriver(t, tn.options(false), 120, 40)
 	d.keys("esc", ":", "triage 12h", "enter")
-	v := d.untilContains("[1 addresses (")
+	v := d.untilContains("[1: ")
 	checkScreen(t, v, 120, 40)
 	golden(t, "triage_120x40", v, false)
 

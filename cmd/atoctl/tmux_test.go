@@ -183,9 +183,9 @@ func runConsoleScript(t *testing.T, bin string, w, h int) consoleEnd {
 	})
 	// 2. Find the credential stuffing with the filter, and open it.
 	tm.typeText("/")
-	tm.typeText("credential")
+	tm.typeText("credential-stuffing")
 	tm.key("Enter")
-	s := tm.waitText("1 of 3 rows", 10*time.Second)
+	s := tm.waitText(" · 1 of ", 10*time.Second)
 	m := regexp.MustCompile(`credential-stuffing-[0-9a-f]+`).FindString(s)
 	if m == "" {
 		t.Fatalf("no credential-stuffing finding on the screen:\n%s", s)
