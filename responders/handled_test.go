@@ -43,3 +43,28 @@ func TestHandledFromReadsWhatTookEffect(t *testing.T) {
 		t.Errorf("after the release: %v still blocked", h.Networks)
 	}
 }
+
+func TestFinishedInJournalSeedsAResumedProgress(t *testing.T) {
+	plan := BulkPlan{Compromised: []string{"u1", "u2", "u3"}, Steps: map[string][]string{"u1": {StepBlock, StepRevoke}, "u2": {StepBlock, StepRevoke}, "u3": {StepBlock, StepRevoke}}}
+	recs := []Record{
+		{Kind: KindOutcome, Mode: ModeTraining, UserID: "u1", Step: StepBlock, Outcome: Done},
+		{Kind: KindOutcome, Mode: ModeTraining, UserID: "u1", Step: StepRevoke, Outcome: AlreadyDone},
+		{Kind: KindOutcome, Mode: ModeTraining, UserID: "u2", Step: StepBlock, Outcome: Done},
+		{Kind: KindOutcome, Mode: ModeTraining, UserID: "u2", Step: StepRevoke, Outcome: Failed},
+		{Kind: KindOutcome, Mode: ModeTraining, UserID: "u3", Step: StepBlock, Outcome: Done},
+	}
+	got := FinishedInJournal(recs, plan)
+	if len(got) != 1 || got[0] != "u1" {
+		t.Fatalf("finished %v, want [u1]", got)
+	}
+	p := NewProgress(plan.StepsFor())
+	p.Seed(got)
+	// The resume re-verifies u1: not counted twice.
+	p.Add(Event{UserID: "u1", Step: StepBlock, Outcome: AlreadyDone})
+	p.Add(Event{UserID: "u1", Step: StepRevoke, Outcome: AlreadyDone})
+	p.Add(Event{UserID: "u2", Step: StepBlock, Outcome: AlreadyDone})
+	p.Add(Event{UserID: "u2", Step: StepRevoke, Outcome: Done})
+	if p.Finished != 2 || p.Total != 3 {
+		t.Errorf("progress %d/%d, want 2/3", p.Finished, p.Total)
+	}
+}

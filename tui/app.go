@@ -10,6 +10,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -54,6 +55,9 @@ type Options struct {
 	Renderer *lipgloss.Renderer
 	// Now is the clock (tests fix it).
 	Now func() time.Time
+	// Clipboard is the terminal y copies to with OSC 52 (the console's
+	// output); nil: y says there is none.
+	Clipboard io.Writer
 }
 
 // dryRun asks the Writer.
@@ -145,6 +149,41 @@ type Model struct {
 	toastText string
 	toastErr  bool
 	toastID   int
+
+	// interrupted says what a quit left undone (a running job), for Run
+	// to return.
+	interrupted string
+}
+
+// InterruptedError is what Run returns when the analyst quit while a job
+// ran: what is left and how to finish it. It is a cancellation (the CLI
+// exits 130).
+type InterruptedError struct{ Left string }
+
+func (e *InterruptedError) Error() string { return e.Left }
+
+// Unwrap makes the interruption a context.Canceled.
+func (e *InterruptedError) Unwrap() error { return context.Canceled }
+
+// leftNote says what quitting now leaves undone, and how to resume.
+func (m *Model) leftNote() string {
+	inc := m.sh.opts.Incident
+	switch {
+	case m.bulk != nil && m.bulk.running():
+		total, finished := m.bulk.plan.Accounts(), 0
+		if m.bulk.progress != nil {
+			finished = m.bulk.progress.Finished
+		}
+		if id, _ := m.bulk.journal.incident(); id != "" {
+			inc = id
+		}
+		return fmt.Sprintf("quit during a bulk run: %d of %s finished, %d left; :bulk in the console (or 'atoctl ip contain --resume --incident %s') finishes it",
+			finished, plural(total, "account"), total-finished, inc)
+	case m.playbook != nil && m.playbook.running():
+		return fmt.Sprintf("quit during the playbook of %s: what was done is journaled in incident %s; C on the user again finishes it (done steps are not repeated)",
+			auth0client.Clean(m.playbook.userID), inc)
+	}
+	return ""
 }
 
 // New builds the console.
@@ -216,7 +255,13 @@ func (m *Model) checkInterruptedBulk() tea.Cmd {
 func Run(opts Options) error {
 	m := New(opts)
 	_, err := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(m.sh.ctx)).Run()
+	if err == nil && m.interrupted == "" && m.jobRunning() {
+		m.interrupted = m.leftNote() // a signal ended the program
+	}
 	m.stopJobs()
+	if err == nil && m.interrupted != "" {
+		return &InterruptedError{Left: m.interrupted}
+	}
 	return err
 }
 
@@ -509,6 +554,7 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		switch msg.String() {
 		case "y", "Y":
 			m.askQuit = false
+			m.interrupted = m.leftNote()
 			m.stopJobs()
 			return tea.Quit
 		case "n", "N", "esc", "enter", "q":
@@ -567,6 +613,13 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, k.CommandLog):
 		m.showLog = !m.showLog
 		return nil
+	case key.Matches(msg, k.Copy):
+		if c, ok := p.(copier); ok {
+			if text, ok := c.copyText(); ok {
+				return m.sh.copyCmd(text)
+			}
+		}
+		return toast("nothing to copy here", true)
 	case key.Matches(msg, k.Back):
 		if p.back() {
 			return nil
@@ -626,7 +679,8 @@ func (m *Model) View() string {
 		if m.bulk != nil && m.bulk.running() {
 			what = "A bulk run is running"
 		}
-		body = overlay(body, st.modalDanger.Render(what+". Quit anyway?\nThe run stops; the journal keeps what was done.\n\n[y] quit   [N] keep running"), w, bodyH)
+		left := wrapLines([]string{m.leftNote()}, min(w-8, 70))
+		body = overlay(body, st.modalDanger.Render(what+". Quit anyway?\nThe run stops; the journal keeps what was done.\n"+strings.Join(left, "\n")+"\n\n[y] quit   [N] keep running"), w, bodyH)
 	case m.playbook != nil && !m.help:
 		body = overlay(body, m.playbook.view(w-4, bodyH-2), w, bodyH)
 	case m.bulk != nil && !m.help:

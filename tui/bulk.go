@@ -84,8 +84,10 @@ type bulk struct {
 	ticketFile string
 	// resetClients is the preflight's reset route.
 	resetClients map[string]string
-	phase        bkPhase
-	closed       bool
+	// finishedBefore: resume, the accounts done before the interruption.
+	finishedBefore []string
+	phase          bkPhase
+	closed         bool
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -131,7 +133,9 @@ type (
 		finished bool
 		// resetClients is the preflight's reset route.
 		resetClients map[string]string
-		err          error
+		// finishedBefore: resume, the accounts the journal shows done.
+		finishedBefore []string
+		err            error
 	}
 	bulkEventMsg struct {
 		owner *bulk
@@ -185,6 +189,9 @@ func (b *bulk) init() tea.Cmd {
 			m.plan = responders.PlanAccounts(accounts, since)
 		} else if resume {
 			m.plan, m.finished, m.err = responders.JournaledBulkPlan(j.Records())
+			if m.err == nil {
+				m.finishedBefore = responders.FinishedInJournal(j.Records(), m.plan)
+			}
 			if errors.Is(m.err, responders.ErrNoBulkPlan) {
 				m.err = fmt.Errorf("incident %s has no bulk run to resume", j.Incident())
 			}
@@ -275,6 +282,7 @@ func (b *bulk) update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		b.plan, b.acl, b.aclErr, b.finished, b.resetClients = msg.plan, msg.acl, msg.aclErr, msg.finished, msg.resetClients
+		b.finishedBefore = msg.finishedBefore
 		if b.plan.Accounts() == 0 && !b.aclWrites() && len(b.plan.StoppedByMFA)+len(b.plan.Targeted) == 0 {
 			b.phase = bkNothing
 		} else {
@@ -453,6 +461,7 @@ func (b *bulk) start() tea.Cmd {
 		b.startReq = o.Client.Stats().Requests.Load()
 	}
 	b.progress = responders.NewProgress(b.plan.StepsFor())
+	b.progress.Seed(b.finishedBefore) // a resume continues the bar
 	jw := b.journal.writer()
 	acl := b.acl
 	if !b.aclWrites() {
@@ -629,7 +638,15 @@ func (b *bulk) impactLines(st *styles) []string {
 		if b.finished {
 			state = "had ended; running it again only verifies (every step is idempotent)"
 		}
-		out = append(out, fmt.Sprintf("The journaled run of %s %s.", auth0client.Clean(strings.Join(p.Targets, ", ")), state))
+		what := strings.Join(p.Targets, ", ")
+		if what == "" {
+			what = plural(p.Accounts(), "account")
+		}
+		out = append(out, fmt.Sprintf("The journaled run of %s %s.", auth0client.Clean(what), state))
+		if !b.finished {
+			n := len(b.finishedBefore)
+			out = append(out, fmt.Sprintf("%d of %s finished before it stopped: %d left (the finished ones are only verified again).", n, plural(p.Accounts(), "account"), p.Accounts()-n))
+		}
 	}
 	var sizes []string
 	for _, t := range p.Targets {

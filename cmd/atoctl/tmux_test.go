@@ -185,8 +185,14 @@ func runConsoleScript(t *testing.T, bin string, w, h int) consoleEnd {
 	tm.typeText("/")
 	tm.typeText("credential-stuffing")
 	tm.key("Enter")
-	s := tm.waitText(" · 1 of ", 10*time.Second)
-	m := regexp.MustCompile(`credential-stuffing-[0-9a-f]+`).FindString(s)
+	s := tm.waitFor("the filtered findings", 10*time.Second, func(s string) bool {
+		return strings.Contains(s, "/credential-stuffing · 1 of ")
+	})
+	// The hint line names the finding in full (the column cuts it).
+	var m string
+	if sm := regexp.MustCompile(`response of (credential-stuffing-[0-9a-f]+)`).FindStringSubmatch(s); sm != nil {
+		m = sm[1]
+	}
 	if m == "" {
 		t.Fatalf("no credential-stuffing finding on the screen:\n%s", s)
 	}
