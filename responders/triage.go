@@ -1098,9 +1098,9 @@ func (t *Triage) verdict(acct uint32, ps []pairStats, views []ipView, attackerAg
 	}
 	ev = append(append(ev, challEv...), failEv...)
 	if len(fail) > 0 {
-		r := fmt.Sprintf("%d failed logins from %d flagged addresses", tries, len(fail))
+		r := fmt.Sprintf("%s from %s", plural(int(tries), "failed login"), nAddresses(len(fail))+" flagged")
 		if apEvents > 0 {
-			r += fmt.Sprintf(", %d attack-protection events", apEvents)
+			r += ", " + plural(int(apEvents), "attack-protection event")
 		}
 		v.Reasons = append(v.Reasons, r)
 	}

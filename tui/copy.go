@@ -42,6 +42,21 @@ func (sh *shared) copyCmd(text string) tea.Cmd {
 	}
 }
 
+// copySecretCmd copies a credential (a ticket URL) without naming it in
+// the toast.
+func (sh *shared) copySecretCmd(secret, what string) tea.Cmd {
+	w := sh.opts.Clipboard
+	return func() tea.Msg {
+		if w == nil {
+			return toastMsg{text: "no terminal to copy to", err: true}
+		}
+		if _, err := io.WriteString(w, osc52(secret)); err != nil {
+			return toastMsg{text: "copy: " + err.Error(), err: true}
+		}
+		return toastMsg{text: "copied " + what + " (OSC 52): it is a credential"}
+	}
+}
+
 func (p *usersPage) copyText() (string, bool) {
 	u, ok := p.selected()
 	return u.ID, ok

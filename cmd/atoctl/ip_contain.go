@@ -472,15 +472,15 @@ type interruptedError struct {
 
 func (e interruptedError) Error() string {
 	return fmt.Sprintf("interrupted: %s done, %d failed, %d not started; the journal keeps what was done, and 'atoctl ip contain --resume --incident %s' finishes the run",
-		pluralAccounts(e.done), e.failed, e.notStarted, e.incident)
+		nouns(e.done, "account", "accounts"), e.failed, e.notStarted, e.incident)
 }
 
 func (e interruptedError) Unwrap() error { return context.Canceled }
 
-// pluralAccounts says "1 account", "2 accounts".
-func pluralAccounts(n int) string {
+// nouns says "1 account", "2 accounts": a count with its noun agreeing.
+func nouns(n int, one, many string) string {
 	if n == 1 {
-		return "1 account"
+		return "1 " + one
 	}
-	return fmt.Sprintf("%d accounts", n)
+	return fmt.Sprintf("%d %s", n, many)
 }

@@ -197,7 +197,8 @@ func runConsoleScript(t *testing.T, bin string, w, h int) consoleEnd {
 		t.Fatalf("no credential-stuffing finding on the screen:\n%s", s)
 	}
 	tm.key("Enter")
-	tm.waitText("finding "+m, 10*time.Second)
+	// (the breadcrumb naming it is cut at 80 columns)
+	tm.waitText("X runs the response", 10*time.Second)
 
 	// 3. Run its response: X, the count typed back, enter.
 	tm.typeText("X")
