@@ -296,8 +296,7 @@ func (p *playbook) update(msg tea.Msg) tea.Cmd {
 				return p.init()
 			}
 		}
-		p.phase = pbConfirm
-		p.focus = 0
+		p.phase = pbConfirm // the focus stays on the option just toggled
 		p.confirm = newConfirm(p.userID, "the user id")
 		if id, _ := p.journal.incident(); id != "" {
 			return func() tea.Msg { return incidentMsg{id} }

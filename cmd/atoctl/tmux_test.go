@@ -225,8 +225,8 @@ func runConsoleScript(t *testing.T, bin string, w, h int) consoleEnd {
 	tm.key("Escape")
 	// 4. The finding's accounts are marked handled without a refresh.
 	s = tm.waitText("contained", 10*time.Second)
-	if !strings.Contains(s, "handled") {
-		t.Errorf("the finding's page does not count the handled accounts:\n%s", s)
+	if !strings.Contains(s, "✓ COMPROMISED") {
+		t.Errorf("the finding's page does not tick the handled accounts:\n%s", s)
 	}
 
 	// 5. Quit (no job runs: at once).
