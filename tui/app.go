@@ -142,9 +142,11 @@ type Model struct {
 	bulk     *bulk
 	palette  *palette
 	help     bool
-	askQuit  bool
-	showLog  bool
-	log      cmdlog
+	// history are the palette's commands run before (↑/↓ in the palette).
+	history []string
+	askQuit bool
+	showLog bool
+	log     cmdlog
 
 	toastText string
 	toastErr  bool
@@ -608,7 +610,7 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		m.help = true
 		return nil
 	case key.Matches(msg, k.Palette):
-		m.palette = newPalette()
+		m.palette = newPalette(&m.history)
 		return nil
 	case key.Matches(msg, k.CommandLog):
 		m.showLog = !m.showLog

@@ -178,3 +178,37 @@ func TestListsShowMarksSortedColumnsAndFiltersOnEveryPage(t *testing.T) {
 	checkScreen(t, v, 120, 40)
 	golden(t, "lists_logs_120x40", v, true)
 }
+
+func TestPaletteRemembersCommandsAndCompletesNames(t *testing.T) {
+	var history []string
+	run := func(p *palette, keys ...tea.KeyMsg) {
+		for _, k := range keys {
+			p.update(k)
+		}
+	}
+	runes := func(s string) tea.KeyMsg { return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)} }
+	p := newPalette(&history)
+	run(p, runes("triage 48h"), tea.KeyMsg{Type: tea.KeyEnter})
+	p = newPalette(&history)
+	run(p, runes("ip 193.42.33.7"), tea.KeyMsg{Type: tea.KeyEnter})
+	p = newPalette(&history)
+	run(p, tea.KeyMsg{Type: tea.KeyUp})
+	if got := p.in.Value(); got != "ip 193.42.33.7" {
+		t.Errorf("↑ shows %q, want the last command", got)
+	}
+	run(p, tea.KeyMsg{Type: tea.KeyUp})
+	if got := p.in.Value(); got != "triage 48h" {
+		t.Errorf("↑↑ shows %q, want the one before", got)
+	}
+	run(p, tea.KeyMsg{Type: tea.KeyDown}, tea.KeyMsg{Type: tea.KeyDown})
+	if got := p.in.Value(); got != "" {
+		t.Errorf("↓ past the newest shows %q, want an empty line", got)
+	}
+	for _, tc := range []struct{ typed, want string }{{"tr", "triage "}, {"i", "i"}, {"in", "incident "}, {"zz", "zz"}} {
+		p = newPalette(&history)
+		run(p, runes(tc.typed), tea.KeyMsg{Type: tea.KeyTab})
+		if got := p.in.Value(); got != tc.want {
+			t.Errorf("tab after %q: %q, want %q", tc.typed, got, tc.want)
+		}
+	}
+}
