@@ -92,6 +92,8 @@ type shared struct {
 	// handledLoading: a read of the journal is on its way.
 	handled        responders.Handled
 	handledLoading bool
+	// handledAny: something is handled, so lists show the handled column.
+	handledAny bool
 }
 
 func (sh *shared) now() time.Time { return sh.opts.Now() }
@@ -311,6 +313,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case handledMsg:
 		m.sh.handled, m.sh.handledLoading = msg.h, false
+		m.sh.handledAny = len(msg.h.Networks) > 0
+		for _, u := range msg.h.Users {
+			m.sh.handledAny = m.sh.handledAny || u.Label() != ""
+		}
 		return m, nil
 	case openUserMsg:
 		if u, ok := m.top().(*userPage); ok && u.id == msg.id {

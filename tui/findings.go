@@ -70,6 +70,7 @@ func newFindingsPage(sh *shared, window time.Duration) *findingsPage {
 		window = defaultTriageWindow
 	}
 	p := &findingsPage{sh: sh, window: window, list: newList(findingColumns)}
+	p.list.handledOn = sh.anyHandled
 	p.list.handled = func(row int) string { return p.handledOf(p.findings[row]) }
 	return p
 }
@@ -232,6 +233,7 @@ var findingAccountColumns = []column{
 func newFindingPage(sh *shared, f responders.AttackFinding, since time.Time) *findingPage {
 	p := &findingPage{sh: sh, f: f, since: since, accts: newList(findingAccountColumns)}
 	p.accts.setSource(findingAccountRows(f.Accounts))
+	p.accts.handledOn = sh.anyHandled
 	p.accts.handled = func(row int) string { return sh.userHandled(f.Accounts[row].UserID) }
 	return p
 }

@@ -28,6 +28,10 @@ func (sh *shared) loadHandled() tea.Cmd {
 	}
 }
 
+// anyHandled reports whether the incident has handled anything yet: the
+// lists add their handled column only then.
+func (sh *shared) anyHandled() bool { return sh.handledAny }
+
 // userHandled is an account's mark: "contained", "reset", "blocked" or "".
 func (sh *shared) userHandled(id string) string {
 	return sh.handled.Users[id].Label()

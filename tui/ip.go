@@ -81,6 +81,7 @@ func newIPPage(sh *shared, target string, prefix netip.Prefix, since time.Time, 
 		since = sh.now().Add(-window)
 	}
 	p := &ipPage{sh: sh, target: target, prefix: prefix, since: since, window: window, accts: newList(ipAccountColumns)}
+	p.accts.handledOn = sh.anyHandled
 	p.accts.handled = func(row int) string { return sh.userHandled(p.verdict[row].UserID) }
 	return p
 }

@@ -60,6 +60,9 @@ type list struct {
 	// handled labels a row the incident has already acted on
 	// ("contained", "reset", "blocked"): drawn in the gutter's mark.
 	handled func(row int) string
+	// handledOn says whether to show the handled column at all (the
+	// incident has handled something): no room is taken before that.
+	handledOn func() bool
 
 	// The list's own "/" filter (pages with a server-side search keep
 	// their own) and column sort.
@@ -351,7 +354,7 @@ var handledColumn = column{title: "handled", min: 9, drop: 9}
 // allCols are the page's columns and, when the list marks handled rows,
 // the handled column.
 func (l *list) allCols() []column {
-	if l.handled == nil {
+	if l.handled == nil || l.handledOn != nil && !l.handledOn() {
 		return l.cols
 	}
 	return append(l.cols[:len(l.cols):len(l.cols)], handledColumn)

@@ -150,6 +150,7 @@ func newTriagePage(sh *shared, window time.Duration) *triagePage {
 		window = defaultTriageWindow
 	}
 	p := &triagePage{sh: sh, window: window, ipList: newList(triageIPColumns), netList: newList(triageNetColumns), acctList: newList(ipAccountColumns)}
+	p.ipList.handledOn = sh.anyHandled
 	p.ipList.handled = func(row int) string {
 		ip := p.ips[row]
 		if h := sh.networkHandled(ip.IP); h != "" {
@@ -160,7 +161,9 @@ func newTriagePage(sh *shared, window time.Duration) *triagePage {
 		}
 		return ""
 	}
+	p.netList.handledOn = sh.anyHandled
 	p.netList.handled = func(row int) string { return sh.networkHandled(p.res.Clusters[row].CIDR) }
+	p.acctList.handledOn = sh.anyHandled
 	p.acctList.handled = func(row int) string { return sh.userHandled(p.res.Accounts[row].UserID) }
 	return p
 }

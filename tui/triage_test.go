@@ -74,7 +74,7 @@ func TestTriagePageRanksTheAttackAndLabelsSharedInfrastructure(t *testing.T) {
 
 	// The networks tab, and the resized views.
 	d.keys("g", "tab")
-	v = d.untilContains("[2 networks (")
+	v = d.untilContains("[2: ")
 	if !strings.Contains(v, "193.42.33.0/24") && len(tn.key.AttackerCIDRs) > 0 && !strings.Contains(v, tn.key.AttackerCIDRs[0]) {
 		t.Errorf("the attacker network is not listed:\n%s", v)
 	}

@@ -136,6 +136,7 @@ func newUsersPage(sh *shared) *usersPage {
 	f := newInput("filter: ", "fuzzy over the loaded rows", 200)
 	p := &usersPage{sh: sh, search: s, filter: f, list: newList(userColumns)}
 	p.list.setSource(&userRows{})
+	p.list.handledOn = sh.anyHandled
 	p.list.handled = func(row int) string { return sh.userHandled(p.rows.users[row].ID) }
 	return p
 }
