@@ -143,7 +143,7 @@ func (l *list) reorder() {
 			l.order = append([]int(nil), l.order...)
 		}
 		c, desc := l.sortCol-1, l.sortDesc
-		keys := make(map[int]sortKey, len(l.order))
+		keys := make([]sortKey, l.src.Len()) // by row: no map in the comparisons
 		for _, r := range l.order {
 			cells := l.src.Cells(r)
 			if c < len(cells) {
