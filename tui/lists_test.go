@@ -212,3 +212,35 @@ func TestPaletteRemembersCommandsAndCompletesNames(t *testing.T) {
 		}
 	}
 }
+
+// C on marked accounts contains each of them (the playbook through the
+// bulk engine), after the count is typed back; the list then ticks them.
+func TestContainOnMarkedAccountsContainsEachOfThem(t *testing.T) {
+	tn := startTenant(t)
+	d := newDriver(t, tn.options(false), 120, 40)
+	var ids []string
+	for _, id := range tn.key.Compromised {
+		if _, changed := tn.key.EmailChanged[id]; !changed && len(ids) < 2 {
+			ids = append(ids, id)
+		}
+	}
+	d.keys(`user_id:"`+ids[0]+`" OR user_id:"`+ids[1]+`"`, "enter")
+	d.untilContains("2 users for")
+	d.keys(" ", " ", "C")
+	v := d.untilContains("Type the number of accounts (2)")
+	if !strings.Contains(v, "CONTAIN 2 MARKED ACCOUNTS") {
+		t.Errorf("the modal does not name the marked accounts:\n%s", v)
+	}
+	d.keys("2", "enter")
+	v = d.until("the end of the run", func(v string) bool { return strings.Contains(v, "esc or enter closes") })
+	for _, id := range ids {
+		if !tn.contained(id) {
+			t.Errorf("%s is not contained:\n%s", id, v)
+		}
+	}
+	d.keys("esc")
+	v = d.until("the ticks", func(v string) bool { return strings.Count(v, "contained") == 2 })
+	if strings.Count(v, "✓") != 2 {
+		t.Errorf("the users list does not tick the two contained accounts:\n%s", v)
+	}
+}
