@@ -86,12 +86,12 @@ func (d *credentialStuffing) Findings() []AttackFinding {
 	f.Evidence = evidence
 	f.First, f.Last = res.From, res.To
 	comp, stopped, targeted := f.Count(VerdictCompromised), f.Count(VerdictStoppedByMFA), f.Count(VerdictTargeted)
-	f.Title = fmt.Sprintf("credential stuffing from %d networks: %d accounts taken over, %d stopped by MFA, %d targeted", len(f.Networks), comp, stopped, targeted)
-	f.Reasons = []string{fmt.Sprintf("%d flagged addresses (the Detection Catalog's suspicious-IP rule and failed logins for many accounts)", flaggedCount(res))}
+	f.Title = fmt.Sprintf("credential stuffing from %s: %s taken over, %d stopped by MFA, %d targeted", plural(len(f.Networks), "network"), plural(comp, "account"), stopped, targeted)
+	f.Reasons = []string{fmt.Sprintf("%s (the Detection Catalog's suspicious-IP rule and failed logins for many accounts)", nAddresses(flaggedCount(res))+" flagged")}
 	f.Confidence = ConfidenceMedium
 	if comp > 0 {
 		f.Confidence = ConfidenceHigh
-		f.Reasons = append(f.Reasons, fmt.Sprintf("%d accounts signed in from flagged addresses", comp))
+		f.Reasons = append(f.Reasons, fmt.Sprintf("%s signed in from flagged addresses", plural(comp, "account")))
 	}
 	f.Severity = 50 + min(comp*5, 45)
 	f.Response = "contain the accounts taken over (block, revoke, reset; remove a factor the attacker enrolled; a ticket where the attacker changed the email), reset the passwords MFA protected, block the networks"

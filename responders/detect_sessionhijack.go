@@ -264,7 +264,7 @@ func (d *sessionHijack) Findings() []AttackFinding {
 	}
 	return groupFindings(AttackSessionHijack, accts, func(f *AttackFinding) {
 		comp := f.Count(VerdictCompromised)
-		f.Title = fmt.Sprintf("sessions used from another country without a login, from %d addresses: %d accounts", len(f.Networks), comp)
+		f.Title = fmt.Sprintf("sessions used from another country without a login, from %s: %s", nAddresses(len(f.Networks)), plural(comp, "account"))
 		f.Response = "contain the accounts (block, revoke the sessions so the stolen cookies die, reset: the stealer took saved passwords too), " +
 			"block the addresses the sessions were replayed from, and have the owners clean the machine the cookies were stolen from"
 		f.Severity = 50 + min(5*comp, 45)

@@ -326,8 +326,8 @@ func (d *tokenTheft) Findings() []AttackFinding {
 	}
 	return groupFindings(AttackRefreshTokenTheft, accts, func(f *AttackFinding) {
 		comp, targeted := f.Count(VerdictCompromised), f.Count(VerdictTargeted)
-		f.Title = fmt.Sprintf("refresh tokens used by someone else from %d addresses: %d accounts taken over, %d stopped by reuse detection",
-			len(f.Networks), comp, targeted)
+		f.Title = fmt.Sprintf("refresh tokens used by someone else from %s: %s taken over, %d stopped by reuse detection",
+			nAddresses(len(f.Networks)), plural(comp, "account"), targeted)
 		f.Response = "contain the accounts whose tokens were exchanged by the thief (block, revoke sessions and refresh tokens, reset), block the thief's addresses; " +
 			"where reuse detection stopped the thief Auth0 has already revoked the token family: nothing to contain, find where the tokens leak from"
 		if comp > 0 {

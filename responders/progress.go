@@ -69,3 +69,47 @@ func (p *Progress) Add(ev Event) bool {
 	}
 	return true
 }
+
+// Seed counts accounts as finished already: a resumed run's earlier work,
+// so its progress continues where it stopped instead of from zero. Later
+// events of those accounts (the resume re-verifies them) are not counted
+// twice.
+func (p *Progress) Seed(ids []string) {
+	for _, id := range ids {
+		if _, ok := p.stepsFor[id]; ok && !p.done[id] {
+			p.done[id] = true
+			p.Finished++
+		}
+	}
+}
+
+// FinishedInJournal lists the accounts of a plan whose every step has a
+// journaled outcome (live or training) that did not fail: what a resumed
+// run has already done.
+func FinishedInJournal(recs []Record, plan BulkPlan) []string {
+	ok := map[string]map[string]bool{}
+	for _, r := range recs {
+		if r.Kind != KindOutcome || r.UserID == "" || r.Mode == ModeDryRun {
+			continue
+		}
+		if ok[r.UserID] == nil {
+			ok[r.UserID] = map[string]bool{}
+		}
+		ok[r.UserID][r.Step] = r.Outcome != Failed
+	}
+	ids, steps := plan.AccountSteps()
+	var out []string
+	for _, id := range ids {
+		done := len(steps[id]) > 0
+		for _, s := range steps[id] {
+			if !ok[id][s] {
+				done = false
+				break
+			}
+		}
+		if done {
+			out = append(out, id)
+		}
+	}
+	return out
+}

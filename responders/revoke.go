@@ -58,7 +58,7 @@ func revokePlan(userID string, sessions []auth0client.Session, tokens []auth0cli
 	if len(p.Calls) == 0 {
 		return Plan{AlreadyDone: true, Reason: "no sessions or refresh tokens left"}
 	}
-	p.Reason = fmt.Sprintf("revoke %d session(s) and %d refresh token(s)", len(sessions), len(tokens))
+	p.Reason = fmt.Sprintf("revoke %s and %s", plural(len(sessions), "session"), plural(len(tokens), "refresh token"))
 	return p
 }
 

@@ -1098,9 +1098,9 @@ func (t *Triage) verdict(acct uint32, ps []pairStats, views []ipView, attackerAg
 	}
 	ev = append(append(ev, challEv...), failEv...)
 	if len(fail) > 0 {
-		r := fmt.Sprintf("%d failed logins from %d flagged addresses", tries, len(fail))
+		r := fmt.Sprintf("%s from %s", plural(int(tries), "failed login"), nAddresses(len(fail))+" flagged")
 		if apEvents > 0 {
-			r += fmt.Sprintf(", %d attack-protection events", apEvents)
+			r += ", " + plural(int(apEvents), "attack-protection event")
 		}
 		v.Reasons = append(v.Reasons, r)
 	}
@@ -1182,7 +1182,7 @@ func (t *Triage) sharedSuccessRule(ps []pairStats, views []ipView, firstTried in
 func (t *Triage) score(v *ipView) {
 	if v.label.IsShared() {
 		if n := v.sharedCompromises; n > 0 {
-			v.reasons = append(v.reasons, fmt.Sprintf("the attacker signed %d account(s) in through it (account-level evidence): contain the accounts, not the address", n))
+			v.reasons = append(v.reasons, fmt.Sprintf("the attacker signed %s in through it (account-level evidence): contain the accounts, not the address", plural(n, "account")))
 		}
 		return
 	}
@@ -1243,10 +1243,10 @@ func (t *Triage) ipReport(i int, v *ipView) IPReport {
 				v.fails, v.failed, v.tooling))
 		}
 		if n := len(v.compromised); n > 0 {
-			r.Reasons = append(r.Reasons, fmt.Sprintf("%d account(s) compromised from here", n))
+			r.Reasons = append(r.Reasons, fmt.Sprintf("%s compromised from here", plural(n, "account")))
 		}
 		if n := len(v.challenged); n > 0 {
-			r.Reasons = append(r.Reasons, fmt.Sprintf("%d account(s) met MFA after a correct password", n))
+			r.Reasons = append(r.Reasons, fmt.Sprintf("%s met MFA after a correct password", plural(n, "account")))
 		}
 	}
 	r.Reasons = append(r.Reasons, v.reasons...)

@@ -10,6 +10,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -57,6 +58,9 @@ type Options struct {
 	Renderer *lipgloss.Renderer
 	// Now is the clock (tests fix it).
 	Now func() time.Time
+	// Clipboard is the terminal y copies to with OSC 52 (the console's
+	// output); nil: y says there is none.
+	Clipboard io.Writer
 }
 
 // dryRun asks the Writer.
@@ -87,6 +91,12 @@ type shared struct {
 	ctx  context.Context
 	// detections are the detection runs the pages share.
 	detections detections
+	// handled is what the current incident has done (lists mark it);
+	// handledLoading: a read of the journal is on its way.
+	handled        responders.Handled
+	handledLoading bool
+	// handledAny: something is handled, so lists show the handled column.
+	handledAny bool
 }
 
 func (sh *shared) now() time.Time { return sh.opts.Now() }
@@ -137,13 +147,50 @@ type Model struct {
 	bulk     *bulk
 	palette  *palette
 	help     bool
-	askQuit  bool
-	showLog  bool
-	log      cmdlog
+	// history are the palette's commands run before (↑/↓ in the palette).
+	history []string
+	askQuit bool
+	showLog bool
+	log     cmdlog
 
 	toastText string
 	toastErr  bool
 	toastID   int
+
+	// interrupted says what a quit left undone (a running job), for Run
+	// to return.
+	interrupted string
+}
+
+// InterruptedError is what Run returns when the analyst quit while a job
+// ran: what is left and how to finish it. It is a cancellation (the CLI
+// exits 130).
+type InterruptedError struct{ Left string }
+
+func (e *InterruptedError) Error() string { return e.Left }
+
+// Unwrap makes the interruption a context.Canceled.
+func (e *InterruptedError) Unwrap() error { return context.Canceled }
+
+// leftNote says what quitting now leaves undone, and how to resume.
+func (m *Model) leftNote() string {
+	inc := m.sh.opts.Incident
+	switch {
+	case m.bulk != nil && m.bulk.running():
+		total, finished := m.bulk.plan.Accounts(), 0
+		if m.bulk.progress != nil {
+			finished = m.bulk.progress.Finished
+		}
+		if id, _ := m.bulk.journal.incident(); id != "" {
+			inc = id
+		}
+		return fmt.Sprintf("quit during a bulk run: %d of %s finished, %d left; :bulk in the console (or 'atoctl ip contain --resume --incident %s') finishes it",
+			finished, plural(total, "account"), total-finished, inc)
+	case m.playbook != nil && m.playbook.running():
+		return fmt.Sprintf("quit during the playbook of %s: what was done is journaled in incident %s; C on the user again finishes it (done steps are not repeated)",
+			auth0client.Clean(m.playbook.userID), inc)
+	}
+	return ""
 }
 
 // New builds the console.
@@ -177,7 +224,7 @@ func New(opts Options) *Model {
 
 // Init starts listening to the command log.
 func (m *Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{m.sh.opts.Calls.listen(), m.users.init(), m.checkInterruptedBulk()}
+	cmds := []tea.Cmd{m.sh.opts.Calls.listen(), m.users.init(), m.checkInterruptedBulk(), m.sh.loadHandled()}
 	if m.findings != nil {
 		cmds = append(cmds, m.findings.init())
 	}
@@ -215,7 +262,13 @@ func (m *Model) checkInterruptedBulk() tea.Cmd {
 func Run(opts Options) error {
 	m := New(opts)
 	_, err := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(m.sh.ctx)).Run()
+	if err == nil && m.interrupted == "" && m.jobRunning() {
+		m.interrupted = m.leftNote() // a signal ended the program
+	}
 	m.stopJobs()
+	if err == nil && m.interrupted != "" {
+		return &InterruptedError{Left: m.interrupted}
+	}
 	return err
 }
 
@@ -261,6 +314,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case incidentMsg:
 		m.sh.opts.Incident = msg.id
 		return m, nil
+	case handledMsg:
+		m.sh.handled, m.sh.handledLoading = msg.h, false
+		m.sh.handledAny = len(msg.h.Networks) > 0
+		for _, u := range msg.h.Users {
+			m.sh.handledAny = m.sh.handledAny || u.Label() != ""
+		}
+		return m, nil
 	case openUserMsg:
 		if u, ok := m.top().(*userPage); ok && u.id == msg.id {
 			return m, nil
@@ -287,12 +347,19 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case paletteRunMsg:
 		return m, m.runCommand(msg)
 	case tea.KeyMsg:
-		return m, m.handleKey(msg)
+		return m, m.handleKeys(msg)
 	}
 	// Everything else is a page's or the playbook's own message (a load
 	// finished, a job progressed): every open page sees it and keeps only
 	// its own.
 	var cmds []tea.Cmd
+	if _, ok := msg.(containedMsg); ok && !m.sh.handledLoading {
+		// A run changed accounts: read what the journal says now.
+		if c := m.sh.loadHandled(); c != nil {
+			m.sh.handledLoading = true
+			cmds = append(cmds, c)
+		}
+	}
 	if m.playbook != nil {
 		cmds = append(cmds, m.playbook.update(msg))
 		if m.playbook.closed {
@@ -472,12 +539,33 @@ func (m *Model) quit() tea.Cmd {
 	return tea.Quit
 }
 
+// handleKeys acts once per rune of a key message: a terminal delivers
+// held or fast keys (key repeat over a slow link, tmux send-keys) as one
+// message with several runes, and "jjj" must move three rows, not none.
+// A bracketed paste stays whole: it is text for the box that has focus
+// (a user id pasted into the confirmation).
+func (m *Model) handleKeys(msg tea.KeyMsg) tea.Cmd {
+	if msg.Type != tea.KeyRunes || len(msg.Runes) < 2 || msg.Paste {
+		return m.handleKey(msg)
+	}
+	var cmds []tea.Cmd
+	for _, r := range msg.Runes {
+		one := tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt}
+		if r == ' ' {
+			one.Type = tea.KeySpace
+		}
+		cmds = append(cmds, m.handleKey(one))
+	}
+	return tea.Sequence(cmds...)
+}
+
 func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	k := m.sh.keys
 	if m.askQuit {
 		switch msg.String() {
 		case "y", "Y":
 			m.askQuit = false
+			m.interrupted = m.leftNote()
 			m.stopJobs()
 			return tea.Quit
 		case "n", "N", "esc", "enter", "q":
@@ -531,11 +619,18 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		m.help = true
 		return nil
 	case key.Matches(msg, k.Palette):
-		m.palette = newPalette()
+		m.palette = newPalette(&m.history)
 		return nil
 	case key.Matches(msg, k.CommandLog):
 		m.showLog = !m.showLog
 		return nil
+	case key.Matches(msg, k.Copy):
+		if c, ok := p.(copier); ok {
+			if text, ok := c.copyText(); ok {
+				return m.sh.copyCmd(text)
+			}
+		}
+		return toast("nothing to copy here", true)
 	case key.Matches(msg, k.Back):
 		if p.back() {
 			return nil
@@ -595,7 +690,8 @@ func (m *Model) View() string {
 		if m.bulk != nil && m.bulk.running() {
 			what = "A bulk run is running"
 		}
-		body = overlay(body, st.modalDanger.Render(what+". Quit anyway?\nThe run stops; the journal keeps what was done.\n\n[y] quit   [N] keep running"), w, bodyH)
+		left := wrapLines([]string{m.leftNote()}, min(w-8, 70))
+		body = overlay(body, st.modalDanger.Render(what+". Quit anyway?\nThe run stops; the journal keeps what was done.\n"+strings.Join(left, "\n")+"\n\n[y] quit   [N] keep running"), w, bodyH)
 	case m.playbook != nil && !m.help:
 		body = overlay(body, m.playbook.view(w-4, bodyH-2), w, bodyH)
 	case m.bulk != nil && !m.help:

@@ -28,6 +28,22 @@ type bulkMsg struct {
 	// finding, when set, is a detection finding whose response to run (its
 	// accounts' own steps and its networks), instead of a discovery.
 	finding *responders.AttackFinding
+	// accounts, when set, are accounts marked in a list: the playbook for
+	// each, through the bulk engine (no network).
+	accounts []string
+}
+
+// containMarked is what C does on a list of accounts: the playbook modal
+// for one, the bulk modal (the count typed back) for several marked.
+func containMarked(ids []string) tea.Cmd {
+	switch len(ids) {
+	case 0:
+		return toast("nothing selected to contain", true)
+	case 1:
+		id := ids[0]
+		return func() tea.Msg { return containMsg{id} }
+	}
+	return func() tea.Msg { return bulkMsg{accounts: ids} }
 }
 
 // bkPhase is where a bulk modal is.
@@ -58,17 +74,20 @@ const (
 // rate, the failures, cancel with a confirmation, and resume from the
 // journal after a restart.
 type bulk struct {
-	sh      *shared
-	targets []string
-	since   time.Time
-	resume  bool
-	finding *responders.AttackFinding
+	sh       *shared
+	targets  []string
+	since    time.Time
+	resume   bool
+	finding  *responders.AttackFinding
+	accounts []string
 	// ticketFile is where the run's password-change tickets go.
 	ticketFile string
 	// resetClients is the preflight's reset route.
 	resetClients map[string]string
-	phase        bkPhase
-	closed       bool
+	// finishedBefore: resume, the accounts done before the interruption.
+	finishedBefore []string
+	phase          bkPhase
+	closed         bool
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -114,7 +133,9 @@ type (
 		finished bool
 		// resetClients is the preflight's reset route.
 		resetClients map[string]string
-		err          error
+		// finishedBefore: resume, the accounts the journal shows done.
+		finishedBefore []string
+		err            error
 	}
 	bulkEventMsg struct {
 		owner *bulk
@@ -133,7 +154,11 @@ type (
 
 func newBulk(sh *shared, m bulkMsg) *bulk {
 	ctx, cancel := context.WithCancel(sh.ctx)
-	return &bulk{sh: sh, targets: m.targets, since: m.since, resume: m.resume, finding: m.finding, ctx: ctx, cancel: cancel}
+	since := m.since
+	if since.IsZero() {
+		since = sh.now().Add(-sh.opts.Since)
+	}
+	return &bulk{sh: sh, targets: m.targets, since: since, resume: m.resume, finding: m.finding, accounts: m.accounts, ctx: ctx, cancel: cancel}
 }
 
 func (b *bulk) running() bool { return b.phase == bkRunning }
@@ -144,7 +169,7 @@ func (b *bulk) capturing() bool { return b.phase == bkConfirm || b.askCancel }
 
 func (b *bulk) init() tea.Cmd {
 	o := b.sh.opts
-	ctx, targets, since, resume, finding := b.ctx, b.targets, b.since, b.resume, b.finding
+	ctx, targets, since, resume, finding, accounts := b.ctx, b.targets, b.since, b.resume, b.finding, b.accounts
 	return func() tea.Msg {
 		m := bulkPlannedMsg{owner: b}
 		j, err := b.journal.open(o.Incidents)
@@ -159,8 +184,14 @@ func (b *bulk) init() tea.Cmd {
 			if m.plan, m.err = responders.PlanFinding(*finding, since, o.Guard, o.Bulk.AllowWide); m.err != nil {
 				return m
 			}
+		} else if len(accounts) > 0 {
+			// Accounts marked by hand: the playbook for each.
+			m.plan = responders.PlanAccounts(accounts, since)
 		} else if resume {
 			m.plan, m.finished, m.err = responders.JournaledBulkPlan(j.Records())
+			if m.err == nil {
+				m.finishedBefore = responders.FinishedInJournal(j.Records(), m.plan)
+			}
 			if errors.Is(m.err, responders.ErrNoBulkPlan) {
 				m.err = fmt.Errorf("incident %s has no bulk run to resume", j.Incident())
 			}
@@ -251,6 +282,7 @@ func (b *bulk) update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		b.plan, b.acl, b.aclErr, b.finished, b.resetClients = msg.plan, msg.acl, msg.aclErr, msg.finished, msg.resetClients
+		b.finishedBefore = msg.finishedBefore
 		if b.plan.Accounts() == 0 && !b.aclWrites() && len(b.plan.StoppedByMFA)+len(b.plan.Targeted) == 0 {
 			b.phase = bkNothing
 		} else {
@@ -281,7 +313,8 @@ func (b *bulk) update(msg tea.Msg) tea.Cmd {
 		b.askCancel = false
 		b.now = time.Now()
 		b.results, b.aclResult, b.incident, b.head, b.runErr = msg.results, msg.acl, msg.incident, msg.head, msg.err
-		cmds := []tea.Cmd{b.st.listen()}
+		// The lists mark what the run did (the network block too).
+		cmds := []tea.Cmd{b.st.listen(), func() tea.Msg { return containedMsg{} }}
 		for _, r := range msg.results {
 			id := r.UserID
 			cmds = append(cmds, func() tea.Msg { return containedMsg{id} })
@@ -347,6 +380,9 @@ func (b *bulk) confirmKey(msg tea.KeyMsg) tea.Cmd {
 		n := int(nBulkOptions) + 1
 		if b.finding != nil {
 			n = 2 // a finding's resets are its own: only the network block is a choice
+		}
+		if len(b.accounts) > 0 {
+			return nil // marked accounts: nothing to choose
 		}
 		if msg.Type == tea.KeyTab {
 			b.focus = (b.focus + 1) % n
@@ -425,6 +461,7 @@ func (b *bulk) start() tea.Cmd {
 		b.startReq = o.Client.Stats().Requests.Load()
 	}
 	b.progress = responders.NewProgress(b.plan.StepsFor())
+	b.progress.Seed(b.finishedBefore) // a resume continues the bar
 	jw := b.journal.writer()
 	acl := b.acl
 	if !b.aclWrites() {
@@ -517,6 +554,9 @@ func (b *bulk) view(w, h int) string {
 	if b.finding != nil {
 		what = "RESPOND TO " + b.finding.ID
 	}
+	if len(b.accounts) > 0 {
+		what = "CONTAIN " + strings.ToUpper(plural(len(b.accounts), "marked account"))
+	}
 	if b.resume {
 		what = "RESUME BULK RUN"
 		if len(b.plan.Targets) > 0 {
@@ -529,6 +569,8 @@ func (b *bulk) view(w, h int) string {
 	case bkLoading:
 		if b.finding != nil {
 			body = append(body, "planning the response of "+b.finding.ID+" …")
+		} else if len(b.accounts) > 0 {
+			body = append(body, "planning the playbook of "+plural(len(b.accounts), "account")+" …")
 		} else if b.resume {
 			body = append(body, "reading the incident's journal …")
 		} else {
@@ -596,7 +638,15 @@ func (b *bulk) impactLines(st *styles) []string {
 		if b.finished {
 			state = "had ended; running it again only verifies (every step is idempotent)"
 		}
-		out = append(out, fmt.Sprintf("The journaled run of %s %s.", auth0client.Clean(strings.Join(p.Targets, ", ")), state))
+		what := strings.Join(p.Targets, ", ")
+		if what == "" {
+			what = plural(p.Accounts(), "account")
+		}
+		out = append(out, fmt.Sprintf("The journaled run of %s %s.", auth0client.Clean(what), state))
+		if !b.finished {
+			n := len(b.finishedBefore)
+			out = append(out, fmt.Sprintf("%d of %s finished before it stopped: %d left (the finished ones are only verified again).", n, plural(p.Accounts(), "account"), p.Accounts()-n))
+		}
 	}
 	var sizes []string
 	for _, t := range p.Targets {
@@ -674,6 +724,9 @@ func (b *bulk) optionLines(st *styles) []string {
 	}
 	if b.finding != nil {
 		opts = opts[:1]
+	}
+	if len(b.accounts) > 0 {
+		opts = opts[:0]
 	}
 	if b.resume {
 		opts = opts[:0]
@@ -792,12 +845,4 @@ func (b *bulk) doneLines(st *styles) []string {
 		out = append(out, fmt.Sprintf("  %-9s %s%s", res, auth0client.Clean(r.UserID), detail))
 	}
 	return out
-}
-
-// plural says "1 account", "2 accounts".
-func plural(n int, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return strconv.Itoa(n) + " " + what + "s"
 }

@@ -199,9 +199,16 @@ func TestQuitOrEscDuringABulkRunAsksFirst(t *testing.T) {
 		t.Fatal("n cancelled the run")
 	}
 	d.send(keyMsg("q"))
+	if v := d.m.View(); !strings.Contains(v, "left; :bulk") {
+		t.Errorf("the quit question does not say what is left:\n%s", v)
+	}
 	_, cmd := d.m.Update(keyMsg("y"))
 	if cmd == nil || fmt.Sprint(cmd()) != fmt.Sprint(teaQuit()) {
 		t.Fatal("y did not quit")
+	}
+	// Run returns what is left and how to finish it (not a silent exit 0).
+	if !strings.Contains(d.m.interrupted, "quit during a bulk run") || !strings.Contains(d.m.interrupted, "ip contain --resume --incident inc-") {
+		t.Errorf("quitting says %q", d.m.interrupted)
 	}
 	d.m.stopJobs()
 	if d.m.bulk.ctx.Err() == nil {
@@ -240,7 +247,7 @@ func TestACancelledBulkRunResumesAfterARestart(t *testing.T) {
 	v = d.untilContains("Type the number of accounts (")
 	checkScreen(t, v, 80, 24)
 	golden(t, "bulk_resume_80x24", v, false)
-	if !strings.Contains(v, "RESUME BULK RUN "+ip) || !strings.Contains(v, "was interrupted") {
+	if !strings.Contains(v, "RESUME BULK RUN "+ip) || !strings.Contains(v, "was interrupted") || !strings.Contains(v, " left (") {
 		t.Errorf("the resume modal does not name the run:\n%s", v)
 	}
 	d.keys(countRe.FindStringSubmatch(v)[1], "enter")

@@ -237,7 +237,21 @@ func TestDryRunSendsNoWriteAndListsTheCallsNotMade(t *testing.T) {
 	d.keys("C")
 	d.untilContains("Type the user id")
 	d.keys(id, "enter")
-	d.untilContains("End state")
+	v := d.untilContains("End state")
+	// Planned steps are not done: no tick beside them (a read-only step,
+	// the unblock check, really ran).
+	planned := 0
+	for _, l := range strings.Split(v, "\n") {
+		if strings.Contains(l, " planned ") {
+			planned++
+			if strings.Contains(l, "✓") || !strings.Contains(l, "○") {
+				t.Errorf("the dry-run modal marks a planned step as done: %s", l)
+			}
+		}
+	}
+	if planned == 0 {
+		t.Errorf("no planned step in the dry-run modal:\n%s", v)
+	}
 	if blocked, sessions := tn.userState(id); blocked || sessions == 0 {
 		t.Errorf("dry-run changed the tenant: blocked=%v sessions=%d", blocked, sessions)
 	}
@@ -245,7 +259,7 @@ func TestDryRunSendsNoWriteAndListsTheCallsNotMade(t *testing.T) {
 		t.Fatalf("dry-run sent writes: %v", w)
 	}
 	d.keys("esc", "ctrl+l")
-	v := d.m.View()
+	v = d.m.View()
 	for _, want := range []string{"NOT SENT (dry-run) PATCH /api/v2/users/", "NOT SENT (dry-run) DELETE", "GET    /api/v2/users"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("command log lacks %q:\n%s", want, v)
@@ -284,6 +298,10 @@ func TestQuitWhileThePlaybookRunsAsksFirst(t *testing.T) {
 	}
 	if d.m.playbook != nil && d.m.playbook.ctx.Err() == nil {
 		t.Error("quitting did not stop the run")
+	}
+	// Run returns what is left and how to finish it (not a silent exit 0).
+	if !strings.Contains(d.m.interrupted, "quit during the playbook of "+id) || !strings.Contains(d.m.interrupted, "C on the user again") {
+		t.Errorf("quitting says %q", d.m.interrupted)
 	}
 }
 

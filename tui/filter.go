@@ -1,7 +1,9 @@
 package tui
 
 import (
+	"cmp"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"unicode"
@@ -109,6 +111,26 @@ func (ix *fuzzyIndex) filter(query string) []int {
 	// span a few hundred values, so this is linear where a comparison sort
 	// of 100k matches would take most of the keystroke.
 	rows := make([]int, 0, total)
+	if hi-lo > maxCountingSpan {
+		// sahilm/fuzzy's adjacency bonus grows geometrically with each
+		// adjacent matched rune: a long typed word ("credential-stuffing")
+		// scores in the millions, and a counting array that wide would
+		// take seconds per keystroke. Sort the matches instead.
+		var all []scored
+		for _, p := range parts {
+			all = append(all, p...)
+		}
+		for _, s := range all {
+			rows = append(rows, s.row)
+		}
+		slices.SortStableFunc(all, func(a, b scored) int { return cmp.Compare(b.score, a.score) })
+		ranked := make([]int, len(all))
+		for i, s := range all {
+			ranked[i] = s.row
+		}
+		ix.lastQuery, ix.lastRows = query, rows
+		return ranked
+	}
 	count := make([]int, hi-lo+2)
 	for _, p := range parts {
 		for _, s := range p {
@@ -130,6 +152,9 @@ func (ix *fuzzyIndex) filter(query string) []int {
 	ix.lastQuery, ix.lastRows = query, rows
 	return ranked
 }
+
+// maxCountingSpan is the widest score range ranked by counting sort.
+const maxCountingSpan = 1 << 16
 
 // fuzzyScoreASCII is fuzzyScore for an ASCII pattern (lowercased) and an
 // ASCII row (s, and lo its lowercase). Instead of visiting every byte it

@@ -87,3 +87,21 @@ func TestHighlightsPaintTheMatchedRunes(t *testing.T) {
 		t.Errorf("cut cell is %d cells wide, want 7: %q", w, got)
 	}
 }
+
+// A long typed word scores in the millions (the adjacency bonus grows
+// geometrically): ranking it once hung the console (a counting array as
+// wide as the scores).
+func TestFilterRanksALongAdjacentQueryQuickly(t *testing.T) {
+	keys := []string{"credential-stuffing-2ab 90 high 8 5 320 27 credential stuffing from 27 networks",
+		"breached-password-bd8 30 medium breached-password logins: 0 accounts taken over"}
+	ix := newFuzzyIndex(keys)
+	q := ""
+	var got []int
+	for _, c := range "credential-stuffing-2ab" {
+		q += string(c)
+		got = ix.filter(q)
+	}
+	if len(got) != 1 || got[0] != 0 {
+		t.Errorf("filter %q = %v, want [0]", q, got)
+	}
+}

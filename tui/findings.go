@@ -69,12 +69,34 @@ func newFindingsPage(sh *shared, window time.Duration) *findingsPage {
 	if window <= 0 {
 		window = defaultTriageWindow
 	}
-	return &findingsPage{sh: sh, window: window, list: newList(findingColumns)}
+	p := &findingsPage{sh: sh, window: window, list: newList(findingColumns)}
+	p.list.handledOn = sh.anyHandled
+	p.list.handled = func(row int) string { return p.handledOf(p.findings[row]) }
+	return p
+}
+
+// handledOf says how much of a finding's response the incident has done:
+// "all", "k of n" accounts, or "".
+func (p *findingsPage) handledOf(f responders.AttackFinding) string {
+	var ids []string
+	for _, a := range f.Accounts {
+		if a.UserID != "" && len(a.Steps) > 0 {
+			ids = append(ids, a.UserID)
+		}
+	}
+	n := p.sh.countHandled(ids)
+	switch {
+	case n == 0:
+		return ""
+	case n == len(ids):
+		return "all"
+	}
+	return fmt.Sprintf("%d of %d", n, len(ids))
 }
 
 func (p *findingsPage) title() string   { return "detect " + fmtWindow(p.window) }
-func (p *findingsPage) capturing() bool { return false }
-func (p *findingsPage) back() bool      { return false }
+func (p *findingsPage) capturing() bool { return p.list.filtering() }
+func (p *findingsPage) back() bool      { return p.list.clearFilter() }
 
 func (p *findingsPage) hints() []key.Binding {
 	k := p.sh.keys
@@ -82,7 +104,7 @@ func (p *findingsPage) hints() []key.Binding {
 	open.SetHelp("enter", "the finding")
 	bulk := k.Bulk
 	bulk.SetHelp("X", "run its response")
-	return []key.Binding{open, bulk, k.Refresh}
+	return []key.Binding{open, bulk, k.Filter, k.SortNext, k.Refresh}
 }
 
 func (p *findingsPage) init() tea.Cmd {
@@ -122,6 +144,10 @@ func (p *findingsPage) update(msg tea.Msg) tea.Cmd {
 		p.list.setSource(findingRows(p.findings))
 	case tea.KeyMsg:
 		k := p.sh.keys
+		if p.list.filtering() {
+			p.list.update(msg, k)
+			return nil
+		}
 		switch {
 		case key.Matches(msg, k.Refresh):
 			if !p.loading {
@@ -134,7 +160,12 @@ func (p *findingsPage) update(msg tea.Msg) tea.Cmd {
 				return func() tea.Msg { return openFindingMsg{f, since} }
 			}
 		case key.Matches(msg, k.Bulk):
-			if i, ok := p.list.selected(); ok {
+			if len(p.list.marked) > 1 {
+				return toast("X runs one finding's response at a time: unmark all but one (space)", true)
+			}
+			if rows := p.list.markedRows(); len(rows) == 1 {
+				i := rows[0]
+				p.list.clearMarks()
 				f, since := p.findings[i], p.since
 				return func() tea.Msg { return bulkMsg{finding: &f, since: since} }
 			}
@@ -202,12 +233,14 @@ var findingAccountColumns = []column{
 func newFindingPage(sh *shared, f responders.AttackFinding, since time.Time) *findingPage {
 	p := &findingPage{sh: sh, f: f, since: since, accts: newList(findingAccountColumns)}
 	p.accts.setSource(findingAccountRows(f.Accounts))
+	p.accts.handledOn = sh.anyHandled
+	p.accts.handled = func(row int) string { return sh.userHandled(f.Accounts[row].UserID) }
 	return p
 }
 
 func (p *findingPage) title() string   { return "finding " + p.f.ID }
-func (p *findingPage) capturing() bool { return false }
-func (p *findingPage) back() bool      { return false }
+func (p *findingPage) capturing() bool { return p.accts.filtering() }
+func (p *findingPage) back() bool      { return p.accts.clearFilter() }
 func (p *findingPage) init() tea.Cmd   { return nil }
 
 func (p *findingPage) hints() []key.Binding {
@@ -216,7 +249,7 @@ func (p *findingPage) hints() []key.Binding {
 	open.SetHelp("enter", "open user")
 	bulk := k.Bulk
 	bulk.SetHelp("X", "run the response")
-	return []key.Binding{open, bulk}
+	return []key.Binding{open, bulk, k.Mark, k.Contain, k.Filter, k.SortNext}
 }
 
 func (p *findingPage) update(msg tea.Msg) tea.Cmd {
@@ -225,6 +258,10 @@ func (p *findingPage) update(msg tea.Msg) tea.Cmd {
 		return nil
 	}
 	k := p.sh.keys
+	if p.accts.filtering() {
+		p.accts.update(km, k)
+		return nil
+	}
 	switch {
 	case key.Matches(km, k.Open):
 		if i, ok := p.accts.selected(); ok && p.f.Accounts[i].UserID != "" {
@@ -234,6 +271,15 @@ func (p *findingPage) update(msg tea.Msg) tea.Cmd {
 	case key.Matches(km, k.Bulk):
 		f, since := p.f, p.since
 		return func() tea.Msg { return bulkMsg{finding: &f, since: since} }
+	case key.Matches(km, k.Contain):
+		var ids []string
+		for _, i := range p.accts.markedRows() {
+			if id := p.f.Accounts[i].UserID; id != "" {
+				ids = append(ids, id)
+			}
+		}
+		p.accts.clearMarks()
+		return containMarked(ids)
 	default:
 		p.accts.update(km, k)
 	}
@@ -257,7 +303,12 @@ func (p *findingPage) view(w, h int) string {
 	if len(f.Evidence) > 0 {
 		lines = append(lines, st.dim.Render("evidence: "+auth0client.Clean(strings.Join(firstLines(f.Evidence, 8), " "))))
 	}
-	lines = append(lines, fmt.Sprintf("accounts: %d compromised · %d stopped by MFA · %d targeted", f.Count(responders.VerdictCompromised), f.Count(responders.VerdictStoppedByMFA), f.Count(responders.VerdictTargeted)))
+	var ids []string
+	for _, a := range f.Accounts {
+		ids = append(ids, a.UserID)
+	}
+	lines = append(lines, fmt.Sprintf("accounts: %d compromised · %d stopped by MFA · %d targeted", f.Count(responders.VerdictCompromised), f.Count(responders.VerdictStoppedByMFA), f.Count(responders.VerdictTargeted))+
+		handledNote(p.sh.countHandled(ids)))
 	lines = wrapLines(lines, w)
 	if room := h - 6; len(lines) > room {
 		lines = lines[:max(room, 3)]

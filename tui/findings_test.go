@@ -43,7 +43,7 @@ func TestEveryCountOpensTheListItCounts(t *testing.T) {
 	// The triage of the same window: its accounts tab lists what it counts,
 	// and an address's page counts what the triage row says.
 	d.keys(":", "triage 48h", "enter")
-	d.untilContains("[1 addresses (")
+	d.untilContains("[1: ")
 	tr := d.m.triage
 	if got := tr.acctList.len(); got != tr.res.Compromised+tr.res.StoppedByMFA+tr.res.Targeted {
 		t.Errorf("triage counts %d accounts, lists %d", tr.res.Compromised+tr.res.StoppedByMFA+tr.res.Targeted, got)

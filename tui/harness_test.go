@@ -38,7 +38,16 @@ type tenant struct {
 
 func startTenant(t testing.TB) *tenant {
 	t.Helper()
-	sc, _ := scenarios.Get(scenarios.DefaultScenario)
+	return startScenario(t, scenarios.DefaultScenario)
+}
+
+// startScenario serves a named training scenario.
+func startScenario(t testing.TB, name string) *tenant {
+	t.Helper()
+	sc, ok := scenarios.Get(name)
+	if !ok {
+		t.Fatalf("no scenario %s", name)
+	}
 	st, key := sc.Generate(sc.DefaultSeed, epoch)
 	srv := sandbox.New(st, sandbox.WithRateLimit(0, 0), sandbox.WithRevokeDelay(0))
 	url, err := srv.Start()

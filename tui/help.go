@@ -36,6 +36,7 @@ func helpView(st *styles, k keyMap, pageHints []key.Binding, w int) string {
 	left := render([]group{
 		{"This page", pageHints},
 		{"Move", []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}},
+		{"Lists", []key.Binding{k.Mark, k.Filter, k.SortNext, k.SortPrev, k.SortReverse, k.Copy}},
 		{"Dangerous (asks; default Cancel)", k.dangerous()},
 	})
 	right := render([]group{

@@ -42,8 +42,8 @@ func newIncidentPage(sh *shared) *incidentPage {
 }
 
 func (p *incidentPage) title() string   { return "incident" }
-func (p *incidentPage) capturing() bool { return false }
-func (p *incidentPage) back() bool      { return false }
+func (p *incidentPage) capturing() bool { return p.list.filtering() }
+func (p *incidentPage) back() bool      { return p.list.clearFilter() }
 func (p *incidentPage) hints() []key.Binding {
 	return []key.Binding{p.sh.keys.Refresh, p.sh.keys.Open, p.sh.keys.Export}
 }

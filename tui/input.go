@@ -168,3 +168,13 @@ func (in *input) view(st *styles, w int) string {
 	}
 	return b.String()
 }
+
+// viewPlain is the prompt and value without colours (a list's status
+// line), with "_" for the cursor at the end while focused.
+func (in *input) viewPlain() string {
+	s := in.prompt + string(in.value)
+	if in.focused {
+		s += "_"
+	}
+	return s
+}

@@ -65,7 +65,7 @@ func TestPaletteTabCompletesAfterTyping(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.typed, func(t *testing.T) {
-			p := newPalette()
+			p := newPalette(new([]string))
 			for _, r := range tt.typed {
 				p.update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
 			}
@@ -196,13 +196,13 @@ func TestPaletteSurvivesEveryKeyType(t *testing.T) {
 			t.Run(c.name+"/"+prefix, func(t *testing.T) {
 				// Each key alone straight after the prefix…
 				for _, k := range keys {
-					p := newPalette()
+					p := newPalette(new([]string))
 					typeInto(p, prefix)
 					pressPalette(t, p, &st, k)
 				}
 				// …then every key in a few shuffled orders, and after Tab.
 				for round := range 4 {
-					p := newPalette()
+					p := newPalette(new([]string))
 					typeInto(p, prefix)
 					if round%2 == 1 {
 						pressPalette(t, p, &st, tea.KeyMsg{Type: tea.KeyTab})
@@ -430,7 +430,7 @@ func FuzzInputEditing(f *testing.F) {
 		bare.Focus()
 		limited := newInput("> ", "placeholder", limit)
 		limited.Focus()
-		p := newPalette()
+		p := newPalette(new([]string))
 		for i, s := range steps {
 			for _, in := range []*input{&bare, &limited} {
 				func() {

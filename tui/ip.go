@@ -80,20 +80,23 @@ func newIPPage(sh *shared, target string, prefix netip.Prefix, since time.Time, 
 		window = sh.opts.Since
 		since = sh.now().Add(-window)
 	}
-	return &ipPage{sh: sh, target: target, prefix: prefix, since: since, window: window, accts: newList(ipAccountColumns)}
+	p := &ipPage{sh: sh, target: target, prefix: prefix, since: since, window: window, accts: newList(ipAccountColumns)}
+	p.accts.handledOn = sh.anyHandled
+	p.accts.handled = func(row int) string { return sh.userHandled(p.verdict[row].UserID) }
+	return p
 }
 
 func (p *ipPage) title() string { return "ip " + auth0client.Clean(p.target) }
 
-func (p *ipPage) capturing() bool { return false }
+func (p *ipPage) capturing() bool { return p.accts.filtering() }
 
-func (p *ipPage) back() bool { return false }
+func (p *ipPage) back() bool { return p.accts.clearFilter() }
 
 func (p *ipPage) hints() []key.Binding {
 	k := p.sh.keys
 	open := k.Open
 	open.SetHelp("enter", "open user")
-	return []key.Binding{open, k.Bulk, k.Logs, k.Refresh}
+	return []key.Binding{open, k.Mark, k.Contain, k.Bulk, k.Filter, k.SortNext, k.Logs, k.Refresh}
 }
 
 func (p *ipPage) init() tea.Cmd {
@@ -214,6 +217,10 @@ func (p *ipPage) inside(ip string) bool {
 
 func (p *ipPage) key(msg tea.KeyMsg) tea.Cmd {
 	k := p.sh.keys
+	if p.accts.filtering() {
+		p.accts.update(msg, k)
+		return nil
+	}
 	switch {
 	case key.Matches(msg, k.Refresh):
 		return p.init()
@@ -222,6 +229,13 @@ func (p *ipPage) key(msg tea.KeyMsg) tea.Cmd {
 			id := p.verdict[i].UserID
 			return func() tea.Msg { return openUserMsg{id} }
 		}
+	case key.Matches(msg, k.Contain):
+		var ids []string
+		for _, i := range p.accts.markedRows() {
+			ids = append(ids, p.verdict[i].UserID)
+		}
+		p.accts.clearMarks()
+		return containMarked(ids)
 	case key.Matches(msg, k.Logs):
 		t := p.target
 		return func() tea.Msg { return openLogsMsg{ip: t} }
@@ -287,8 +301,16 @@ func (p *ipPage) view(w, h int) string {
 	}
 	lines = append(lines, firstLines(wrapLines([]string{ev}, w), 2)...)
 	lines = append(lines, p.sparkline(w))
-	lines = append(lines, fmt.Sprintf("accounts: %s compromised · %d stopped by MFA · %d targeted",
-		st.bad.Render(strconv.Itoa(p.res.Compromised)), p.res.StoppedByMFA, p.res.Targeted))
+	var ids []string
+	for _, a := range p.verdict {
+		ids = append(ids, a.UserID)
+	}
+	accounts := fmt.Sprintf("accounts: %s compromised · %d stopped by MFA · %d targeted",
+		st.bad.Render(strconv.Itoa(p.res.Compromised)), p.res.StoppedByMFA, p.res.Targeted) + handledNote(p.sh.countHandled(ids))
+	if h := p.sh.networkHandled(p.target); h != "" {
+		accounts += " · " + st.good.Render("network blocked")
+	}
+	lines = append(lines, accounts)
 	out := strings.Join(lines, "\n") + "\n"
 	if p.accts.len() == 0 {
 		return out + "no account has a verdict from here in this window"

@@ -25,6 +25,14 @@ func (h *journalHold) open(store *responders.Incidents) (*responders.Journal, er
 	if store == nil {
 		return nil, responders.ErrNoJournal
 	}
+	// Planning again (an option changed) keeps the journal already held.
+	h.mu.Lock()
+	if h.j != nil && !h.released {
+		j := h.j
+		h.mu.Unlock()
+		return j, nil
+	}
+	h.mu.Unlock()
 	j, err := store.Open("")
 	if err != nil {
 		return nil, fmt.Errorf("open the incident journal: %w", err)

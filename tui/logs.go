@@ -114,11 +114,9 @@ func (p *logsPage) init() tea.Cmd { return p.search() }
 
 func (p *logsPage) title() string { return "logs" }
 
-func (p *logsPage) capturing() bool { return p.field >= 0 }
+func (p *logsPage) capturing() bool { return p.field >= 0 || p.list.filtering() }
 
-func (p *logsPage) back() bool {
-	return false
-}
+func (p *logsPage) back() bool { return p.list.clearFilter() }
 
 func (p *logsPage) hints() []key.Binding {
 	k := p.sh.keys
@@ -323,7 +321,7 @@ func (p *logsPage) key(msg tea.KeyMsg) tea.Cmd {
 		return nil
 	}
 	switch {
-	case key.Matches(msg, k.Edit), key.Matches(msg, k.Filter):
+	case key.Matches(msg, k.Edit):
 		p.field = fieldType
 		p.fields[p.field].Focus()
 	case key.Matches(msg, k.Refresh):

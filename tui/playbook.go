@@ -3,7 +3,9 @@ package tui
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -44,6 +46,16 @@ type playbook struct {
 	plan    []responders.PlannedStep
 	confirm *confirm
 	scroll  int
+
+	// choices are what the modal offers beyond the default playbook;
+	// focus is 0 on the id box, i on the i-th offered choice.
+	choices pbChoices
+	focus   int
+	// ticketURL is a password-change ticket the run created: a credential,
+	// drawn only inside the modal (the alternate screen, never the
+	// scrollback) and copied only on request.
+	ticketMu  sync.Mutex
+	ticketURL string
 
 	status  map[string]responders.Event // step → latest event
 	loadErr string
@@ -91,10 +103,101 @@ func newPlaybook(sh *shared, userID string) *playbook {
 	return &playbook{sh: sh, userID: userID, ctx: ctx, cancel: cancel, status: map[string]responders.Event{}}
 }
 
+// pbChoices are the contain modal's options, as contain's flags have them:
+// --reset-method ticket, --steps …,mfa and --force.
+type pbChoices struct {
+	ticket, mfa, force bool
+	// decided: the defaults were set from the persistence found (once).
+	decided bool
+}
+
+// pbChoice is one offered option, explained in one line.
+type pbChoice int
+
+const (
+	choiceTicket pbChoice = iota
+	choiceMFA
+	choiceForce
+)
+
 // playbookSteps is the playbook the console runs: the CLI's default
-// (snapshot, block, revoke, reset by email, unblock check).
-func playbookSteps() ([]responders.Step, error) {
-	return responders.ParseSteps(responders.DefaultSteps)
+// (snapshot, block, revoke, reset, unblock check), with the mfa step when
+// chosen.
+func playbookSteps(c pbChoices) ([]responders.Step, error) {
+	names := responders.DefaultSteps
+	if c.mfa {
+		names = append(slices.Clone(names), responders.StepMFA)
+	}
+	return responders.ParseSteps(names)
+}
+
+// resetMethod is contain's --reset-method for the choices.
+func (c pbChoices) resetMethod() string {
+	if c.ticket {
+		return "ticket"
+	}
+	return "email"
+}
+
+// hasFinding reports persistence of a kind in the plan.
+func (p *playbook) hasFinding(kind string) bool {
+	if p.target == nil {
+		return false
+	}
+	for _, f := range p.target.Findings {
+		if f.Kind == kind {
+			return true
+		}
+	}
+	return false
+}
+
+// offered are the choices that apply to this user: a ticket always, the
+// mfa step when a factor was enrolled in the window, and sending to a
+// changed email only when the attacker changed it.
+func (p *playbook) offered() []pbChoice {
+	out := []pbChoice{choiceTicket}
+	if p.hasFinding(responders.FindingMFAEnrolled) {
+		out = append(out, choiceMFA)
+	}
+	if p.hasFinding(responders.FindingEmailChanged) {
+		out = append(out, choiceForce)
+	}
+	return out
+}
+
+// toggle flips a choice (a ticket and sending to a changed address
+// exclude each other) and plans again.
+func (p *playbook) toggle(c pbChoice) tea.Cmd {
+	switch c {
+	case choiceTicket:
+		p.choices.ticket = !p.choices.ticket
+		if p.choices.ticket {
+			p.choices.force = false
+		}
+	case choiceMFA:
+		p.choices.mfa = !p.choices.mfa
+	case choiceForce:
+		p.choices.force = !p.choices.force
+		if p.choices.force {
+			p.choices.ticket = false
+		}
+	}
+	p.phase = pbLoading
+	return p.init()
+}
+
+// setTicket keeps the ticket the run created (the runner's TicketSink).
+func (p *playbook) setTicket(url string) {
+	p.ticketMu.Lock()
+	p.ticketURL = url
+	p.ticketMu.Unlock()
+}
+
+func (p *playbook) ticket() string {
+	p.ticketMu.Lock()
+	defer p.ticketMu.Unlock()
+	return p.ticketURL
 }
 
 func (p *playbook) running() bool { return p.phase == pbRunning }
@@ -104,10 +207,10 @@ func (p *playbook) capturing() bool { return p.phase == pbConfirm }
 
 func (p *playbook) init() tea.Cmd {
 	o := p.sh.opts
-	ctx := p.ctx
+	ctx, choices := p.ctx, p.choices
 	return func() tea.Msg {
 		m := planMsg{owner: p}
-		steps, err := playbookSteps()
+		steps, err := playbookSteps(choices)
 		if err != nil {
 			m.err = err
 			return m
@@ -118,7 +221,9 @@ func (p *playbook) init() tea.Cmd {
 			return m
 		}
 		m.runner = &responders.Runner{Client: o.Client, Writer: o.Writer, Journal: j, Steps: steps, Workers: 1,
-			Opts: responders.Options{WindowStart: o.Now().Add(-o.Since), ResetMethod: "email", VerifyTimeout: 20 * time.Second, Now: o.Now}}
+			Opts: responders.Options{WindowStart: o.Now().Add(-o.Since), ResetMethod: choices.resetMethod(), Force: choices.force, VerifyTimeout: 20 * time.Second, Now: o.Now,
+				// A ticket is a credential: it stays inside the console.
+				TicketSink: func(_ string, t auth0client.Secret) error { p.setTicket(t.Reveal()); return nil }}}
 		ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 		defer cancel()
 		m.target, m.err = m.runner.Load(ctx, p.userID)
@@ -127,7 +232,11 @@ func (p *playbook) init() tea.Cmd {
 		}
 		// The preflight the CLI runs: a run that would fail mid-playbook
 		// (a missing scope, no reset route) is refused before any write.
-		pre, err := responders.Preflight(ctx, o.Client, responders.PreflightNeed{Steps: responders.DefaultSteps, ResetMethod: "email", User: p.userID})
+		names := make([]string, 0, len(steps))
+		for _, s := range steps {
+			names = append(names, s.Name())
+		}
+		pre, err := responders.Preflight(ctx, o.Client, responders.PreflightNeed{Steps: names, ResetMethod: choices.resetMethod(), Tickets: choices.ticket, User: p.userID})
 		if err == nil {
 			err = pre.Err()
 		}
@@ -174,7 +283,20 @@ func (p *playbook) update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		p.runner, p.target, p.plan = msg.runner, msg.target, msg.plan
-		p.phase = pbConfirm
+		if !p.choices.decided {
+			// The first plan sets the defaults from what it found, as a
+			// finding's response does: a ticket where the attacker changed
+			// the email, the mfa step where they enrolled a factor.
+			p.choices.decided = true
+			want := p.choices
+			want.ticket = p.hasFinding(responders.FindingEmailChanged)
+			want.mfa = p.hasFinding(responders.FindingMFAEnrolled)
+			if want != p.choices {
+				p.choices = want
+				return p.init()
+			}
+		}
+		p.phase = pbConfirm // the focus stays on the option just toggled
 		p.confirm = newConfirm(p.userID, "the user id")
 		if id, _ := p.journal.incident(); id != "" {
 			return func() tea.Msg { return incidentMsg{id} }
@@ -208,6 +330,29 @@ func (p *playbook) key(msg tea.KeyMsg) tea.Cmd {
 	switch p.phase {
 	case pbConfirm:
 		switch msg.Type {
+		case tea.KeyTab, tea.KeyShiftTab:
+			n := len(p.offered()) + 1
+			if msg.Type == tea.KeyTab {
+				p.focus = (p.focus + 1) % n
+			} else {
+				p.focus = (p.focus + n - 1) % n
+			}
+			return nil
+		}
+		if p.focus > 0 {
+			// On the options: space toggles, esc cancels; nothing else.
+			switch {
+			case msg.Type == tea.KeyEsc || msg.Type == tea.KeyCtrlC:
+				p.closed = true
+				return toast("not confirmed: nothing was changed", false)
+			case msg.String() == " ":
+				if off := p.offered(); p.focus-1 < len(off) {
+					return p.toggle(off[p.focus-1])
+				}
+			}
+			return nil
+		}
+		switch msg.Type {
 		case tea.KeyUp:
 			p.scroll = max(0, p.scroll-1)
 			return nil
@@ -236,6 +381,11 @@ func (p *playbook) key(msg tea.KeyMsg) tea.Cmd {
 		}
 		return nil
 	default: // loading, done, failed
+		if p.phase == pbDone && key.Matches(msg, p.sh.keys.Copy) {
+			if t := p.ticket(); t != "" {
+				return p.sh.copySecretCmd(t, "the ticket URL")
+			}
+		}
 		if key.Matches(msg, p.sh.keys.Back, p.sh.keys.Open, p.sh.keys.Quit) {
 			p.closed = true
 		}
@@ -367,7 +517,12 @@ func (p *playbook) view(w, h int) string {
 		body = append(body, st.bad.Render("cannot plan: "+auth0client.Clean(p.loadErr)), "", "nothing was changed · esc closes")
 	case pbConfirm:
 		body = p.planLines(st)
-		foot = strings.Split(p.confirm.view(st), "\n")
+		foot = wrapLines(p.choiceLines(st), inner)
+		cf := strings.Split(p.confirm.view(st), "\n")
+		if p.focus > 0 {
+			cf[0] = st.dim.Render("(tab returns to the box) ") + cf[0]
+		}
+		foot = append(append(foot, ""), cf...)
 	case pbRunning, pbDone:
 		body = p.progressLines(st)
 		if p.phase == pbDone {
@@ -427,8 +582,12 @@ func (p *playbook) planLines(st *styles) []string {
 
 func outcomeMark(o responders.Outcome) string {
 	switch o {
-	case responders.Done, responders.AlreadyDone, responders.Planned:
+	case responders.Done, responders.AlreadyDone:
 		return "✓"
+	case responders.Planned:
+		// Dry-run: the calls were recorded, not made. A tick would claim
+		// the step is done.
+		return "○"
 	case responders.Skipped:
 		return "-"
 	case responders.Failed:
@@ -503,6 +662,11 @@ func (p *playbook) endLines(st *styles) []string {
 	if p.result.Error != "" {
 		out = append(out, st.bad.Render("error: "+auth0client.Clean(p.result.Error)))
 	}
+	if t := p.ticket(); t != "" {
+		// Inside the modal only: the console runs on the alternate screen,
+		// so the URL never reaches the terminal's scrollback.
+		out = append(out, "", st.warn.Render("Password-change ticket (a credential: give it to the owner out of band; y copies it):"), "  "+auth0client.Clean(t))
+	}
 	if e.incident != "" {
 		head := e.head
 		if len(head) > 16 {
@@ -535,6 +699,34 @@ func wrapLines(lines []string, w int) []string {
 			}
 			out = append(out, part)
 		}
+	}
+	return out
+}
+
+// choiceLines are the modal's options, each explained in one line.
+func (p *playbook) choiceLines(st *styles) []string {
+	check := func(on bool) string {
+		if on {
+			return "[x] "
+		}
+		return "[ ] "
+	}
+	out := []string{st.bold.Render("Options (tab, space toggles):")}
+	for i, c := range p.offered() {
+		var line string
+		switch c {
+		case choiceTicket:
+			line = check(p.choices.ticket) + "reset by ticket: a password-change URL shown here only (y copies it), for you to give the owner; no email is sent"
+		case choiceMFA:
+			line = check(p.choices.mfa) + "mfa: remove the factors enrolled in the attack window and forget remembered browsers"
+		case choiceForce:
+			line = check(p.choices.force) + "email the reset anyway to the changed address (contain --force): it may be the attacker's; a ticket is safer"
+		}
+		cur := "  "
+		if p.focus == i+1 {
+			cur, line = "> ", st.bold.Render(line)
+		}
+		out = append(out, cur+line)
 	}
 	return out
 }

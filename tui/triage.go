@@ -149,14 +149,30 @@ func newTriagePage(sh *shared, window time.Duration) *triagePage {
 	if window <= 0 {
 		window = defaultTriageWindow
 	}
-	return &triagePage{sh: sh, window: window, ipList: newList(triageIPColumns), netList: newList(triageNetColumns), acctList: newList(ipAccountColumns)}
+	p := &triagePage{sh: sh, window: window, ipList: newList(triageIPColumns), netList: newList(triageNetColumns), acctList: newList(ipAccountColumns)}
+	p.ipList.handledOn = sh.anyHandled
+	p.ipList.handled = func(row int) string {
+		ip := p.ips[row]
+		if h := sh.networkHandled(ip.IP); h != "" {
+			return h
+		}
+		if len(ip.Compromised) > 0 && sh.countHandled(ip.Compromised) == len(ip.Compromised) {
+			return "contained"
+		}
+		return ""
+	}
+	p.netList.handledOn = sh.anyHandled
+	p.netList.handled = func(row int) string { return sh.networkHandled(p.res.Clusters[row].CIDR) }
+	p.acctList.handledOn = sh.anyHandled
+	p.acctList.handled = func(row int) string { return sh.userHandled(p.res.Accounts[row].UserID) }
+	return p
 }
 
 func (p *triagePage) title() string { return "triage " + fmtWindow(p.window) }
 
-func (p *triagePage) capturing() bool { return false }
+func (p *triagePage) capturing() bool { return p.currentList().filtering() }
 
-func (p *triagePage) back() bool { return false }
+func (p *triagePage) back() bool { return p.currentList().clearFilter() }
 
 func (p *triagePage) hints() []key.Binding {
 	k := p.sh.keys
@@ -167,7 +183,10 @@ func (p *triagePage) hints() []key.Binding {
 	}
 	tab := k.NextTab
 	tab.SetHelp("tab", "addresses/networks")
-	return []key.Binding{open, k.Bulk, k.Order, tab, k.Logs, k.Refresh}
+	if p.tab == 2 {
+		return []key.Binding{open, k.Mark, k.Contain, k.Filter, k.SortNext, tab, k.Refresh}
+	}
+	return []key.Binding{open, k.Mark, k.Bulk, k.Filter, k.SortNext, k.Order, tab, k.Logs, k.Refresh}
 }
 
 func (p *triagePage) init() tea.Cmd {
@@ -262,6 +281,10 @@ func (p *triagePage) applyOrder() {
 
 func (p *triagePage) key(msg tea.KeyMsg) tea.Cmd {
 	k := p.sh.keys
+	if l := p.currentList(); l.filtering() {
+		l.update(msg, k)
+		return nil
+	}
 	switch {
 	case key.Matches(msg, k.NextTab):
 		p.tab = (p.tab + 1) % 3
@@ -295,18 +318,38 @@ func (p *triagePage) key(msg tea.KeyMsg) tea.Cmd {
 		if t, ok := p.selectedTarget(); ok {
 			return func() tea.Msg { return openLogsMsg{ip: t} }
 		}
-	case key.Matches(msg, k.Bulk):
-		t, ok := p.selectedTarget()
-		if !ok {
-			return toast("nothing selected to contain", true)
+	case key.Matches(msg, k.Contain):
+		if p.tab != 2 || p.res == nil {
+			return toast("C contains accounts: the accounts tab (3) lists them; X bulk-contains addresses", true)
 		}
-		if p.tab == 0 {
-			if ip := p.ips[p.currentRow()]; ip.Label.IsShared() {
+		var ids []string
+		for _, i := range p.acctList.markedRows() {
+			ids = append(ids, p.res.Accounts[i].UserID)
+		}
+		p.acctList.clearMarks()
+		return containMarked(ids)
+	case key.Matches(msg, k.Bulk):
+		if p.res == nil || p.tab == 2 {
+			return toast("nothing selected to contain: X acts on addresses and networks (C on accounts)", true)
+		}
+		// The marked rows, or the one under the cursor.
+		var targets []string
+		for _, i := range p.currentList().markedRows() {
+			if p.tab == 1 {
+				targets = append(targets, p.res.Clusters[i].CIDR)
+				continue
+			}
+			if ip := p.ips[i]; ip.Label.IsShared() {
 				return toast(fmt.Sprintf("%s is %s infrastructure: atoctl does not bulk-contain it (enter lists its accounts; C contains one)", ip.IP, ip.Label), true)
 			}
+			targets = append(targets, p.ips[i].IP)
 		}
+		if len(targets) == 0 {
+			return toast("nothing selected to contain", true)
+		}
+		p.currentList().clearMarks()
 		since := p.since
-		return func() tea.Msg { return bulkMsg{targets: []string{t}, since: since} }
+		return func() tea.Msg { return bulkMsg{targets: targets, since: since} }
 	default:
 		p.currentList().update(msg, k)
 	}
@@ -360,12 +403,17 @@ func (p *triagePage) view(w, h int) string {
 	r := p.res
 	b.WriteString(head + fmt.Sprintf(" · %d events · %d flagged · %d shared", r.Events, p.flagged, p.sharedIP))
 	b.WriteByte('\n')
-	b.WriteString(fmt.Sprintf("accounts: %s compromised · %d stopped by MFA · %d targeted", st.bad.Render(strconv.Itoa(r.Compromised)), r.StoppedByMFA, r.Targeted))
+	var ids []string
+	for _, a := range r.Accounts {
+		ids = append(ids, a.UserID)
+	}
+	b.WriteString(fmt.Sprintf("accounts: %s compromised · %d stopped by MFA · %d targeted", st.bad.Render(strconv.Itoa(r.Compromised)), r.StoppedByMFA, r.Targeted) +
+		handledNote(p.sh.countHandled(ids)))
 	if p.note != "" {
 		b.WriteString(st.warn.Render(" · " + auth0client.Clean(p.note)))
 	}
 	b.WriteByte('\n')
-	tabs := []string{fmt.Sprintf("1 addresses (%d)", len(p.ips)), fmt.Sprintf("2 networks (%d)", len(r.Clusters)), fmt.Sprintf("3 accounts (%d)", len(r.Accounts))}
+	tabs := []string{"1: " + pluralOf(len(p.ips), "address", "addresses"), "2: " + plural(len(r.Clusters), "network"), "3: " + plural(len(r.Accounts), "account")}
 	for i, t := range tabs {
 		if i == p.tab {
 			b.WriteString(st.tabActive.Render("[" + t + "]"))

@@ -97,9 +97,15 @@ func newUserPage(sh *shared, id string) *userPage {
 
 func (p *userPage) title() string { return "user " + auth0client.Clean(p.id) }
 
-func (p *userPage) capturing() bool { return false }
+func (p *userPage) capturing() bool {
+	l := p.currentList()
+	return l != nil && l.filtering()
+}
 
-func (p *userPage) back() bool { return false }
+func (p *userPage) back() bool {
+	l := p.currentList()
+	return l != nil && l.clearFilter()
+}
 
 func (p *userPage) hints() []key.Binding {
 	k := p.sh.keys
@@ -209,6 +215,10 @@ func (p *userPage) currentList() *list {
 
 func (p *userPage) key(msg tea.KeyMsg) tea.Cmd {
 	k := p.sh.keys
+	if l := p.currentList(); l != nil && l.filtering() {
+		l.update(msg, k)
+		return nil
+	}
 	switch {
 	case key.Matches(msg, k.NextTab):
 		p.tab = (p.tab + 1) % 4

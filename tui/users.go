@@ -136,6 +136,8 @@ func newUsersPage(sh *shared) *usersPage {
 	f := newInput("filter: ", "fuzzy over the loaded rows", 200)
 	p := &usersPage{sh: sh, search: s, filter: f, list: newList(userColumns)}
 	p.list.setSource(&userRows{})
+	p.list.handledOn = sh.anyHandled
+	p.list.handled = func(row int) string { return sh.userHandled(p.rows.users[row].ID) }
 	return p
 }
 
@@ -155,7 +157,7 @@ func (p *usersPage) hints() []key.Binding {
 		return []key.Binding{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "keep filter")),
 			key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter"))}
 	}
-	return []key.Binding{k.Open, k.Contain, k.Search, k.Filter, k.Refresh}
+	return []key.Binding{k.Open, k.Mark, k.Contain, k.Search, k.Filter, k.SortNext, k.Refresh}
 }
 
 func (p *usersPage) back() bool {
@@ -278,6 +280,10 @@ func (p *usersPage) key(msg tea.KeyMsg) tea.Cmd {
 		}
 		return nil
 	}
+	// The page's own filter (with its column highlights), not the list's.
+	if key.Matches(msg, k.Filter) {
+		return p.filter.Focus()
+	}
 	if p.list.update(msg, k) {
 		return nil
 	}
@@ -285,8 +291,6 @@ func (p *usersPage) key(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, k.Search):
 		p.filter.Blur()
 		return p.search.Focus()
-	case key.Matches(msg, k.Filter):
-		return p.filter.Focus()
 	case key.Matches(msg, k.Refresh):
 		return p.runSearch()
 	case key.Matches(msg, k.Open):
@@ -294,9 +298,15 @@ func (p *usersPage) key(msg tea.KeyMsg) tea.Cmd {
 			return func() tea.Msg { return openUserMsg{u.ID} }
 		}
 	case key.Matches(msg, k.Contain):
-		if u, ok := p.selected(); ok {
-			return func() tea.Msg { return containMsg{u.ID} }
+		if p.rows == nil {
+			return nil
 		}
+		var ids []string
+		for _, i := range p.list.markedRows() {
+			ids = append(ids, p.rows.users[i].ID)
+		}
+		p.list.clearMarks()
+		return containMarked(ids)
 	}
 	return nil
 }

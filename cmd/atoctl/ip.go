@@ -189,8 +189,8 @@ func printTriage(env *environment, out triageOutput) error {
 			flagged++
 		}
 	}
-	fmt.Fprintf(env.stderr, "%d compromised, %d stopped by MFA, %d targeted; %d flagged addresses in %d networks of several\n",
-		r.Compromised, r.StoppedByMFA, r.Targeted, flagged, len(r.Clusters))
+	fmt.Fprintf(env.stderr, "%d compromised, %d stopped by MFA, %d targeted; %s flagged; %s holding several of them\n",
+		r.Compromised, r.StoppedByMFA, r.Targeted, nouns(flagged, "address", "addresses"), nouns(len(r.Clusters), "network", "networks"))
 	if env.opts.json {
 		return printJSON(env.stdout, out)
 	}

@@ -318,7 +318,22 @@ func reportBulk(ctx context.Context, env *environment, j *responders.Journal, in
 	}
 	failed, ok, unconfirmed := 0, 0, 0
 	var failures []string
+	// An interrupted run leaves most accounts untouched: they are one
+	// summary line, not a failure each.
+	interrupted := ctx.Err() != nil
+	notStarted := 0
+	started := results[:0:0]
 	for _, r := range results {
+		if interrupted && len(r.Steps) == 0 && strings.HasPrefix(r.Error, "not started") {
+			notStarted++
+			continue
+		}
+		started = append(started, r)
+	}
+	if !env.opts.json {
+		results = started
+	}
+	for _, r := range started {
 		ok += r.Succeeded()
 		if r.Failed() {
 			failed++
@@ -366,8 +381,8 @@ func reportBulk(ctx context.Context, env *environment, j *responders.Journal, in
 		fmt.Fprintln(env.stderr, "failed: "+auth0client.Clean(f))
 	}
 	fmt.Fprintf(env.stderr, "journal %s head %s (resume: atoctl ip contain --resume --incident %s)\n", j.Path(), j.Head(), incident)
-	if ctx.Err() != nil {
-		return ctx.Err()
+	if interrupted {
+		return interruptedError{done: len(started) - failed, failed: failed, notStarted: notStarted, incident: incident}
 	}
 	if failed > 0 {
 		return partialError{done: ok, failed: failed}
@@ -445,4 +460,27 @@ func newIPReleaseCmd(env *environment) *cobra.Command {
 	f.StringVar(&o.incident, "incident", "", "incident to journal into (default: the current incident)")
 	f.BoolVar(&o.yes, "yes", false, "do not ask for confirmation (required when not interactive)")
 	return cmd
+}
+
+// interruptedError is a bulk run stopped by ctrl+c (or a signal): what it
+// did, in one line per state, and how to finish it. It is a cancellation
+// (exit 130).
+type interruptedError struct {
+	done, failed, notStarted int
+	incident                 string
+}
+
+func (e interruptedError) Error() string {
+	return fmt.Sprintf("interrupted: %s done, %d failed, %d not started; the journal keeps what was done, and 'atoctl ip contain --resume --incident %s' finishes the run",
+		nouns(e.done, "account", "accounts"), e.failed, e.notStarted, e.incident)
+}
+
+func (e interruptedError) Unwrap() error { return context.Canceled }
+
+// nouns says "1 account", "2 accounts": a count with its noun agreeing.
+func nouns(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

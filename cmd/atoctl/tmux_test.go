@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,10 +9,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
-
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/atoctl/atoctl/fixtures/sandbox"
 	"github.com/atoctl/atoctl/responders"
@@ -115,22 +113,50 @@ func (tm *tmuxTerm) paneDead() bool {
 	return err != nil || strings.TrimSpace(out) == "1"
 }
 
-func TestConsoleInTmuxContainsAUserAndAnAttackingIP(t *testing.T) {
+func TestConsoleInTmuxPlaysTheCredentialStuffingExercise(t *testing.T) {
 	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Fatal("tmux is not installed: the scripted console test needs it (.ci/run installs it)")
 	}
 	bin := atoctlBinary(t)
-	for _, size := range [][2]int{{120, 40}, {80, 24}} {
-		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
-			t.Parallel()
-			runConsoleScript(t, bin, size[0], size[1])
-		})
+	var mu sync.Mutex
+	ends := map[string]consoleEnd{}
+	t.Run("sizes", func(t *testing.T) {
+		for _, size := range [][2]int{{120, 40}, {80, 24}} {
+			name := fmt.Sprintf("%dx%d", size[0], size[1])
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				end := runConsoleScript(t, bin, size[0], size[1])
+				mu.Lock()
+				ends[name] = end
+				mu.Unlock()
+			})
+		}
+	})
+	// Both sizes reach the same end state: the same accounts contained,
+	// the same networks blocked, the same score.
+	a, b := ends["120x40"], ends["80x24"]
+	if a.percent == 0 || b.percent == 0 {
+		return // a size failed and said why
+	}
+	if !slices.Equal(a.contained, b.contained) || !slices.Equal(a.blocked, b.blocked) || a.percent != b.percent {
+		t.Errorf("the two sizes end differently:\n120x40: %.1f%% contained %v blocked %v\n80x24:  %.1f%% contained %v blocked %v",
+			a.percent, a.contained, a.blocked, b.percent, b.contained, b.blocked)
 	}
 }
 
-var comprRowRe = regexp.MustCompile(`^\s*>?\s*!?\s*(\d+)\s+(\d+\.\d+\.\d+\.\d+)\s`)
+// consoleEnd is what a console run left in the training tenant.
+type consoleEnd struct {
+	percent   float64
+	contained []string // accounts blocked with no session or refresh token left
+	blocked   []string // networks in a blocking Network ACL
+}
 
-func runConsoleScript(t *testing.T, bin string, w, h int) {
+// runConsoleScript plays the exercise the way a trainee does, with nothing
+// but the console: the findings it opens on, "/" to find the credential
+// stuffing, X to run its response with the count typed back, the handled
+// accounts marked on the finding's page, the journal on :incident, then q.
+// The training score must reach 95%.
+func runConsoleScript(t *testing.T, bin string, w, h int) consoleEnd {
 	start := time.Now()
 	stateDir := t.TempDir()
 	getenv := func(k string) string {
@@ -140,178 +166,75 @@ func runConsoleScript(t *testing.T, bin string, w, h int) {
 		}
 		return ""
 	}
-
-	// Create the training tenant (its epoch persisted) and read its answer
-	// key: the user to contain, and a triage window that reaches the
-	// attacker's most recent takeover.
+	// Create the training tenant (its epoch persisted).
 	ts, err := startTrainingSandbox(defaultScenario, getenv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := ts.key
-	var user string
-	var newest time.Time
-	ts.srv.View(func(st *sandbox.State) {
-		sessions := map[string]int{}
-		for _, s := range st.Sessions {
-			sessions[s.UserID]++
-		}
-		for _, id := range key.Compromised {
-			if sessions[id] > 0 && user == "" {
-				user = id
-			}
-		}
-		for _, e := range st.Logs {
-			if e.Type == "s" && slices.Contains(key.Compromised, e.UserID) && key.IsAttackerIP(e.IP) && e.Date.After(newest) {
-				newest = e.Date
-			}
-		}
-	})
 	ts.close()
-	if user == "" || newest.IsZero() {
-		t.Fatal("bad fixture: no compromised user with sessions, or no takeover from an attacker address")
-	}
-	// The findings' window, which the console opens on in training: the
-	// triage reads the same detection instead of the tenant again.
-	window := 48
 
 	tm := startConsole(t, bin, stateDir, w, h)
 
-	// 0. Training opens on the findings; the exercise goes on from users.
-	tm.waitText("detect 48h", 15*time.Second)
-	tm.typeText(":")
-	tm.typeText("users")
-	tm.key("Enter")
-	// 1. Search the compromised user and open them.
-	tm.waitText("search:", 15*time.Second)
-	tm.typeText(`user_id:"` + user + `"`)
-	tm.key("Enter")
-	tm.waitText("1 users for", 20*time.Second)
-	tm.key("Enter")
-	tm.waitText("[1 profile]", 20*time.Second)
-
-	// 2. Their sessions.
-	tm.typeText("3")
-	s := tm.waitFor("the sessions tab", 20*time.Second, func(s string) bool {
-		return strings.Contains(s, "[3 sessions (") && strings.Contains(s, "initial:")
+	// 1. Training opens on the findings of two days. The detection reads
+	// two days of events at the training tenant's 16 requests/s: up to a
+	// couple of minutes here, with the other size reading too.
+	tm.waitFor("the findings", 240*time.Second, func(s string) bool {
+		return strings.Contains(s, "credential-stuffing-") && strings.Contains(s, "FINDING")
 	})
-	if strings.Contains(s, "[3 sessions (0)]") {
-		t.Fatalf("the sessions tab shows none:\n%s", s)
-	}
-
-	// 3. Contain them: C, the exact id typed back, enter.
-	tm.typeText("C")
-	s = tm.waitText("Type the user id", 30*time.Second)
-	if !strings.Contains(s, "[ Cancel ]") {
-		t.Errorf("Cancel is not the default:\n%s", s)
-	}
-	tm.typeText(user)
-	tm.waitText("[ Confirm ]", 10*time.Second)
+	// 2. Find the credential stuffing with the filter, and open it.
+	tm.typeText("/")
+	tm.typeText("credential-stuffing")
 	tm.key("Enter")
-	s = tm.waitText("End state", 60*time.Second)
-	s = tm.waitFor("the end state read back", 30*time.Second, func(s string) bool {
-		return strings.Contains(s, "blocked: yes") && strings.Contains(s, "sessions: 0")
+	s := tm.waitFor("the filtered findings", 10*time.Second, func(s string) bool {
+		return strings.Contains(s, "/credential-stuffing · 1 of ")
 	})
-	tm.key("Escape")
-
-	// 4. Triage over the window.
-	tm.typeText(":")
-	tm.typeText(fmt.Sprintf("triage %dh", window))
+	// The hint line names the finding in full (the column cuts it).
+	var m string
+	if sm := regexp.MustCompile(`response of (credential-stuffing-[0-9a-f]+)`).FindStringSubmatch(s); sm != nil {
+		m = sm[1]
+	}
+	if m == "" {
+		t.Fatalf("no credential-stuffing finding on the screen:\n%s", s)
+	}
 	tm.key("Enter")
-	// The detection the findings page started reads two days of events at
-	// the training tenant's 16 requests/s: up to a couple of minutes here.
-	s = tm.waitFor("the triage ranking", 180*time.Second, func(s string) bool {
-		return strings.Contains(s, "[1 addresses (") && strings.Contains(s, "COMP")
-	})
-	// The top attacker address: takeovers first (o), the best-ranked row
-	// that took an account over (the COMP column).
-	tm.typeText("o")
-	s = tm.waitText("order: takeovers first", 5*time.Second)
-	lines := strings.Split(s, "\n")
-	header, compAt := -1, -1
-	for i, l := range lines {
-		if j := strings.Index(l, " COMP "); j >= 0 && strings.Contains(l, "SCORE") {
-			header, compAt = i, ansi.StringWidth(l[:j+1])
-			break
-		}
-	}
-	if header < 0 {
-		t.Fatalf("no triage header:\n%s", s)
-	}
-	var ip string
-	moves := 0
-	for _, l := range lines[header+1:] {
-		m := comprRowRe.FindStringSubmatch(l)
-		if m == nil {
-			break
-		}
-		comp := strings.Fields(string([]rune(l)[compAt:]))
-		if len(comp) > 0 && comp[0] != "0" {
-			ip = m[2]
-			break
-		}
-		moves++
-	}
-	if ip == "" {
-		t.Fatalf("no address on the first triage screen took an account over:\n%s", s)
-	}
-	if !key.IsAttackerIP(ip) {
-		t.Errorf("triage ranks %s (not an attacker address in the answer key) as a takeover source", ip)
-	}
-	for range moves {
-		tm.typeText("j")
-	}
-	tm.waitText("X: bulk-contain it", 5*time.Second)
-	tm.waitText("about "+ip+" ", 5*time.Second)
+	// (the breadcrumb naming it is cut at 80 columns)
+	tm.waitText("X runs the response", 10*time.Second)
 
-	// 5. Bulk-contain it: X, the count typed back, enter.
+	// 3. Run its response: X, the count typed back, enter.
 	tm.typeText("X")
 	s = tm.waitText("Type the number of accounts (", 60*time.Second)
 	if !strings.Contains(s, "[ Cancel ]") {
 		t.Errorf("Cancel is not the default:\n%s", s)
 	}
-	if !strings.Contains(s, "[ ] block the networks") {
-		t.Errorf("the network block must be off by default, as in ip contain:\n%s", s)
+	if !strings.Contains(s, "[x] block the networks") {
+		t.Errorf("a finding's response blocks its networks (as contain --finding):\n%s", s)
 	}
-	// Tick "block the networks" (tab to the options, space) and return to
-	// the count box.
-	tm.key("Tab")
-	tm.typeText(" ")
-	tm.waitText("[x] block the networks", 5*time.Second)
-	tm.key("Tab")
-	tm.key("Tab")
-	tm.key("Tab")
-	m := regexp.MustCompile(`Type the number of accounts \((\d+)\)`).FindStringSubmatch(s)
-	if m == nil || m[1] == "0" {
-		t.Fatalf("no accounts to contain for %s:\n%s", ip, s)
+	n := regexp.MustCompile(`Type the number of accounts \((\d+)\)`).FindStringSubmatch(s)
+	if n == nil || n[1] == "0" {
+		t.Fatalf("no accounts to contain for %s:\n%s", m, s)
 	}
-	tm.typeText(m[1])
+	tm.typeText(n[1])
 	tm.waitText("[ Confirm ]", 10*time.Second)
 	tm.key("Enter")
-	s = tm.waitFor("the end of the bulk run", 90*time.Second, func(s string) bool {
+	s = tm.waitFor("the end of the run", 180*time.Second, func(s string) bool {
 		return strings.Contains(s, "esc or enter closes")
 	})
-	// Verified done, or done but for resets atoctl refuses to send (an
-	// address the attacker set): never a cancelled or failed run.
-	if !strings.Contains(s, "every step verified") {
-		for _, l := range strings.Split(s, "\n") {
-			if strings.Contains(l, "✗") && !strings.Contains(l, "reset") {
-				t.Errorf("the bulk run failed:\n%s", s)
-				break
-			}
-		}
-		if !strings.Contains(s, "PARTIAL") {
-			t.Errorf("the bulk run did not end:\n%s", s)
-		}
+	if strings.Contains(s, "cancelled") || strings.Contains(s, "FAILED") {
+		t.Errorf("the response did not run through:\n%s", s)
 	}
 	tm.key("Escape")
+	// 4. The finding's accounts are marked handled without a refresh.
+	s = tm.waitText("contained", 10*time.Second)
+	if !strings.Contains(s, "✓ COMPROMISED") {
+		t.Errorf("the finding's page does not tick the handled accounts:\n%s", s)
+	}
 
-	// 6. Quit (no job runs: at once).
+	// 5. Quit (no job runs: at once).
 	tm.typeText("q")
 	tm.waitFor("the console to exit", 15*time.Second, func(string) bool { return tm.paneDead() })
 	_, _ = tm.tmux("kill-server")
 
-	// The training tenant's state, read back from the persisted sandbox.
+	// The exercise, scored as `atoctl training score` scores it.
 	dir, err := incidentsDir(getenv)
 	if err != nil {
 		t.Fatal(err)
@@ -324,29 +247,19 @@ func runConsoleScript(t *testing.T, bin string, w, h int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan, finished, err := responders.JournaledBulkPlan(recs)
-	if err != nil || !finished {
-		t.Fatalf("the journal holds no finished bulk run: finished=%v err=%v", finished, err)
-	}
-	if len(plan.Compromised) == 0 {
-		t.Fatalf("the bulk run contained no account: %+v", plan)
-	}
-	for _, id := range plan.Compromised {
-		if !slices.Contains(key.Compromised, id) {
-			t.Errorf("bulk contained %s, which the answer key does not call compromised", id)
-		}
-	}
-
-	ts, err = startTrainingSandbox(defaultScenario, getenv)
+	ts, err = loadTrainingSandbox(defaultScenario, getenv)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ts.close()
+	sc := responders.Score(answerKey(ts.key), ts.exercise(recs))
+	if sc.Percent < 95 {
+		var b strings.Builder
+		_ = sc.WriteText(&b)
+		t.Errorf("%dx%d: training score %.1f%%, want at least 95%%:\n%s", w, h, sc.Percent, b.String())
+	}
+	end := consoleEnd{percent: sc.Percent}
 	ts.srv.View(func(st *sandbox.State) {
-		blocked := map[string]bool{}
-		for _, u := range st.Users {
-			blocked[u.UserID] = u.Blocked
-		}
 		holds := map[string]int{}
 		for _, x := range st.Sessions {
 			holds[x.UserID]++
@@ -354,26 +267,24 @@ func runConsoleScript(t *testing.T, bin string, w, h int) {
 		for _, x := range st.RefreshTokens {
 			holds[x.UserID]++
 		}
-		for _, id := range append([]string{user}, plan.Compromised...) {
-			if !blocked[id] || holds[id] > 0 {
-				t.Errorf("%s after the console: blocked=%v, %d sessions and refresh tokens left", id, blocked[id], holds[id])
+		for _, u := range st.Users {
+			if u.Blocked && holds[u.UserID] == 0 {
+				end.contained = append(end.contained, u.UserID)
 			}
 		}
-		addr := netip.MustParseAddr(ip)
-		inACL := false
 		for _, a := range st.NetworkACLs {
-			if a.Rule.Match == nil || !a.Rule.Action.Block {
-				continue
+			if a.Rule.Match != nil && a.Rule.Action.Block {
+				end.blocked = append(end.blocked, a.Rule.Match.IPv4CIDRs...)
 			}
-			for _, c := range a.Rule.Match.IPv4CIDRs {
-				if p, err := netip.ParsePrefix(c); err == nil && p.Contains(addr) {
-					inACL = true
-				}
-			}
-		}
-		if !inACL {
-			t.Errorf("%s is not blocked by a Network ACL", ip)
 		}
 	})
-	t.Logf("%dx%d: %s (triage window %dh, bulk on %s, row %d: %d compromised)", w, h, time.Since(start).Round(time.Second), window, ip, moves+1, len(plan.Compromised))
+	slices.Sort(end.contained)
+	slices.Sort(end.blocked)
+	for _, id := range ts.key.Compromised {
+		if !slices.Contains(end.contained, id) {
+			t.Errorf("%s (compromised) is not contained after the console", id)
+		}
+	}
+	t.Logf("%dx%d: %s, score %.1f%%, %d contained, %d networks blocked", w, h, time.Since(start).Round(time.Second), sc.Percent, len(end.contained), len(end.blocked))
+	return end
 }

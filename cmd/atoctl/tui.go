@@ -120,6 +120,7 @@ func (env *environment) consoleOptions(ctx context.Context, guard responders.Gua
 		Incidents: &incidents,
 		Since:     72 * time.Hour,
 		Renderer:  lipgloss.NewRenderer(env.stdout),
+		Clipboard: env.stdout,
 	}
 	if env.opts.training {
 		// The exercise starts where an on-call analyst should: what is
