@@ -34,11 +34,11 @@ func (c *Client) SearchLogs(ctx context.Context, q LogQuery) ([]LogEvent, error)
 	if strings.TrimSpace(q.Q) != "" {
 		opts = append(opts, management.Query(q.Q))
 	}
-	ls, err := c.m.Log.List(ctx, opts...)
+	ls, err := c.listLogs(ctx, opts...)
 	if err != nil {
 		return nil, wrapErr("search logs", err)
 	}
-	return logsFrom(ls), nil
+	return ls, nil
 }
 
 // LogsAfter returns up to take (≤ 100) events newer than the checkpoint
@@ -53,11 +53,11 @@ func (c *Client) LogsAfter(ctx context.Context, from string, take int) ([]LogEve
 	if from == "" {
 		return c.SearchLogs(ctx, LogQuery{PerPage: take, Ascending: true})
 	}
-	ls, err := c.m.Log.List(ctx, management.From(from), management.Take(take))
+	ls, err := c.listLogs(ctx, management.From(from), management.Take(take))
 	if err != nil {
 		return nil, wrapErr("read logs after checkpoint", err)
 	}
-	return logsFrom(ls), nil
+	return ls, nil
 }
 
 // UserLogs returns one page of a user's log events, newest first.
