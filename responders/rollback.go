@@ -12,6 +12,8 @@ type RollbackPlan struct {
 	Release []netip.Prefix // networks this incident added to the managed ACL
 	Cannot  []string       // human lines: what stays done
 	Shield  []FieldChange  // Attack Protection fields this incident's shield changed (see ActiveShield)
+	// Fingerprints this incident blocked in atoctl's fingerprint ACL.
+	Fingerprints []string
 }
 
 // PlanRollback reads an incident's journal: only what atoctl itself did (outcome
@@ -62,5 +64,6 @@ func PlanRollback(recs []Record) RollbackPlan {
 		}
 	}
 	p.Shield = ActiveShield(recs)
+	p.Fingerprints = BlockedFingerprints(recs)
 	return p
 }

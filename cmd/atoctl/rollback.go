@@ -55,12 +55,17 @@ func runRollback(ctx context.Context, env *environment, id string, o *containOpt
 	for _, line := range p.Cannot {
 		fmt.Fprintln(env.stderr, "cannot be undone: "+line)
 	}
-	if len(p.Unblock) == 0 && len(p.Release) == 0 && len(p.Shield) == 0 {
+	if len(p.Unblock) == 0 && len(p.Release) == 0 && len(p.Shield) == 0 && len(p.Fingerprints) == 0 {
 		fmt.Fprintln(env.stderr, "nothing to undo: this incident blocked no user or network that is still blocked by it, and has no shield up")
 		return nil
 	}
 	if len(p.Release) > 0 {
 		if err := rollbackACL(ctx, env, id, p.Release, o.yes); err != nil {
+			return err
+		}
+	}
+	if len(p.Fingerprints) > 0 {
+		if err := rollbackFingerprints(ctx, env, id, p.Fingerprints, o.yes); err != nil {
 			return err
 		}
 	}
@@ -109,4 +114,23 @@ func rollbackACL(ctx context.Context, env *environment, id string, release []net
 		return errors.New("rollback of the network ACL failed")
 	}
 	return nil
+}
+
+// rollbackFingerprints removes the fingerprints the incident blocked.
+func rollbackFingerprints(ctx context.Context, env *environment, id string, fps []string, yes bool) error {
+	if !env.opts.dryRun && !yes && !env.stdinTTY() {
+		return usagef("rollback changes the tenant: pass --yes to confirm when not running interactively")
+	}
+	c, err := env.tenant(ctx)
+	if err != nil {
+		return err
+	}
+	j, _, err := env.openIncident(id, c.Tenant())
+	if err != nil {
+		return err
+	}
+	defer j.Close()
+	sr, err := releaseFingerprints(ctx, env, c, j, fps)
+	fmt.Fprintf(env.stderr, "fingerprint ACL: %s %s %s\n", sr.Outcome, auth0client.Clean(sr.Reason), auth0client.Clean(sr.Error))
+	return err
 }
