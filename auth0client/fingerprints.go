@@ -1,6 +1,7 @@
 package auth0client
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"regexp"
@@ -33,8 +34,11 @@ func (c *Client) listLogs(ctx context.Context, opts ...management.RequestOption)
 			JA4 string `json:"ja4"`
 		} `json:"security_context"`
 	}
-	_ = json.Unmarshal(raw, &sc) // same array: cannot fail where the first did not
 	out := logsFrom(ls)
+	if !bytes.Contains(raw, []byte(`"security_context"`)) {
+		return out, nil // a second decode only where there is something to find
+	}
+	_ = json.Unmarshal(raw, &sc) // same array: cannot fail where the first did not
 	if len(sc) == len(ls) {
 		j := 0
 		for i, l := range ls {
