@@ -39,7 +39,7 @@ before the shield, ours, and now. incident rollback does the same.`,
   atoctl --training shield up --yes --allow 203.0.113.10
   atoctl --training shield down --yes`,
 		Args: cobra.NoArgs,
-		RunE: incidentNoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	cmd.AddCommand(newShieldUpCmd(env), newShieldDownCmd(env), newShieldStatusCmd(env))
 	return cmd
