@@ -24,6 +24,11 @@ func (c *Client) listLogs(ctx context.Context, opts ...management.RequestOption)
 	if len(raw) == 0 {
 		return nil, nil
 	}
+	return decodeLogPage(raw)
+}
+
+// decodeLogPage decodes a page of log events with their fingerprints.
+func decodeLogPage(raw json.RawMessage) ([]LogEvent, error) {
 	var ls []*management.Log
 	if err := json.Unmarshal(raw, &ls); err != nil {
 		return nil, err
