@@ -133,17 +133,24 @@ func FingerprintsOfTriage(agg *FingerprintAgg, r TriageResult) []FingerprintRepo
 	return agg.Report(func(ip string) bool { return flagged[ip] })
 }
 
-// CheckFingerprints refuses fingerprints that ordinary customers use:
-// any successful login (s) in the newest 1000 since the window's start
-// from an address outside targets, carrying the fingerprint. It returns
-// the allowed ones and the refusals.
+// maxFingerprintLookups bounds the addresses CheckFingerprints looks at
+// per fingerprint.
+const maxFingerprintLookups = 10
+
+// CheckFingerprints refuses fingerprints that ordinary customers use. It
+// reads the newest 1000 successful logins (s) since the window's start;
+// an address outside targets that signed in with the fingerprint is
+// ordinary unless its own events show failures for two accounts or more
+// (the attack's other addresses do; a customer mistyping their own
+// password does not). Up to maxFingerprintLookups addresses are looked at
+// per fingerprint. It returns the allowed fingerprints and the refusals.
 func CheckFingerprints(ctx context.Context, c *auth0client.Client, fps []string, isTarget func(ip string) bool, since string) (allowed []string, refused []Refusal, err error) {
 	for _, fp := range fps {
 		if auth0client.FingerprintKind(fp) == "" {
 			return nil, nil, BadInput("%q is not a JA3 (32 hex digits) or JA4 (t13d1516h2_8daaf6152771_02713d6af862) fingerprint", auth0client.Clean(fp))
 		}
 	}
-	clean := map[string]int{}
+	seen := map[string][]string{} // fingerprint → addresses outside targets, newest first
 	for page := 0; page < auth0client.SearchCap/auth0client.MaxPerPage; page++ {
 		q := "type:s"
 		if since != "" {
@@ -154,18 +161,40 @@ func CheckFingerprints(ctx context.Context, c *auth0client.Client, fps []string,
 			return nil, nil, err
 		}
 		for _, e := range evs {
-			if e.IP != "" && !isTarget(e.IP) {
-				clean[e.JA3]++
-				clean[e.JA4]++
+			if e.IP == "" || isTarget(e.IP) {
+				continue
+			}
+			for _, fp := range []string{e.JA3, e.JA4} {
+				if fp != "" && !slices.Contains(seen[fp], e.IP) {
+					seen[fp] = append(seen[fp], e.IP)
+				}
 			}
 		}
 		if len(evs) < auth0client.MaxPerPage {
 			break
 		}
 	}
+	attackLike := map[string]bool{}
 	for _, fp := range fps {
-		if n := clean[fp]; n > 0 {
-			refused = append(refused, Refusal{CIDR: fp, Reason: fmt.Sprintf("shared with ordinary customers: %d successful logins from other addresses", n)})
+		var ordinary string
+		for i, ip := range seen[fp] {
+			if i == maxFingerprintLookups {
+				break
+			}
+			bad, ok := attackLike[ip]
+			if !ok {
+				if bad, err = failsForSeveral(ctx, c, ip); err != nil {
+					return nil, nil, err
+				}
+				attackLike[ip] = bad
+			}
+			if !bad {
+				ordinary = ip
+				break
+			}
+		}
+		if ordinary != "" {
+			refused = append(refused, Refusal{CIDR: fp, Reason: "shared with ordinary customers: a successful login from " + ordinary + ", an address that tries no other accounts"})
 			continue
 		}
 		if !slices.Contains(allowed, fp) {
@@ -173,6 +202,22 @@ func CheckFingerprints(ctx context.Context, c *auth0client.Client, fps []string,
 		}
 	}
 	return allowed, refused, nil
+}
+
+// failsForSeveral reports whether an address's newest 100 events hold
+// failed logins for two accounts or more.
+func failsForSeveral(ctx context.Context, c *auth0client.Client, ip string) (bool, error) {
+	evs, err := c.SearchLogs(ctx, auth0client.LogQuery{Q: `ip:"` + ip + `"`, PerPage: auth0client.MaxPerPage})
+	if err != nil {
+		return false, err
+	}
+	accounts := map[string]bool{}
+	for _, e := range evs {
+		if e.Type == "f" || e.Type == "fp" || e.Type == "fu" {
+			accounts[cmp.Or(e.UserID, e.UserName)] = true
+		}
+	}
+	return len(accounts) >= 2, nil
 }
 
 // FingerprintACLPlan is a fingerprint block to write.

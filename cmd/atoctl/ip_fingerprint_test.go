@@ -84,12 +84,12 @@ func TestIncidentRollbackReleasesTheFingerprintBlock(t *testing.T) {
 	srv, key := c.againstSandbox()
 	_, ja4 := scenarios.AttackerFingerprints(scenarios.DefaultScenario)
 	ja3, _ := scenarios.AttackerFingerprints(scenarios.DefaultScenario)
-	c.run("ip", "contain", key.AttackerCIDRs[0], "--acl", "--fingerprint", ja4, "--fingerprint", ja3, "--incident", "inc-fp", "--yes")
+	res := c.run("ip", "contain", key.AttackerCIDRs[0], "--acl", "--fingerprint", ja4, "--fingerprint", ja3, "--incident", "inc-fp", "--yes")
 	acl := fingerprintACLOf(srv)
 	if acl == nil || len(acl.Rule.Match.JA3Fingerprints)+len(acl.Rule.Match.JA4Fingerprints) != 2 {
-		t.Fatalf("fingerprint ACL after contain: %+v", acl)
+		t.Fatalf("fingerprint ACL after contain (exit %d): %+v\n%s", res.code, acl, res.stderr)
 	}
-	res := c.run("incident", "rollback", "inc-fp", "--yes")
+	res = c.run("incident", "rollback", "inc-fp", "--yes")
 	if !strings.Contains(res.stderr, "fingerprint ACL: done") {
 		t.Fatalf("rollback: exit %d:\n%s", res.code, res.stderr)
 	}
