@@ -115,6 +115,11 @@ type NetworkACL struct {
 	Action    string   `json:"action"`
 	IPv4CIDRs []string `json:"ipv4_cidrs,omitempty"`
 	IPv6CIDRs []string `json:"ipv6_cidrs,omitempty"`
+	// JA3Fingerprints and JA4Fingerprints match the client's TLS
+	// fingerprints (an ACL matching them is kept apart from the address
+	// one: a rule matches only requests meeting every signal it lists).
+	JA3Fingerprints []string `json:"ja3_fingerprints,omitempty"`
+	JA4Fingerprints []string `json:"ja4_fingerprints,omitempty"`
 	// Scope is "tenant" (all APIs), "authentication", "management" or
 	// "dynamic_client_registration"; "" on create means tenant.
 	Scope string `json:"scope"`
@@ -160,6 +165,14 @@ func (a NetworkACL) toManagement() *management.NetworkACL {
 	if len(a.IPv6CIDRs) > 0 {
 		v6 := slices.Clone(a.IPv6CIDRs)
 		match.IPv6Cidrs = &v6
+	}
+	if len(a.JA3Fingerprints) > 0 {
+		l := slices.Clone(a.JA3Fingerprints)
+		match.Ja3Fingerprints = &l
+	}
+	if len(a.JA4Fingerprints) > 0 {
+		l := slices.Clone(a.JA4Fingerprints)
+		match.Ja4Fingerprints = &l
 	}
 	desc, active, scope := a.Description, a.Active, a.scope()
 	n := &management.NetworkACL{Description: &desc, Active: &active, Rule: &management.NetworkACLRule{Action: act, Match: match, Scope: &scope}}
@@ -212,8 +225,10 @@ func aclFrom(n *management.NetworkACL) NetworkACL {
 	if m := r.Match; m != nil {
 		a.IPv4CIDRs = cleanAll(m.GetIPv4Cidrs())
 		a.IPv6CIDRs = cleanAll(m.GetIPv6Cidrs())
+		a.JA3Fingerprints = cleanAll(m.GetJa3Fingerprints())
+		a.JA4Fingerprints = cleanAll(m.GetJa4Fingerprints())
 		rest := *m
-		rest.IPv4Cidrs, rest.IPv6Cidrs = nil, nil
+		rest.IPv4Cidrs, rest.IPv6Cidrs, rest.Ja3Fingerprints, rest.Ja4Fingerprints = nil, nil, nil, nil
 		if raw, _ := json.Marshal(rest); string(raw) != "{}" {
 			a.Partial = true
 		}

@@ -35,11 +35,11 @@ func (c *Client) SearchLogs(ctx context.Context, q LogQuery) ([]LogEvent, error)
 	if strings.TrimSpace(q.Q) != "" {
 		opts = append(opts, management.Query(q.Q))
 	}
-	ls, err := c.m.Log.List(ctx, opts...)
+	ls, err := c.listLogs(ctx, opts...)
 	if err != nil {
 		return nil, wrapErr("search logs", err)
 	}
-	return logsFrom(ls), nil
+	return ls, nil
 }
 
 // LogsAfter returns up to take (≤ 100) events newer than the checkpoint
@@ -80,11 +80,11 @@ func (c *Client) LogsAfterPage(ctx context.Context, from string, take int) (LogP
 		return LogPage{Events: evs, Next: evs[len(evs)-1].ID}, nil
 	}
 	sink := &linkSink{}
-	ls, err := c.m.Log.List(context.WithValue(ctx, linkSinkKey{}, sink), management.From(from), management.Take(take))
+	ls, err := c.listLogs(context.WithValue(ctx, linkSinkKey{}, sink), management.From(from), management.Take(take))
 	if err != nil {
 		return LogPage{}, wrapErr("read logs after checkpoint", err)
 	}
-	return LogPage{Events: logsFrom(ls), Next: nextCheckpoint(sink.link)}, nil
+	return LogPage{Events: ls, Next: nextCheckpoint(sink.link)}, nil
 }
 
 // linkSink receives the Link header of a request made with it in the

@@ -36,6 +36,7 @@ type Writer interface {
 	UpdateNetworkACL(ctx context.Context, a NetworkACL) error
 	DeleteNetworkACL(ctx context.Context, id string) error
 	UnblockIPThrottling(ctx context.Context, ip string) error
+	UpdateAttackProtection(ctx context.Context, feature string, patch Document) error
 }
 
 var _ Writer = (*Client)(nil)

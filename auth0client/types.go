@@ -101,6 +101,9 @@ type LogEvent struct {
 	Country     string         `json:"country,omitempty"`
 	City        string         `json:"city,omitempty"`
 	Details     map[string]any `json:"details,omitempty"`
+	// JA3 and JA4 are the client's TLS fingerprints (security_context).
+	JA3 string `json:"ja3,omitempty"`
+	JA4 string `json:"ja4,omitempty"`
 }
 
 // Session is a user's login session (Enterprise plans).

@@ -79,6 +79,8 @@ var scopesFor = map[string][][]string{
 	StepUnblock:      {{"update:users"}},
 	StepACL:          {{"read:network_acls"}, {"create:network_acls"}, {"update:network_acls"}},
 	"ticket":         {{"create:user_tickets"}},
+	StepShield:       {{"read:attack_protection"}, {"update:attack_protection"}},
+	StepShieldDown:   {{"read:attack_protection"}, {"update:attack_protection"}},
 }
 
 // Preflight checks, before the first write of a run, what would otherwise

@@ -11,6 +11,9 @@ type RollbackPlan struct {
 	Unblock []string       // users this incident blocked and nobody unblocked since
 	Release []netip.Prefix // networks this incident added to the managed ACL
 	Cannot  []string       // human lines: what stays done
+	Shield  []FieldChange  // Attack Protection fields this incident's shield changed (see ActiveShield)
+	// Fingerprints this incident blocked in atoctl's fingerprint ACL.
+	Fingerprints []string
 }
 
 // PlanRollback reads an incident's journal: only what atoctl itself did (outcome
@@ -60,5 +63,7 @@ func PlanRollback(recs []Record) RollbackPlan {
 			p.Unblock = append(p.Unblock, id)
 		}
 	}
+	p.Shield = ActiveShield(recs)
+	p.Fingerprints = BlockedFingerprints(recs)
 	return p
 }

@@ -114,6 +114,9 @@ type TenantTriage struct {
 	UnresolvedNames int
 	// Notes are what the analyst should know (retention, limits, look-ups).
 	Notes []string
+	// Fingerprints group the events by TLS fingerprint (JA3, JA4), where
+	// the tenant's events carry them: those of flagged addresses.
+	Fingerprints []FingerprintReport `json:"fingerprints,omitempty"`
 }
 
 // TriageTenant reads the tenant's events in cfg's window (at most limit;
@@ -128,8 +131,10 @@ func TriageTenant(ctx context.Context, c *auth0client.Client, cfg TriageConfig, 
 		return TenantTriage{}, BadInput("the limit must be between 1 and %d", MaxTriageLimit)
 	}
 	tr := NewTriage(cfg)
+	fps := NewFingerprintAgg()
 	n, limited, err := ReadLogsSince(ctx, c, cfg.Since, limit, func(e auth0client.LogEvent) {
 		tr.Add(TriageEventFrom(e))
+		fps.Add(e)
 		if progress != nil {
 			if n := tr.events; n%500 == 0 {
 				progress(int(n))
@@ -154,6 +159,7 @@ func TriageTenant(ctx context.Context, c *auth0client.Client, cfg TriageConfig, 
 	}
 	out.UnresolvedNames = unresolved
 	out.TriageResult = tr.Result()
+	out.Fingerprints = FingerprintsOfTriage(fps, out.TriageResult)
 	return out, nil
 }
 

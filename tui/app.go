@@ -455,6 +455,8 @@ func (m *Model) runCommand(c paletteRunMsg) tea.Cmd {
 		return nil
 	case "incident":
 		return m.switchTo(newIncidentPage(m.sh))
+	case "posture":
+		return m.switchTo(newPosturePage(m.sh))
 	case "ip":
 		fields := strings.Fields(c.arg)
 		if len(fields) == 0 || len(fields) > 2 {

@@ -20,6 +20,7 @@ var paletteCommands = []paletteCommand{
 	{"triage", "ranked attackers [24h]"},
 	{"bulk", "resume a bulk run"},
 	{"incident", "the incident's journal"},
+	{"posture", "configuration checks"},
 	{"q", "quit"},
 }
 
@@ -34,7 +35,7 @@ type palette struct {
 }
 
 func newPalette(history *[]string) *palette {
-	in := newInput(":", "users, logs [IP], ip ADDR, detect [24h], triage [24h], bulk, incident, q", 200)
+	in := newInput(":", "users, logs [IP], ip ADDR, detect [24h], triage [24h], bulk, incident, posture, q", 200)
 	in.Focus()
 	return &palette{in: in, history: history, at: len(*history)}
 }
@@ -71,7 +72,7 @@ func (p *palette) update(msg tea.KeyMsg) (done bool, cmd tea.Cmd) {
 				return true, func() tea.Msg { return paletteRunMsg{c.name, arg} }
 			}
 		}
-		p.err = "unknown command :" + name + " (try :users, :logs, :ip, :detect, :triage, :bulk, :incident, :q)"
+		p.err = "unknown command :" + name + " (try :users, :logs, :ip, :detect, :triage, :bulk, :incident, :posture, :q)"
 		return false, nil
 	case tea.KeyUp, tea.KeyDown:
 		// Browse the commands run before.

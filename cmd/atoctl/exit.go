@@ -113,7 +113,7 @@ func exitCode(err error) int {
 			return exitError
 		}
 		return exitPartial
-	case errors.As(err, &nc), errors.As(err, new(unconfirmedError)):
+	case errors.As(err, &nc), errors.As(err, new(unconfirmedError)), errors.As(err, new(postureFailedError)):
 		return exitPartial
 	}
 	return exitError

@@ -99,6 +99,8 @@ type triageOutput struct {
 	// UnresolvedNames counts user names named without a user id and not
 	// looked up (files: never; tenant: past the lookup cap or not found).
 	UnresolvedNames int `json:"unresolved_names"`
+	// Fingerprints group the flagged addresses' events by TLS fingerprint.
+	Fingerprints []responders.FingerprintReport `json:"fingerprints,omitempty"`
 	responders.TriageResult
 }
 
@@ -131,8 +133,10 @@ func runIPTriage(ctx context.Context, env *environment, o *ipTriageOptions, sinc
 	for _, n := range tri.Notes {
 		fmt.Fprintln(env.stderr, "note: "+n)
 	}
-	out := triageOutput{Source: "tenant", Since: since, Limited: tri.Limited, UnresolvedNames: tri.UnresolvedNames, TriageResult: tri.TriageResult}
+	out := triageOutput{Source: "tenant", Since: since, Limited: tri.Limited, UnresolvedNames: tri.UnresolvedNames, TriageResult: tri.TriageResult,
+		Fingerprints: tri.Fingerprints}
 	fmt.Fprintf(env.stderr, "read %d events from the tenant since %s\n", tri.Read, fmtTime(since))
+	printFingerprints(env, tri.Fingerprints)
 	return printTriage(env, out)
 }
 
@@ -223,4 +227,17 @@ func printTriage(env *environment, out triageOutput) error {
 		}
 	}
 	return nil
+}
+
+// printFingerprints says which TLS fingerprints the flagged addresses
+// share, and whether 'ip contain --acl --fingerprint' may block them.
+func printFingerprints(env *environment, fps []responders.FingerprintReport) {
+	for _, f := range fps {
+		verdict := "not blockable"
+		if f.Blockable {
+			verdict = "blockable (ip contain --acl --fingerprint " + f.Value + ")"
+		}
+		fmt.Fprintf(env.stderr, "fingerprint %s %s: %d flagged of %d addresses, %d events; %s: %s\n",
+			f.Kind, auth0client.Clean(f.Value), f.Flagged, f.Addresses, f.Events, verdict, auth0client.Clean(f.Reason))
+	}
 }

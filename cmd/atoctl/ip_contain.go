@@ -31,6 +31,7 @@ type ipContainOptions struct {
 	resume          bool
 	guard           guardFlags
 	allowWide       string
+	fingerprints    []string
 }
 
 // parseAllowWide reads --allow-wide: a prefix length, "/12" or "12".
@@ -90,6 +91,7 @@ The console's X runs the same code with the same defaults.`,
 	f := cmd.Flags()
 	bindCommonContainFlags(cmd, &o.containOptions, "24h")
 	f.BoolVar(&o.acl, "acl", false, "also block the networks in the atoctl-managed Network ACL")
+	f.StringSliceVar(&o.fingerprints, "fingerprint", nil, "with --acl, also block this JA3 or JA4 TLS fingerprint of the attack's tooling (see 'ip triage'), after the accounts; refused when ordinary customers' logins use it; repeatable")
 	f.BoolVar(&o.resetTargeted, "reset-targeted", false, "also send password resets to accounts that were only targeted")
 	f.BoolVar(&o.resetMFAStopped, "reset-mfa-stopped", false, "also send password resets to accounts stopped by MFA (their password is known)")
 	f.BoolVar(&o.resume, "resume", false, "finish an interrupted run of the incident with its journaled targets")
@@ -134,6 +136,9 @@ func runIPContain(ctx context.Context, env *environment, args []string, o *ipCon
 	if o.concurrency < 1 || o.concurrency > 64 {
 		return usagef("--concurrency must be between 1 and 64")
 	}
+	if err := checkFingerprintFlags(o.fingerprints, o.acl); err != nil {
+		return err
+	}
 	if !env.opts.dryRun && !o.yes && !env.stdinTTY() {
 		return usagef("ip contain changes the tenant: pass --yes to confirm when not running interactively (or --dry-run to see the plan)")
 	}
@@ -167,7 +172,8 @@ func runIPContain(ctx context.Context, env *environment, args []string, o *ipCon
 		responders.BulkSettings{ACL: o.acl, ResetTargeted: o.resetTargeted, ResetMFAStopped: o.resetMFAStopped}.Apply(&plan)
 	}
 
-	return runBulkPlan(ctx, env, c, j, plan, bulkRun{yes: o.yes, resume: o.resume, resend: o.resend, workers: o.concurrency, verifyTimeout: o.verifyTimeout})
+	err = runBulkPlan(ctx, env, c, j, plan, bulkRun{yes: o.yes, resume: o.resume, resend: o.resend, workers: o.concurrency, verifyTimeout: o.verifyTimeout})
+	return blockFingerprints(ctx, env, c, j, o.fingerprints, targets, since, err)
 }
 
 // bulkRun is how a bulk plan is run: confirmation, resume, pacing.
@@ -407,9 +413,10 @@ func firstFailure(r responders.UserResult) string {
 
 func newIPReleaseCmd(env *environment) *cobra.Command {
 	o := &containOptions{}
+	var fps []string
 	cmd := &cobra.Command{
 		Use:   "release IP|CIDR...",
-		Short: "Remove networks from the atoctl-managed Network ACL (journaled)",
+		Short: "Remove networks (or --fingerprint) from atoctl's Network ACLs (journaled)",
 		Example: `  atoctl ip release 193.42.33.0/24 --incident inc-20261127-0210-ab12 --yes
   atoctl ip release 167.99.171.12 --dry-run`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -418,8 +425,11 @@ func newIPReleaseCmd(env *environment) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if len(prefixes) == 0 {
-				return usagef("give the IPs or CIDRs to unblock")
+			if len(prefixes) == 0 && len(fps) == 0 {
+				return usagef("give the IPs or CIDRs to unblock (or --fingerprint)")
+			}
+			if err := checkFingerprintFlags(fps, true); err != nil {
+				return err
 			}
 			if o.incident != "" {
 				if err := responders.ValidIncidentID(o.incident); err != nil {
@@ -438,6 +448,20 @@ func newIPReleaseCmd(env *environment) *cobra.Command {
 				return err
 			}
 			defer j.Close()
+			if len(fps) > 0 {
+				fsr, err := releaseFingerprints(ctx, env, c, j, fps)
+				if err != nil {
+					return err
+				}
+				if len(prefixes) == 0 {
+					if env.opts.json {
+						return printJSON(env.stdout, map[string]any{"incident": incident, "release": fsr})
+					}
+					fmt.Fprintf(env.stdout, "%s\t%s\t%s\n", fsr.Outcome, auth0client.Clean(fsr.Reason), auth0client.Clean(fsr.Error))
+					return nil
+				}
+				fmt.Fprintf(env.stderr, "fingerprints: %s %s\n", fsr.Outcome, auth0client.Clean(fsr.Reason))
+			}
 			w, _ := env.writer(c)
 			sr, err := responders.ReleaseACL(ctx, c, w, j, prefixes)
 			if err != nil {
@@ -459,6 +483,7 @@ func newIPReleaseCmd(env *environment) *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&o.incident, "incident", "", "incident to journal into (default: the current incident)")
 	f.BoolVar(&o.yes, "yes", false, "do not ask for confirmation (required when not interactive)")
+	f.StringSliceVar(&fps, "fingerprint", nil, "also remove this JA3 or JA4 fingerprint from atoctl's fingerprint ACL; repeatable")
 	return cmd
 }
 

@@ -18,7 +18,9 @@ func newIncidentRollbackCmd(env *environment) *cobra.Command {
 		Use:   "rollback ID",
 		Short: "Undo what can be undone of an incident (unblock users atoctl blocked)",
 		Long: `Rollback reads the incident's journal and undoes what atoctl did that can be undone:
-users it blocked are unblocked (journaled in the same incident). It says what
+users it blocked are unblocked, networks it blocked are released and the
+Attack Protection values its shield replaced are put back, refusing a field
+someone changed since (journaled in the same incident). It says what
 cannot be undone: revoked sessions and tokens, sent resets, removed MFA factors.
 Users that were already blocked before atoctl touched them are left alone.`,
 		Example: "  atoctl incident rollback inc-20261127-0210-ab12 --dry-run\n  atoctl incident rollback inc-20261127-0210-ab12 --yes",
@@ -53,8 +55,8 @@ func runRollback(ctx context.Context, env *environment, id string, o *containOpt
 	for _, line := range p.Cannot {
 		fmt.Fprintln(env.stderr, "cannot be undone: "+line)
 	}
-	if len(p.Unblock) == 0 && len(p.Release) == 0 {
-		fmt.Fprintln(env.stderr, "nothing to undo: this incident blocked no user or network that is still blocked by it")
+	if len(p.Unblock) == 0 && len(p.Release) == 0 && len(p.Shield) == 0 && len(p.Fingerprints) == 0 {
+		fmt.Fprintln(env.stderr, "nothing to undo: this incident blocked no user or network that is still blocked by it, and has no shield up")
 		return nil
 	}
 	if len(p.Release) > 0 {
@@ -62,16 +64,30 @@ func runRollback(ctx context.Context, env *environment, id string, o *containOpt
 			return err
 		}
 	}
+	if len(p.Fingerprints) > 0 {
+		if err := rollbackFingerprints(ctx, env, id, p.Fingerprints, o.yes); err != nil {
+			return err
+		}
+	}
+	var shieldErr error
+	if len(p.Shield) > 0 {
+		// The shield's own down: the values it replaced, refused when a
+		// field was changed since (the unblocks still run).
+		if err := shieldDown(ctx, env, id, o.yes); err != nil {
+			shieldErr = fmt.Errorf("shield: %w", err)
+			fmt.Fprintf(env.stderr, "error: %v\n", shieldErr)
+		}
+	}
 	if len(p.Unblock) == 0 {
-		return nil
+		return shieldErr
 	}
 	o.users, o.steps, o.incident, o.force = p.Unblock, []string{responders.StepUnblock}, id, true
 	o.resetMethod, o.concurrency, o.since = "email", 4, "72h"
 	run, err := prepareContain(env, o, "rollback")
 	if err != nil {
-		return err
+		return errors.Join(shieldErr, err)
 	}
-	return executeContain(ctx, env, o, run)
+	return errors.Join(shieldErr, executeContain(ctx, env, o, run))
 }
 
 // rollbackACL removes the networks the incident added to the managed ACL.
@@ -98,4 +114,23 @@ func rollbackACL(ctx context.Context, env *environment, id string, release []net
 		return errors.New("rollback of the network ACL failed")
 	}
 	return nil
+}
+
+// rollbackFingerprints removes the fingerprints the incident blocked.
+func rollbackFingerprints(ctx context.Context, env *environment, id string, fps []string, yes bool) error {
+	if !env.opts.dryRun && !yes && !env.stdinTTY() {
+		return usagef("rollback changes the tenant: pass --yes to confirm when not running interactively")
+	}
+	c, err := env.tenant(ctx)
+	if err != nil {
+		return err
+	}
+	j, _, err := env.openIncident(id, c.Tenant())
+	if err != nil {
+		return err
+	}
+	defer j.Close()
+	sr, err := releaseFingerprints(ctx, env, c, j, fps)
+	fmt.Fprintf(env.stderr, "fingerprint ACL: %s %s %s\n", sr.Outcome, auth0client.Clean(sr.Reason), auth0client.Clean(sr.Error))
+	return err
 }

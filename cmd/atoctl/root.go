@@ -106,6 +106,7 @@ AUTH0_CLIENT_SECRET, then a profile in $XDG_CONFIG_HOME/atoctl/config.json.
 
 	root.AddCommand(newUsersCmd(env), newLogsCmd(env), newContainCmd(env), newSandboxCmd(env), newTrainingCmd(env))
 	root.AddCommand(newIncidentCmd(env), newTUICmd(env), newIPCmd(env), newDetectCmd(env), newDoctorCmd(env))
+	root.AddCommand(newShieldCmd(env), newPostureCmd(env))
 	root.SetHelpCommand(newHelpCmd())
 	// Cobra adds the completion command when it executes; added now, the
 	// walk below covers it like every other command.
