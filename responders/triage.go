@@ -64,6 +64,10 @@ type Triage struct {
 	pairIdx  map[uint64]uint32 // ip<<32 | account → pair
 	lastPair uint64            // one-entry cache: bursts of one bot against one account
 	lastIdx  uint32
+	// oddIDs are the log ids kept as evidence that are not Auth0's
+	// digits (see logRef).
+	oddIDs   []string
+	oddIndex map[string]uint32
 }
 
 // TriageConfig tunes Triage. The zero value works: defaults are filled in.
@@ -83,7 +87,8 @@ type TriageConfig struct {
 	// (with failures for at most a quarter as many) to call it shared
 	// infrastructure (default 10).
 	MinSharedAccounts int
-	// MaxEvidence bounds the log ids kept per verdict (default 8).
+	// MaxEvidence bounds the log ids of each kind (successes, MFA
+	// challenges, failures) in a verdict's evidence (default 8).
 	MaxEvidence int
 }
 
@@ -265,26 +270,28 @@ type evidence struct {
 	id string
 }
 
+// pairStats is what one address did to one account. It holds no pointer:
+// its evidence is the earliest event of each kind, by reference.
 type pairStats struct {
 	ip, acct    uint32
-	first       int64
 	fails, ap   int32
 	succ, chall int32
 	token       int32
+	first       int64
 	firstFail   int64 // failure or attack-protection event
 	firstSucc   int64
 	firstChall  int64
 	agents      [pairAgents]uint64 // user agents of the successes
-	succIDs     []evidence
-	failIDs     []evidence
-	challIDs    []evidence
+	// The earliest failure (or attack-protection event), success and MFA
+	// challenge that carry a log id.
+	failRef, succRef, challRef logRef
 }
 
 // NewTriage starts an empty triage.
 func NewTriage(cfg TriageConfig) *Triage {
 	return &Triage{cfg: cfg.withDefaults(), from: noTime, to: math.MinInt64,
 		ipIndex: map[string]uint32{}, idIndex: map[string]uint32{}, nameIdx: map[string]uint32{}, pairIdx: map[uint64]uint32{},
-		lastPair: math.MaxUint64}
+		lastPair: math.MaxUint64, oddIndex: map[string]uint32{}}
 }
 
 // Events is the number of events added (including those before Since).
@@ -390,7 +397,6 @@ func addEvent[S string | []byte](t *Triage, logID, typ, ip, userID, userName, co
 	t.lastPair, t.lastIdx = pk, pi
 	p := &t.pairs[pi]
 	p.first = min(p.first, at)
-	maxEv := t.cfg.MaxEvidence
 	switch {
 	case isFailure(slot), isAttackProtection(slot):
 		if isFailure(slot) {
@@ -399,16 +405,16 @@ func addEvent[S string | []byte](t *Triage, logID, typ, ip, userID, userName, co
 			p.ap++
 		}
 		p.firstFail = min(p.firstFail, at)
-		p.failIDs = keepEvidence(p.failIDs, at, logID, maxEv)
+		keepEarliest(t, &p.failRef, at, logID)
 	case isSuccess(slot):
 		p.succ++
 		p.firstSucc = min(p.firstSucc, at)
-		p.succIDs = keepEvidence(p.succIDs, at, logID, maxEv)
+		keepEarliest(t, &p.succRef, at, logID)
 		p.addAgent(agent)
 	case isChallenge(slot):
 		p.chall++
 		p.firstChall = min(p.firstChall, at)
-		p.challIDs = keepEvidence(p.challIDs, at, logID, maxEv)
+		keepEarliest(t, &p.challRef, at, logID)
 	case isToken(slot):
 		p.token++
 	}
@@ -580,11 +586,12 @@ func (t *Triage) Merge(o *Triage) {
 			t.pairIdx[pk] = pi
 			t.pairs = append(t.pairs, pairStats{ip: ipi, acct: ai, first: noTime, firstFail: noTime, firstSucc: noTime, firstChall: noTime})
 		}
-		t.pairs[pi].merge(src, t.cfg.MaxEvidence)
+		t.pairs[pi].merge(t, src, o)
 	}
 }
 
-func (p *pairStats) merge(src *pairStats, maxEv int) {
+// merge folds src (a pair of triage from) into p (a pair of t).
+func (p *pairStats) merge(t *Triage, src *pairStats, from *Triage) {
 	p.first = min(p.first, src.first)
 	p.fails += src.fails
 	p.ap += src.ap
@@ -597,9 +604,9 @@ func (p *pairStats) merge(src *pairStats, maxEv int) {
 	for _, a := range src.agents {
 		p.addAgent(a)
 	}
-	p.succIDs = mergeEvidence(p.succIDs, src.succIDs, maxEv)
-	p.failIDs = mergeEvidence(p.failIDs, src.failIDs, maxEv)
-	p.challIDs = mergeEvidence(p.challIDs, src.challIDs, maxEv)
+	t.mergeEarliest(&p.succRef, src.succRef, from)
+	t.mergeEarliest(&p.failRef, src.failRef, from)
+	t.mergeEarliest(&p.challRef, src.challRef, from)
 }
 
 // Verdict is what happened to an account.
@@ -729,10 +736,14 @@ type AccountVerdict struct {
 	// IPs are the addresses the verdict rests on (flagged ones, and the
 	// shared address of an account-level compromise), at most 10.
 	IPs []string `json:"ips"`
-	// Evidence are log ids, oldest first: the successes the verdict rests
-	// on (MaxEvidence per address), and the earliest MaxEvidence MFA
-	// challenges and failures from flagged addresses.
+	// Evidence are log ids, oldest first, kept by reference while reading:
+	// the first success of each address the verdict rests on, the first
+	// MFA challenge and the first failure of each flagged address, at most
+	// MaxEvidence of each kind (the earliest).
 	Evidence []string `json:"evidence"`
+	// EvidenceEvents counts every event of those kinds from those
+	// addresses: the events the evidence stands for.
+	EvidenceEvents int64 `json:"evidence_events"`
 	// FirstAttack is the first event from a flagged address.
 	FirstAttack time.Time `json:"first_attack,omitzero"`
 }
@@ -833,17 +844,26 @@ func (t *Triage) Result() TriageResult {
 		p.acct = canon[p.acct]
 		pk := uint64(p.ip)<<32 | uint64(p.acct)
 		if j, ok := pairAt[pk]; ok {
-			pairs[j].merge(&p, t.cfg.MaxEvidence)
+			pairs[j].merge(t, &p, t)
 			continue
 		}
-		p.succIDs, p.failIDs, p.challIDs = slices.Clone(p.succIDs), slices.Clone(p.failIDs), slices.Clone(p.challIDs)
 		pairAt[pk] = len(pairs)
 		pairs = append(pairs, p)
 	}
 	// Order pairs by account, then by first event: the per-account pass
 	// below reads an account's history in one run.
+	// (Accounts are ranked by key once, so the sort compares integers.)
+	rank := make([]uint32, len(t.accts))
+	byKey := make([]uint32, len(t.accts))
+	for i := range byKey {
+		byKey[i] = uint32(i)
+	}
+	slices.SortFunc(byKey, func(a, b uint32) int { return strings.Compare(t.accts[a].key, t.accts[b].key) })
+	for r, a := range byKey {
+		rank[a] = uint32(r)
+	}
 	slices.SortFunc(pairs, func(a, b pairStats) int {
-		return cmp.Or(cmp.Compare(t.accts[a.acct].key, t.accts[b.acct].key), cmp.Compare(a.first, b.first),
+		return cmp.Or(cmp.Compare(rank[a.acct], rank[b.acct]), cmp.Compare(a.first, b.first),
 			cmp.Compare(t.ips[a.ip].ip, t.ips[b.ip].ip))
 	})
 
@@ -1048,7 +1068,16 @@ func (t *Triage) verdict(acct uint32, ps []pairStats, views []ipView, attackerAg
 			firstTried = min(firstTried, p.firstFail)
 		}
 	}
-	var ev []evidence
+	// Evidence by reference: the earliest event of each kind from each
+	// address the verdict rests on, at most MaxEvidence of each kind
+	// (the earliest), with the count of all those events beside them.
+	var succEv, challEv, failEv []logRef
+	keep := func(list []logRef, r logRef) []logRef {
+		if r.id.none() {
+			return list
+		}
+		return append(list, r)
+	}
 	var ips []string
 	addIP := func(ip uint32) {
 		if s := auth0client.Clean(t.ips[ip].ip); !slices.Contains(ips, s) && len(ips) < 10 {
@@ -1059,7 +1088,8 @@ func (t *Triage) verdict(acct uint32, ps []pairStats, views []ipView, attackerAg
 	case len(succ) > 0:
 		v.Verdict = VerdictCompromised
 		for _, p := range succ {
-			ev = append(ev, p.succIDs...)
+			succEv = keep(succEv, p.succRef)
+			v.EvidenceEvents += int64(p.succ)
 			addIP(p.ip)
 			v.Reasons = append(v.Reasons, fmt.Sprintf("signed in (%d) from flagged address %s", p.succ, auth0client.Clean(t.ips[p.ip].ip)))
 			views[p.ip].compromised = append(views[p.ip].compromised, acct)
@@ -1067,7 +1097,8 @@ func (t *Triage) verdict(acct uint32, ps []pairStats, views []ipView, attackerAg
 	default:
 		if p, why := t.sharedSuccessRule(ps, views, firstTried, attackerAgent); p != nil {
 			v.Verdict = VerdictCompromised
-			ev = append(ev, p.succIDs...)
+			succEv = keep(succEv, p.succRef)
+			v.EvidenceEvents += int64(p.succ)
 			addIP(p.ip)
 			v.Reasons = append(v.Reasons, why)
 			views[p.ip].compromised = append(views[p.ip].compromised, acct)
@@ -1081,22 +1112,25 @@ func (t *Triage) verdict(acct uint32, ps []pairStats, views []ipView, attackerAg
 			return v, false
 		}
 	}
-	// Challenges and failures: the earliest MaxEvidence of each kind, so a
-	// verdict's evidence stays bounded however many addresses tried it.
-	var challEv, failEv []evidence
 	for _, p := range chall {
-		challEv = mergeEvidence(challEv, p.challIDs, t.cfg.MaxEvidence)
+		challEv = keep(challEv, p.challRef)
+		v.EvidenceEvents += int64(p.chall)
 		addIP(p.ip)
 		views[p.ip].challenged = append(views[p.ip].challenged, acct)
 	}
 	tries, apEvents := int32(0), int32(0)
 	for _, p := range fail {
-		failEv = mergeEvidence(failEv, p.failIDs, t.cfg.MaxEvidence)
+		failEv = keep(failEv, p.failRef)
 		addIP(p.ip)
 		tries += p.fails
 		apEvents += p.ap
 	}
-	ev = append(append(ev, challEv...), failEv...)
+	v.EvidenceEvents += int64(tries) + int64(apEvents)
+	var ev []logRef
+	for _, list := range [][]logRef{succEv, challEv, failEv} {
+		slices.SortFunc(list, t.cmpRef)
+		ev = append(ev, list[:min(len(list), t.cfg.MaxEvidence)]...)
+	}
 	if len(fail) > 0 {
 		r := fmt.Sprintf("%d failed logins from %d flagged addresses", tries, len(fail))
 		if apEvents > 0 {
@@ -1104,9 +1138,9 @@ func (t *Triage) verdict(acct uint32, ps []pairStats, views []ipView, attackerAg
 		}
 		v.Reasons = append(v.Reasons, r)
 	}
-	slices.SortFunc(ev, func(x, y evidence) int { return cmp.Or(cmp.Compare(x.at, y.at), cmp.Compare(x.id, y.id)) })
+	slices.SortFunc(ev, t.cmpRef)
 	for _, e := range ev {
-		if s := auth0client.Clean(e.id); !slices.Contains(v.Evidence, s) {
+		if s := auth0client.Clean(t.idOf(e)); !slices.Contains(v.Evidence, s) {
 			v.Evidence = append(v.Evidence, s)
 		}
 	}
