@@ -3,6 +3,7 @@ package responders
 import (
 	"cmp"
 	"fmt"
+	"iter"
 	"math"
 	"net/netip"
 	"slices"
@@ -836,19 +837,56 @@ func (t *Triage) Result() TriageResult {
 		res.From, res.To = time.UnixMilli(t.from).UTC(), time.UnixMilli(t.to).UTC()
 	}
 
+	// The pairs as Result sees them: those of name-only accounts folded
+	// into their account's. Only the pairs that change are copied (into
+	// extra); the rest are read in place, by index, so a result costs
+	// little beside the triage it reads.
 	canon := t.canonical()
-	pairs := make([]pairStats, 0, len(t.pairs))
-	pairAt := make(map[uint64]int, len(t.pairs))
+	n := uint32(len(t.pairs))
+	var extra []pairStats
+	pair := func(i uint32) *pairStats {
+		if i < n {
+			return &t.pairs[i]
+		}
+		return &extra[i-n]
+	}
+	moved := map[uint32]uint32{} // an account's own pair → its copy, with its name-only pairs merged
+	added := map[uint64]uint32{} // pairs that only name-only events make
 	for i := range t.pairs {
-		p := t.pairs[i]
-		p.acct = canon[p.acct]
-		pk := uint64(p.ip)<<32 | uint64(p.acct)
-		if j, ok := pairAt[pk]; ok {
-			pairs[j].merge(t, &p, t)
+		p := &t.pairs[i]
+		c := canon[p.acct]
+		if c == p.acct {
 			continue
 		}
-		pairAt[pk] = len(pairs)
-		pairs = append(pairs, p)
+		pk := uint64(p.ip)<<32 | uint64(c)
+		if j, ok := t.pairIdx[pk]; ok {
+			d, ok := moved[j]
+			if !ok {
+				extra = append(extra, t.pairs[j])
+				d = n + uint32(len(extra)-1)
+				moved[j] = d
+			}
+			extra[d-n].merge(t, p, t)
+		} else if d, ok := added[pk]; ok {
+			extra[d-n].merge(t, p, t)
+		} else {
+			q := *p
+			q.acct = c
+			extra = append(extra, q)
+			added[pk] = n + uint32(len(extra)-1)
+		}
+	}
+	order := make([]uint32, 0, len(t.pairs))
+	for i := range n {
+		if p := &t.pairs[i]; canon[p.acct] == p.acct {
+			if d, ok := moved[i]; ok {
+				i = d
+			}
+			order = append(order, i)
+		}
+	}
+	for _, d := range added {
+		order = append(order, d)
 	}
 	// Order pairs by account, then by first event: the per-account pass
 	// below reads an account's history in one run.
@@ -862,7 +900,8 @@ func (t *Triage) Result() TriageResult {
 	for r, a := range byKey {
 		rank[a] = uint32(r)
 	}
-	slices.SortFunc(pairs, func(a, b pairStats) int {
+	slices.SortFunc(order, func(i, j uint32) int {
+		a, b := pair(i), pair(j)
 		return cmp.Or(cmp.Compare(rank[a.acct], rank[b.acct]), cmp.Compare(a.first, b.first),
 			cmp.Compare(t.ips[a.ip].ip, t.ips[b.ip].ip))
 	})
@@ -882,8 +921,9 @@ func (t *Triage) Result() TriageResult {
 		v.succ = c[slotS] + c[slotSS]
 		v.chall = c[slotMFAR] + c[slotGDSend]
 	}
-	for i := range pairs {
-		p, v := &pairs[i], &views[pairs[i].ip]
+	for _, i := range order {
+		p := pair(i)
+		v := &views[p.ip]
 		if t.accts[p.acct].byName && p.fails+p.ap > 0 {
 			v.tried++ // an unknown name still counts as an account tried
 			if p.fails > 0 {
@@ -922,8 +962,8 @@ func (t *Triage) Result() TriageResult {
 		}
 	}
 	agentUsers := map[uint64]map[uint32]bool{}
-	for i := range pairs {
-		p := &pairs[i]
+	for _, i := range order {
+		p := pair(i)
 		if views[p.ip].flagged || p.succ == 0 {
 			continue
 		}
@@ -954,27 +994,28 @@ func (t *Triage) Result() TriageResult {
 	}
 
 	unknown := map[uint32]bool{}
-	for lo := 0; lo < len(pairs); {
-		hi := lo + 1
-		for hi < len(pairs) && pairs[hi].acct == pairs[lo].acct {
-			hi++
+	var run []pairStats // one account's pairs, in order
+	for lo := 0; lo < len(order); {
+		acct := pair(order[lo]).acct
+		run = run[:0]
+		for hi := lo; hi < len(order) && pair(order[hi]).acct == acct; hi++ {
+			run = append(run, *pair(order[hi]))
 		}
-		acct := pairs[lo].acct
+		lo += len(run)
 		if t.accts[acct].byName {
-			for _, p := range pairs[lo:hi] {
+			for _, p := range run {
 				if views[p.ip].flagged && p.fails+p.ap > 0 {
 					unknown[acct] = true
 				}
 			}
-		} else if v, ok := t.verdict(acct, pairs[lo:hi], views, attackerAgent); ok {
+		} else if v, ok := t.verdict(acct, run, views, attackerAgent); ok {
 			res.Accounts = append(res.Accounts, v)
 		}
-		lo = hi
 	}
 	res.UnknownAccountsTried = len(unknown)
-	order := map[Verdict]int{VerdictCompromised: 0, VerdictStoppedByMFA: 1, VerdictTargeted: 2}
+	verdictOrder := map[Verdict]int{VerdictCompromised: 0, VerdictStoppedByMFA: 1, VerdictTargeted: 2}
 	slices.SortFunc(res.Accounts, func(a, b AccountVerdict) int {
-		return cmp.Or(cmp.Compare(order[a.Verdict], order[b.Verdict]), cmp.Compare(a.UserID, b.UserID))
+		return cmp.Or(cmp.Compare(verdictOrder[a.Verdict], verdictOrder[b.Verdict]), cmp.Compare(a.UserID, b.UserID))
 	})
 	for _, a := range res.Accounts {
 		switch a.Verdict {
@@ -1001,7 +1042,13 @@ func (t *Triage) Result() TriageResult {
 	for i := range res.IPs {
 		res.IPs[i].Rank = i + 1
 	}
-	res.Clusters = t.clusters(views, pairs)
+	res.Clusters = t.clusters(views, func(yield func(*pairStats) bool) {
+		for _, i := range order {
+			if !yield(pair(i)) {
+				return
+			}
+		}
+	})
 	return res
 }
 
@@ -1317,7 +1364,7 @@ func clusterOf(a netip.Addr) (netip.Prefix, bool) {
 	return netip.Prefix{}, false
 }
 
-func (t *Triage) clusters(views []ipView, pairs []pairStats) []ClusterReport {
+func (t *Triage) clusters(views []ipView, pairs iter.Seq[*pairStats]) []ClusterReport {
 	type agg struct {
 		r     ClusterReport
 		first int64
@@ -1325,12 +1372,21 @@ func (t *Triage) clusters(views []ipView, pairs []pairStats) []ClusterReport {
 		top   int
 		accts map[uint32]bool
 	}
+	// Only networks with two or more flagged addresses are reported:
+	// count those first, so that the many networks of ordinary traffic
+	// cost nothing.
+	flagged := map[netip.Prefix]int{}
+	for i := range views {
+		if p, ok := clusterOf(views[i].addr); ok && views[i].flagged {
+			flagged[p]++
+		}
+	}
 	byNet := map[netip.Prefix]*agg{}
 	member := make([]*agg, len(views))
 	for i := range views {
 		v := &views[i]
 		p, ok := clusterOf(v.addr)
-		if !ok {
+		if !ok || flagged[p] < 2 {
 			continue
 		}
 		c := byNet[p]
@@ -1353,7 +1409,7 @@ func (t *Triage) clusters(views []ipView, pairs []pairStats) []ClusterReport {
 		c.first, c.last = min(c.first, t.ips[i].first), max(c.last, t.ips[i].last)
 	}
 	var out []ClusterReport
-	for _, p := range pairs {
+	for p := range pairs {
 		if c := member[p.ip]; c != nil && c.r.FlaggedAddresses >= 2 && p.fails+p.ap > 0 {
 			c.accts[p.acct] = true
 		}
