@@ -888,23 +888,40 @@ func (t *Triage) Result() TriageResult {
 	for _, d := range added {
 		order = append(order, d)
 	}
-	// Order pairs by account, then by first event: the per-account pass
-	// below reads an account's history in one run.
-	// (Accounts are ranked by key once, so the sort compares integers.)
-	rank := make([]uint32, len(t.accts))
+	// Order pairs by account (by key), then by first event: the
+	// per-account pass below reads an account's history in one run. A
+	// counting sort groups them by account; only each account's few
+	// pairs are compared.
 	byKey := make([]uint32, len(t.accts))
 	for i := range byKey {
 		byKey[i] = uint32(i)
 	}
 	slices.SortFunc(byKey, func(a, b uint32) int { return strings.Compare(t.accts[a].key, t.accts[b].key) })
+	start := make([]uint32, len(t.accts)+1) // where each account's run begins, by rank
+	rank := make([]uint32, len(t.accts))
 	for r, a := range byKey {
 		rank[a] = uint32(r)
 	}
-	slices.SortFunc(order, func(i, j uint32) int {
-		a, b := pair(i), pair(j)
-		return cmp.Or(cmp.Compare(rank[a.acct], rank[b.acct]), cmp.Compare(a.first, b.first),
-			cmp.Compare(t.ips[a.ip].ip, t.ips[b.ip].ip))
-	})
+	for _, i := range order {
+		start[rank[pair(i).acct]+1]++
+	}
+	for r := range len(t.accts) {
+		start[r+1] += start[r]
+	}
+	grouped := make([]uint32, len(order))
+	next := slices.Clone(start[:len(t.accts)])
+	for _, i := range order {
+		r := rank[pair(i).acct]
+		grouped[next[r]] = i
+		next[r]++
+	}
+	order = grouped
+	for r := range len(t.accts) {
+		slices.SortFunc(order[start[r]:start[r+1]], func(i, j uint32) int {
+			a, b := pair(i), pair(j)
+			return cmp.Or(cmp.Compare(a.first, b.first), cmp.Compare(t.ips[a.ip].ip, t.ips[b.ip].ip))
+		})
+	}
 
 	views := make([]ipView, len(t.ips))
 	for i := range t.ips {
