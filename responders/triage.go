@@ -20,8 +20,11 @@ import (
 // It is a streaming aggregator: Add folds one event into per-IP, per-account
 // and per-(account, IP) counters and forgets it, so memory grows with the
 // distinct addresses, accounts and account-address pairs seen, never with
-// the number of events. Evidence is a bounded set of log ids (the earliest
-// few of each kind per account and address). Aggregates are order-free
+// the number of events. Evidence is kept by reference (logRef: a date and
+// a packed log id, no pointer): the earliest success, failure and MFA
+// challenge of each account-address pair, beside its counts; a verdict
+// shows at most MaxEvidence of each kind and counts the events they stand
+// for (AccountVerdict.EvidenceEvents). Aggregates are order-free
 // (counts, minimum and maximum dates), so events may arrive in any order, and
 // partial triages built on several goroutines combine with Merge.
 //
@@ -242,9 +245,18 @@ type agentCount struct {
 	n    int64
 }
 
+// slotCounts counts an address's events by slot, in 32 bits (saturating
+// at 4,294,967,295): an address costs 80 bytes of counters, not 160.
+type slotCounts [nSlots]uint32
+
+func (c *slotCounts) add(s int, n uint32) { c[s] = min(c[s], math.MaxUint32-n) + n }
+
+// n is the count of slot s.
+func (c *slotCounts) n(s int) int64 { return int64(c[s]) }
+
 type ipStats struct {
 	ip          string
-	counts      [nSlots]int64
+	counts      slotCounts
 	first, last int64
 	country     string
 	countryAt   int64
@@ -278,14 +290,15 @@ type pairStats struct {
 	fails, ap   int32
 	succ, chall int32
 	token       int32
-	first       int64
-	firstFail   int64 // failure or attack-protection event
-	firstSucc   int64
-	firstChall  int64
-	agents      [pairAgents]uint64 // user agents of the successes
-	// The earliest failure (or attack-protection event), success and MFA
-	// challenge that carry a log id.
-	failRef, succRef, challRef logRef
+	// The log ids of the earliest failure (or attack-protection event),
+	// success and MFA challenge: firstFail, firstSucc and firstChall.
+	// (Here, after the 4-byte fields, they need no padding: 160 bytes a pair.)
+	failID, succID, challID packedID
+	first                   int64
+	firstFail               int64 // failure or attack-protection event
+	firstSucc               int64
+	firstChall              int64
+	agents                  [pairAgents]uint64 // user agents of the successes
 }
 
 // NewTriage starts an empty triage.
@@ -333,9 +346,9 @@ func addEvent[S string | []byte](t *Triage, logID, typ, ip, userID, userName, co
 		t.ips = append(t.ips, ipStats{ip: key, first: noTime, last: math.MinInt64, countryAt: noTime})
 	}
 	is := &t.ips[ipi]
-	is.counts[slot]++
+	is.counts.add(slot, 1)
 	if slot == slotPLAVerify {
-		is.counts[slotPLA]++
+		is.counts.add(slotPLA, 1)
 	}
 	if at != noTime {
 		is.first = min(is.first, at)
@@ -405,17 +418,14 @@ func addEvent[S string | []byte](t *Triage, logID, typ, ip, userID, userName, co
 		} else {
 			p.ap++
 		}
-		p.firstFail = min(p.firstFail, at)
-		keepEarliest(t, &p.failRef, at, logID)
+		earliest(t, &p.firstFail, &p.failID, at, logID)
 	case isSuccess(slot):
 		p.succ++
-		p.firstSucc = min(p.firstSucc, at)
-		keepEarliest(t, &p.succRef, at, logID)
+		earliest(t, &p.firstSucc, &p.succID, at, logID)
 		p.addAgent(agent)
 	case isChallenge(slot):
 		p.chall++
-		p.firstChall = min(p.firstChall, at)
-		keepEarliest(t, &p.challRef, at, logID)
+		earliest(t, &p.firstChall, &p.challID, at, logID)
 	case isToken(slot):
 		p.token++
 	}
@@ -537,7 +547,7 @@ func (t *Triage) Merge(o *Triage) {
 		ipMap[i] = ipi
 		dst := &t.ips[ipi]
 		for s := range dst.counts {
-			dst.counts[s] += src.counts[s]
+			dst.counts.add(s, src.counts[s])
 		}
 		dst.first, dst.last = min(dst.first, src.first), max(dst.last, src.last)
 		if src.country != "" && (dst.country == "" || src.countryAt < dst.countryAt) {
@@ -599,15 +609,12 @@ func (p *pairStats) merge(t *Triage, src *pairStats, from *Triage) {
 	p.succ += src.succ
 	p.chall += src.chall
 	p.token += src.token
-	p.firstFail = min(p.firstFail, src.firstFail)
-	p.firstSucc = min(p.firstSucc, src.firstSucc)
-	p.firstChall = min(p.firstChall, src.firstChall)
 	for _, a := range src.agents {
 		p.addAgent(a)
 	}
-	t.mergeEarliest(&p.succRef, src.succRef, from)
-	t.mergeEarliest(&p.failRef, src.failRef, from)
-	t.mergeEarliest(&p.challRef, src.challRef, from)
+	t.mergeEarliest(&p.firstFail, &p.failID, src.firstFail, src.failID, from)
+	t.mergeEarliest(&p.firstSucc, &p.succID, src.firstSucc, src.succID, from)
+	t.mergeEarliest(&p.firstChall, &p.challID, src.firstChall, src.challID, from)
 }
 
 // Verdict is what happened to an account.
@@ -929,14 +936,14 @@ func (t *Triage) Result() TriageResult {
 		v.addr, _ = netip.ParseAddr(is.ip)
 		v.addr = v.addr.Unmap()
 		c := &is.counts
-		v.fails = c[slotF] + c[slotFP] + c[slotFU]
+		v.fails = c.n(slotF) + c.n(slotFP) + c.n(slotFU)
 		for s := range nSlots {
 			if isAttackProtection(s) {
-				v.ap += c[s]
+				v.ap += c.n(s)
 			}
 		}
-		v.succ = c[slotS] + c[slotSS]
-		v.chall = c[slotMFAR] + c[slotGDSend]
+		v.succ = c.n(slotS) + c.n(slotSS)
+		v.chall = c.n(slotMFAR) + c.n(slotGDSend)
 	}
 	for _, i := range order {
 		p := pair(i)
@@ -1152,7 +1159,7 @@ func (t *Triage) verdict(acct uint32, ps []pairStats, views []ipView, attackerAg
 	case len(succ) > 0:
 		v.Verdict = VerdictCompromised
 		for _, p := range succ {
-			succEv = keep(succEv, p.succRef)
+			succEv = keep(succEv, logRef{p.firstSucc, p.succID})
 			v.EvidenceEvents += int64(p.succ)
 			addIP(p.ip)
 			v.Reasons = append(v.Reasons, fmt.Sprintf("signed in (%d) from flagged address %s", p.succ, auth0client.Clean(t.ips[p.ip].ip)))
@@ -1161,7 +1168,7 @@ func (t *Triage) verdict(acct uint32, ps []pairStats, views []ipView, attackerAg
 	default:
 		if p, why := t.sharedSuccessRule(ps, views, firstTried, attackerAgent); p != nil {
 			v.Verdict = VerdictCompromised
-			succEv = keep(succEv, p.succRef)
+			succEv = keep(succEv, logRef{p.firstSucc, p.succID})
 			v.EvidenceEvents += int64(p.succ)
 			addIP(p.ip)
 			v.Reasons = append(v.Reasons, why)
@@ -1177,14 +1184,14 @@ func (t *Triage) verdict(acct uint32, ps []pairStats, views []ipView, attackerAg
 		}
 	}
 	for _, p := range chall {
-		challEv = keep(challEv, p.challRef)
+		challEv = keep(challEv, logRef{p.firstChall, p.challID})
 		v.EvidenceEvents += int64(p.chall)
 		addIP(p.ip)
 		views[p.ip].challenged = append(views[p.ip].challenged, acct)
 	}
 	tries, apEvents := int32(0), int32(0)
 	for _, p := range fail {
-		failEv = keep(failEv, p.failRef)
+		failEv = keep(failEv, logRef{p.firstFail, p.failID})
 		addIP(p.ip)
 		tries += p.fails
 		apEvents += p.ap
@@ -1311,7 +1318,8 @@ func (t *Triage) ipReport(i int, v *ipView) IPReport {
 	if is.first != noTime {
 		r.FirstSeen, r.LastSeen = time.UnixMilli(is.first).UTC(), time.UnixMilli(is.last).UTC()
 	}
-	for s, n := range is.counts {
+	for s := range is.counts {
+		n := is.counts.n(s)
 		if n > 0 {
 			r.Events[slotNames[s]] = n
 		}

@@ -28,11 +28,11 @@ func (p *packedID) none() bool { return *p == packedID{} }
 
 func (p *packedID) odd() bool { return p[0] == oddIDMark }
 
-// ref packs id (empty: the zero ref, which is no evidence).
-func refOf[S string | []byte](t *Triage, at int64, id S) logRef {
-	r := logRef{at: at}
+// packOf packs id (empty: the zero id, which is no evidence).
+func packOf[S string | []byte](t *Triage, id S) packedID {
+	var r struct{ id packedID }
 	if len(id) == 0 {
-		return r
+		return r.id
 	}
 	if len(id) <= 2*len(r.id) {
 		digits := true
@@ -45,7 +45,7 @@ func refOf[S string | []byte](t *Triage, at int64, id S) logRef {
 			r.id[i/2] |= (c - '0' + 1) << (4 * (1 - i%2))
 		}
 		if digits {
-			return r
+			return r.id
 		}
 		r.id = packedID{}
 	}
@@ -58,20 +58,22 @@ func refOf[S string | []byte](t *Triage, at int64, id S) logRef {
 		t.oddIndex[key] = i
 	}
 	binary.BigEndian.PutUint32(r.id[1:], i)
-	return r
+	return r.id
 }
 
 // idOf is the log id of r.
-func (t *Triage) idOf(r logRef) string {
-	if r.id.none() {
+func (t *Triage) idOf(r logRef) string { return t.idString(r.id) }
+
+func (t *Triage) idString(p packedID) string {
+	if p.none() {
 		return ""
 	}
-	if r.id.odd() {
-		return t.oddIDs[binary.BigEndian.Uint32(r.id[1:])]
+	if p.odd() {
+		return t.oddIDs[binary.BigEndian.Uint32(p[1:])]
 	}
 	var b strings.Builder
-	b.Grow(2 * len(r.id))
-	for _, c := range r.id {
+	b.Grow(2 * len(p))
+	for _, c := range p {
 		for _, n := range [2]byte{c >> 4, c & 0xF} {
 			if n == 0 {
 				return b.String()
@@ -89,36 +91,46 @@ func (t *Triage) cmpRef(a, b logRef) int {
 		return -1
 	case a.at > b.at:
 		return 1
-	case a.id == b.id:
+	}
+	return t.cmpID(a.id, b.id)
+}
+
+func (t *Triage) cmpID(a, b packedID) int {
+	switch {
+	case a == b:
 		return 0
-	case !a.id.odd() && !b.id.odd():
-		return bytes.Compare(a.id[:], b.id[:])
+	case !a.odd() && !b.odd():
+		return bytes.Compare(a[:], b[:])
 	}
-	return strings.Compare(t.idOf(a), t.idOf(b))
+	return strings.Compare(t.idString(a), t.idString(b))
 }
 
-// keepEarliest sets *dst to the reference (at, id) if it is earlier (by
-// date, then id) than the one kept; an event without an id is no evidence.
-func keepEarliest[S string | []byte](t *Triage, dst *logRef, at int64, id S) {
-	if len(id) == 0 || !dst.id.none() && at > dst.at {
-		return // the common case of an export in date order: no packing
-	}
-	r := refOf(t, at, id)
-	if dst.id.none() || t.cmpRef(r, *dst) < 0 {
-		*dst = r
+// earliest keeps, in (*first, *id), the date of the earliest event of a
+// kind and its log id (the smallest id among events of that date); an
+// event without an id leaves none.
+func earliest[S string | []byte](t *Triage, first *int64, id *packedID, at int64, logID S) {
+	switch {
+	case at < *first:
+		*first, *id = at, packOf(t, logID)
+	case at == *first && len(logID) > 0:
+		// The common case of an export in date order never gets here
+		// after the first event: no packing.
+		if p := packOf(t, logID); id.none() || t.cmpID(p, *id) < 0 {
+			*id = p
+		}
 	}
 }
 
-// mergeEarliest keeps the earlier of *dst and src, a reference of from
-// (another triage, whose odd ids are re-interned here).
-func (t *Triage) mergeEarliest(dst *logRef, src logRef, from *Triage) {
-	if src.id.none() {
-		return
+// mergeEarliest folds the earliest (srcFirst, srcID) of triage from into
+// (*first, *id) of t, re-interning an odd id.
+func (t *Triage) mergeEarliest(first *int64, id *packedID, srcFirst int64, srcID packedID, from *Triage) {
+	if srcID.odd() && from != t {
+		srcID = packOf(t, from.idString(srcID))
 	}
-	if src.id.odd() && from != t {
-		src = refOf(t, src.at, from.idOf(src))
-	}
-	if dst.id.none() || t.cmpRef(src, *dst) < 0 {
-		*dst = src
+	switch {
+	case srcFirst < *first:
+		*first, *id = srcFirst, srcID
+	case srcFirst == *first && !srcID.none() && (id.none() || t.cmpID(srcID, *id) < 0):
+		*id = srcID
 	}
 }
