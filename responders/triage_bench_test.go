@@ -67,7 +67,7 @@ func exportFile(b *testing.B, dir string, n int) (string, int64, logexport.Summa
 // run is one measured subprocess: wall time, CPU and peak RSS.
 type run struct {
 	wall, user, sys time.Duration
-	maxRSSMB        float64
+	maxRSSMiB       float64
 }
 
 func measure(b *testing.B, cmd *exec.Cmd) run {
@@ -80,7 +80,7 @@ func measure(b *testing.B, cmd *exec.Cmd) run {
 	}
 	r := run{wall: time.Since(start), user: cmd.ProcessState.UserTime(), sys: cmd.ProcessState.SystemTime()}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		r.maxRSSMB = float64(ru.Maxrss) / 1024 // Linux: kilobytes
+		r.maxRSSMiB = float64(ru.Maxrss) / 1024 // Linux: kilobytes
 	}
 	return r
 }
@@ -89,7 +89,7 @@ func (r run) report(b *testing.B, events int, size int64) {
 	b.ReportMetric(float64(events)/r.wall.Seconds(), "events/s")
 	b.ReportMetric(float64(size)/r.wall.Seconds()/(1<<20), "MB/s")
 	b.ReportMetric(float64(events)/(r.user+r.sys).Seconds(), "events/cpu-s")
-	b.ReportMetric(r.maxRSSMB, "peak-RSS-MB")
+	b.ReportMetric(r.maxRSSMiB, "peak-RSS-MiB")
 	b.ReportMetric(float64(size)/float64(events), "B/event")
 	b.ReportMetric(0, "ns/op")
 }
@@ -181,7 +181,7 @@ func jqPipeline(b *testing.B, jq, path string) run {
 		r.user += c.ProcessState.UserTime()
 		r.sys += c.ProcessState.SystemTime()
 		if ru, ok := c.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			r.maxRSSMB += float64(ru.Maxrss) / 1024
+			r.maxRSSMiB += float64(ru.Maxrss) / 1024
 		}
 	}
 	r.wall = time.Since(start)
