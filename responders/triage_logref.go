@@ -8,10 +8,12 @@ import (
 
 // logRef is a log event kept as evidence by reference: its date and its
 // log id, packed. Auth0 log ids are up to 56 decimal digits
-// (90020251003140932149…): they are stored two digits a byte, so a
-// reference is 36 bytes and holds no pointer (the collector never scans
-// it). Any other id (an export from elsewhere, a hostile file) is interned
-// in the triage's table of odd ids and referenced by its index.
+// (90020251003140932149…): they are stored two digits a byte, so an id is
+// 28 bytes and holds no pointer (the collector never scans it). Any other
+// id (an export from elsewhere, a hostile file) is interned in the
+// triage's table of odd ids and referenced by its index; that table grows
+// with the odd ids that were ever some pair's earliest, which in an export
+// of Auth0 events is none.
 type logRef struct {
 	at int64 // unix ms, noTime when undated
 	id packedID
@@ -30,11 +32,11 @@ func (p *packedID) odd() bool { return p[0] == oddIDMark }
 
 // packOf packs id (empty: the zero id, which is no evidence).
 func packOf[S string | []byte](t *Triage, id S) packedID {
-	var r struct{ id packedID }
+	var p packedID
 	if len(id) == 0 {
-		return r.id
+		return p
 	}
-	if len(id) <= 2*len(r.id) {
+	if len(id) <= 2*len(p) {
 		digits := true
 		for i := 0; i < len(id); i++ {
 			c := id[i]
@@ -42,14 +44,14 @@ func packOf[S string | []byte](t *Triage, id S) packedID {
 				digits = false
 				break
 			}
-			r.id[i/2] |= (c - '0' + 1) << (4 * (1 - i%2))
+			p[i/2] |= (c - '0' + 1) << (4 * (1 - i%2))
 		}
 		if digits {
-			return r.id
+			return p
 		}
-		r.id = packedID{}
+		p = packedID{}
 	}
-	r.id[0] = oddIDMark
+	p[0] = oddIDMark
 	i, ok := t.oddIndex[string(id)]
 	if !ok {
 		i = uint32(len(t.oddIDs))
@@ -57,8 +59,8 @@ func packOf[S string | []byte](t *Triage, id S) packedID {
 		t.oddIDs = append(t.oddIDs, key)
 		t.oddIndex[key] = i
 	}
-	binary.BigEndian.PutUint32(r.id[1:], i)
-	return r.id
+	binary.BigEndian.PutUint32(p[1:], i)
+	return p
 }
 
 // idOf is the log id of r.
