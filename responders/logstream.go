@@ -3,6 +3,7 @@ package responders
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,7 +29,10 @@ import (
 // as it goes (a malformed line is counted, never half-read), allocates
 // nothing for events without escapes, and falls back to encoding/json only
 // for the rare string with escapes or invalid UTF-8, so its values are
-// exactly encoding/json's (checked by FuzzReadLogStream).
+// exactly encoding/json's (checked by FuzzReadLogStream and, on a whole
+// generated export with odd lines, TestTriageFastPathEqualsReferenceDecode).
+// Strings are scanned eight bytes at a time while they hold no quote,
+// backslash or control character.
 
 // MaxLogLineBytes is the longest line read; a longer one is counted as
 // malformed and skipped without being held in memory. Auth0 caps a user
@@ -130,64 +134,106 @@ func ReadLogStream(ctx context.Context, r io.Reader, limit int64, fn func(Triage
 	return stats, err
 }
 
-// TriageLogStream triages a log-stream export on several goroutines: the
-// reader hands blocks of whole lines to workers, each feeds its own Triage,
-// and the partial triages are merged at the end.
+// TriageLogStream triages a log-stream export in a bounded pipeline: the
+// calling goroutine reads blocks of whole lines, Workers goroutines parse
+// them (each block into the few fields triage needs, as slices of the
+// block), and one goroutine folds the parsed blocks into a single Triage
+// in file order. Memory is the triage (the population: addresses,
+// accounts and their pairs) plus a fixed number of blocks in flight,
+// whatever the size of the export; the result is that of Add called on
+// every event in order.
 func TriageLogStream(ctx context.Context, r io.Reader, cfg TriageConfig, opts LogStreamOptions) (*Triage, LogStreamStats, error) {
 	workers := opts.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
+	t := NewTriage(cfg)
 	work := make(chan *chunk, workers)
-	parts := make([]*Triage, workers)
-	partStats := make([]LogStreamStats, workers)
-	var wg sync.WaitGroup
-	for w := range workers {
-		parts[w] = NewTriage(cfg)
-		wg.Go(func() {
-			t, st := parts[w], &partStats[w]
+	// Blocks wait here, in file order, for their parse to finish; the
+	// capacity bounds the blocks in flight.
+	ordered := make(chan *chunk, 2*workers)
+	var parsers sync.WaitGroup
+	for range workers {
+		parsers.Go(func() {
 			var f eventFields
 			for c := range work {
-				c.lines(func(line []byte, n int64) {
-					st.Lines++
-					if isBlank(line) {
-						st.Blank++
-						return
-					}
-					if !f.parseLine(line) {
-						st.malformed(n)
-						return
-					}
-					st.Events++
-					addEvent(t, f.logID, f.typ, f.ip, f.userID, f.userName, f.country, nil, f.date(), AgentHash(f.agent), f.verify)
-				})
-				c.release()
+				c.parse(&f)
+				close(c.parsed)
 			}
 		})
 	}
+	var folded LogStreamStats
+	folding := make(chan struct{})
+	go func() {
+		defer close(folding)
+		for c := range ordered {
+			<-c.parsed
+			for i := range c.events {
+				e := &c.events[i]
+				addEvent(t, e.logID, e.typ, e.ip, e.userID, e.userName, e.country, nil, e.date, e.agent, e.verify)
+			}
+			folded.merge(c.stats)
+			c.release()
+		}
+	}()
 	var stats LogStreamStats
 	err := splitLines(ctx, r, opts, &stats, func(c *chunk) bool {
+		c.parsed = make(chan struct{})
+		ordered <- c
 		work <- c
 		return true
 	})
 	close(work)
-	wg.Wait()
-	for w := range workers {
-		stats.merge(partStats[w])
-		if w > 0 {
-			parts[0].Merge(parts[w])
-		}
-	}
-	return parts[0], stats, err
+	close(ordered)
+	parsers.Wait()
+	<-folding
+	stats.merge(folded)
+	return t, stats, err
 }
 
-// chunk is a block of whole lines and the number of its first line.
+// chunk is a block of whole lines and the number of its first line; a
+// parse fills its events and stats. Blocks are recycled through a pool
+// with their buffers.
 type chunk struct {
 	buf       []byte
 	firstLine int64
-	// stats are the counts of ReadLogStream's pass over the block.
+	// stats are the counts of the pass over the block.
 	stats LogStreamStats
 	pool  *sync.Pool
+	// events are the block's events as slices of buf or scratch (strings
+	// with escapes, decoded); parsed is closed when they are ready.
+	events  []rawEvent
+	scratch []byte
+	parsed  chan struct{}
+}
+
+// rawEvent is a parsed event whose strings are slices of its block.
+type rawEvent struct {
+	logID, typ, ip, userID, userName, country []byte
+	date                                      time.Time
+	agent                                     uint64
+	verify                                    bool
+}
+
+// parse fills c.events and c.stats from the block's lines.
+func (c *chunk) parse(f *eventFields) {
+	c.events, c.stats = c.events[:0], LogStreamStats{}
+	f.scratch = c.scratch[:0]
+	c.lines(func(line []byte, n int64) {
+		c.stats.Lines++
+		if isBlank(line) {
+			c.stats.Blank++
+			return
+		}
+		if !f.parseLine(line) {
+			c.stats.malformed(n)
+			return
+		}
+		c.stats.Events++
+		c.events = append(c.events, rawEvent{logID: f.logID, typ: f.typ, ip: f.ip, userID: f.userID, userName: f.userName,
+			country: f.country, date: f.date(), agent: AgentHash(f.agent), verify: f.verify})
+	})
+	c.scratch = f.scratch
 }
 
 // lines calls fn with each line of the block (which holds whole lines,
@@ -205,10 +251,11 @@ func (c *chunk) lines(fn func(line []byte, n int64)) {
 	}
 }
 
+// release hands the block back to the pool (an outsized one is dropped).
 func (c *chunk) release() {
 	if c.pool != nil && cap(c.buf) <= 4<<20 {
-		buf := c.buf[:0]
-		c.pool.Put(&buf)
+		c.events = c.events[:0]
+		c.pool.Put(c)
 	}
 }
 
@@ -233,7 +280,7 @@ func splitLines(ctx context.Context, r io.Reader, opts LogStreamOptions, stats *
 	if maxLine <= 0 {
 		maxLine = MaxLogLineBytes
 	}
-	pool := &sync.Pool{New: func() any { b := make([]byte, 0, size); return &b }}
+	pool := &sync.Pool{New: func() any { return &chunk{buf: make([]byte, 0, size)} }}
 	var carry []byte  // the partial line at the end of the last block
 	line := int64(1)  // number of the next line
 	skipping := false // inside a line over MaxLogLineBytes
@@ -241,8 +288,8 @@ func splitLines(ctx context.Context, r io.Reader, opts LogStreamOptions, stats *
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		bp := pool.Get().(*[]byte)
-		buf := append((*bp)[:0], carry...)
+		c := pool.Get().(*chunk)
+		buf := append(c.buf[:0], carry...)
 		carry = nil
 		// Fill the block; grow it while it holds no whole line.
 		for {
@@ -301,11 +348,12 @@ func splitLines(ctx context.Context, r io.Reader, opts LogStreamOptions, stats *
 			}
 			stats.Limited = true
 			if keep > 0 {
-				emit(&chunk{buf: buf[:cut-1], firstLine: line, pool: pool})
+				c.buf, c.firstLine, c.pool, c.stats = buf[:cut-1], line, pool, LogStreamStats{}
+				emit(c)
 			}
 			return nil
 		}
-		c := &chunk{buf: buf, firstLine: line, pool: pool}
+		c.buf, c.firstLine, c.pool, c.stats = buf, line, pool, LogStreamStats{}
 		line += n
 		if !emit(c) {
 			return nil
@@ -332,7 +380,7 @@ func (f *eventFields) date() time.Time { return parseAuth0Time(f.dateRaw) }
 
 // parseLine fills f from one line; false for a malformed line.
 func (f *eventFields) parseLine(line []byte) bool {
-	*f = eventFields{scratch: f.scratch[:0]}
+	*f = eventFields{scratch: f.scratch} // earlier lines' decoded strings stay valid
 	s := scanner{b: line}
 	s.ws()
 	var outer, inner eventFields
@@ -545,6 +593,11 @@ var strStop = func() (t [256]bool) {
 	return
 }()
 
+const (
+	swarLo = 0x0101010101010101
+	swarHi = 0x8080808080808080
+)
+
 // str reads a string at s.i ('"'), returning its raw contents and whether
 // it has no escapes. It validates escapes and rejects control characters.
 func (s *scanner) str() (raw []byte, plain, ok bool) {
@@ -553,6 +606,19 @@ func (s *scanner) str() (raw []byte, plain, ok bool) {
 	plain = true
 	b := s.b
 	for i := s.i; i < len(b); {
+		// Eight bytes at a time while none of them is a quote, a
+		// backslash or a control character (most of a user agent).
+		for i+8 <= len(b) {
+			x := binary.LittleEndian.Uint64(b[i:])
+			q, bs := x^('"'*swarLo), x^('\\'*swarLo)
+			if ((q-swarLo)&^q|(bs-swarLo)&^bs|(x-0x20*swarLo)&^x)&swarHi != 0 {
+				break
+			}
+			i += 8
+		}
+		if i == len(b) {
+			break
+		}
 		c := b[i]
 		if !strStop[c] {
 			i++

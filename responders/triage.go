@@ -3,6 +3,7 @@ package responders
 import (
 	"cmp"
 	"fmt"
+	"iter"
 	"math"
 	"net/netip"
 	"slices"
@@ -19,8 +20,11 @@ import (
 // It is a streaming aggregator: Add folds one event into per-IP, per-account
 // and per-(account, IP) counters and forgets it, so memory grows with the
 // distinct addresses, accounts and account-address pairs seen, never with
-// the number of events. Evidence is a bounded set of log ids (the earliest
-// few of each kind per account and address). Aggregates are order-free
+// the number of events. Evidence is kept by reference (logRef: a date and
+// a packed log id, no pointer): the earliest success, failure and MFA
+// challenge of each account-address pair, beside its counts; a verdict
+// shows at most MaxEvidence of each kind and counts the events they stand
+// for (AccountVerdict.EvidenceEvents). Aggregates are order-free
 // (counts, minimum and maximum dates), so events may arrive in any order, and
 // partial triages built on several goroutines combine with Merge.
 //
@@ -64,6 +68,10 @@ type Triage struct {
 	pairIdx  map[uint64]uint32 // ip<<32 | account → pair
 	lastPair uint64            // one-entry cache: bursts of one bot against one account
 	lastIdx  uint32
+	// oddIDs are the log ids kept as evidence that are not Auth0's
+	// digits (see logRef).
+	oddIDs   []string
+	oddIndex map[string]uint32
 }
 
 // TriageConfig tunes Triage. The zero value works: defaults are filled in.
@@ -83,7 +91,8 @@ type TriageConfig struct {
 	// (with failures for at most a quarter as many) to call it shared
 	// infrastructure (default 10).
 	MinSharedAccounts int
-	// MaxEvidence bounds the log ids kept per verdict (default 8).
+	// MaxEvidence bounds the log ids of each kind (successes, MFA
+	// challenges, failures) in a verdict's evidence (default 8).
 	MaxEvidence int
 }
 
@@ -236,9 +245,18 @@ type agentCount struct {
 	n    int64
 }
 
+// slotCounts counts an address's events by slot, in 32 bits (saturating
+// at 4,294,967,295): an address costs 80 bytes of counters, not 160.
+type slotCounts [nSlots]uint32
+
+func (c *slotCounts) add(s int, n uint32) { c[s] = min(c[s], math.MaxUint32-n) + n }
+
+// n is the count of slot s.
+func (c *slotCounts) n(s int) int64 { return int64(c[s]) }
+
 type ipStats struct {
 	ip          string
-	counts      [nSlots]int64
+	counts      slotCounts
 	first, last int64
 	country     string
 	countryAt   int64
@@ -265,26 +283,29 @@ type evidence struct {
 	id string
 }
 
+// pairStats is what one address did to one account. It holds no pointer:
+// its evidence is the earliest event of each kind, by reference.
 type pairStats struct {
 	ip, acct    uint32
-	first       int64
 	fails, ap   int32
 	succ, chall int32
 	token       int32
-	firstFail   int64 // failure or attack-protection event
-	firstSucc   int64
-	firstChall  int64
-	agents      [pairAgents]uint64 // user agents of the successes
-	succIDs     []evidence
-	failIDs     []evidence
-	challIDs    []evidence
+	// The log ids of the earliest failure (or attack-protection event),
+	// success and MFA challenge: firstFail, firstSucc and firstChall.
+	// (Here, after the 4-byte fields, they need no padding: 160 bytes a pair.)
+	failID, succID, challID packedID
+	first                   int64
+	firstFail               int64 // failure or attack-protection event
+	firstSucc               int64
+	firstChall              int64
+	agents                  [pairAgents]uint64 // user agents of the successes
 }
 
 // NewTriage starts an empty triage.
 func NewTriage(cfg TriageConfig) *Triage {
 	return &Triage{cfg: cfg.withDefaults(), from: noTime, to: math.MinInt64,
 		ipIndex: map[string]uint32{}, idIndex: map[string]uint32{}, nameIdx: map[string]uint32{}, pairIdx: map[uint64]uint32{},
-		lastPair: math.MaxUint64}
+		lastPair: math.MaxUint64, oddIndex: map[string]uint32{}}
 }
 
 // Events is the number of events added (including those before Since).
@@ -325,9 +346,9 @@ func addEvent[S string | []byte](t *Triage, logID, typ, ip, userID, userName, co
 		t.ips = append(t.ips, ipStats{ip: key, first: noTime, last: math.MinInt64, countryAt: noTime})
 	}
 	is := &t.ips[ipi]
-	is.counts[slot]++
+	is.counts.add(slot, 1)
 	if slot == slotPLAVerify {
-		is.counts[slotPLA]++
+		is.counts.add(slotPLA, 1)
 	}
 	if at != noTime {
 		is.first = min(is.first, at)
@@ -390,7 +411,6 @@ func addEvent[S string | []byte](t *Triage, logID, typ, ip, userID, userName, co
 	t.lastPair, t.lastIdx = pk, pi
 	p := &t.pairs[pi]
 	p.first = min(p.first, at)
-	maxEv := t.cfg.MaxEvidence
 	switch {
 	case isFailure(slot), isAttackProtection(slot):
 		if isFailure(slot) {
@@ -398,17 +418,14 @@ func addEvent[S string | []byte](t *Triage, logID, typ, ip, userID, userName, co
 		} else {
 			p.ap++
 		}
-		p.firstFail = min(p.firstFail, at)
-		p.failIDs = keepEvidence(p.failIDs, at, logID, maxEv)
+		earliest(t, &p.firstFail, &p.failID, at, logID)
 	case isSuccess(slot):
 		p.succ++
-		p.firstSucc = min(p.firstSucc, at)
-		p.succIDs = keepEvidence(p.succIDs, at, logID, maxEv)
+		earliest(t, &p.firstSucc, &p.succID, at, logID)
 		p.addAgent(agent)
 	case isChallenge(slot):
 		p.chall++
-		p.firstChall = min(p.firstChall, at)
-		p.challIDs = keepEvidence(p.challIDs, at, logID, maxEv)
+		earliest(t, &p.firstChall, &p.challID, at, logID)
 	case isToken(slot):
 		p.token++
 	}
@@ -530,7 +547,7 @@ func (t *Triage) Merge(o *Triage) {
 		ipMap[i] = ipi
 		dst := &t.ips[ipi]
 		for s := range dst.counts {
-			dst.counts[s] += src.counts[s]
+			dst.counts.add(s, src.counts[s])
 		}
 		dst.first, dst.last = min(dst.first, src.first), max(dst.last, src.last)
 		if src.country != "" && (dst.country == "" || src.countryAt < dst.countryAt) {
@@ -580,26 +597,24 @@ func (t *Triage) Merge(o *Triage) {
 			t.pairIdx[pk] = pi
 			t.pairs = append(t.pairs, pairStats{ip: ipi, acct: ai, first: noTime, firstFail: noTime, firstSucc: noTime, firstChall: noTime})
 		}
-		t.pairs[pi].merge(src, t.cfg.MaxEvidence)
+		t.pairs[pi].merge(t, src, o)
 	}
 }
 
-func (p *pairStats) merge(src *pairStats, maxEv int) {
+// merge folds src (a pair of triage from) into p (a pair of t).
+func (p *pairStats) merge(t *Triage, src *pairStats, from *Triage) {
 	p.first = min(p.first, src.first)
 	p.fails += src.fails
 	p.ap += src.ap
 	p.succ += src.succ
 	p.chall += src.chall
 	p.token += src.token
-	p.firstFail = min(p.firstFail, src.firstFail)
-	p.firstSucc = min(p.firstSucc, src.firstSucc)
-	p.firstChall = min(p.firstChall, src.firstChall)
 	for _, a := range src.agents {
 		p.addAgent(a)
 	}
-	p.succIDs = mergeEvidence(p.succIDs, src.succIDs, maxEv)
-	p.failIDs = mergeEvidence(p.failIDs, src.failIDs, maxEv)
-	p.challIDs = mergeEvidence(p.challIDs, src.challIDs, maxEv)
+	t.mergeEarliest(&p.firstFail, &p.failID, src.firstFail, src.failID, from)
+	t.mergeEarliest(&p.firstSucc, &p.succID, src.firstSucc, src.succID, from)
+	t.mergeEarliest(&p.firstChall, &p.challID, src.firstChall, src.challID, from)
 }
 
 // Verdict is what happened to an account.
@@ -729,10 +744,14 @@ type AccountVerdict struct {
 	// IPs are the addresses the verdict rests on (flagged ones, and the
 	// shared address of an account-level compromise), at most 10.
 	IPs []string `json:"ips"`
-	// Evidence are log ids, oldest first: the successes the verdict rests
-	// on (MaxEvidence per address), and the earliest MaxEvidence MFA
-	// challenges and failures from flagged addresses.
+	// Evidence are log ids, oldest first, kept by reference while reading:
+	// the first success of each address the verdict rests on, the first
+	// MFA challenge and the first failure of each flagged address, at most
+	// MaxEvidence of each kind (the earliest).
 	Evidence []string `json:"evidence"`
+	// EvidenceEvents counts every event of those kinds from those
+	// addresses: the events the evidence stands for.
+	EvidenceEvents int64 `json:"evidence_events"`
 	// FirstAttack is the first event from a flagged address.
 	FirstAttack time.Time `json:"first_attack,omitzero"`
 }
@@ -825,27 +844,91 @@ func (t *Triage) Result() TriageResult {
 		res.From, res.To = time.UnixMilli(t.from).UTC(), time.UnixMilli(t.to).UTC()
 	}
 
+	// The pairs as Result sees them: those of name-only accounts folded
+	// into their account's. Only the pairs that change are copied (into
+	// extra); the rest are read in place, by index, so a result costs
+	// little beside the triage it reads.
 	canon := t.canonical()
-	pairs := make([]pairStats, 0, len(t.pairs))
-	pairAt := make(map[uint64]int, len(t.pairs))
+	n := uint32(len(t.pairs))
+	var extra []pairStats
+	pair := func(i uint32) *pairStats {
+		if i < n {
+			return &t.pairs[i]
+		}
+		return &extra[i-n]
+	}
+	moved := map[uint32]uint32{} // an account's own pair → its copy, with its name-only pairs merged
+	added := map[uint64]uint32{} // pairs that only name-only events make
 	for i := range t.pairs {
-		p := t.pairs[i]
-		p.acct = canon[p.acct]
-		pk := uint64(p.ip)<<32 | uint64(p.acct)
-		if j, ok := pairAt[pk]; ok {
-			pairs[j].merge(&p, t.cfg.MaxEvidence)
+		p := &t.pairs[i]
+		c := canon[p.acct]
+		if c == p.acct {
 			continue
 		}
-		p.succIDs, p.failIDs, p.challIDs = slices.Clone(p.succIDs), slices.Clone(p.failIDs), slices.Clone(p.challIDs)
-		pairAt[pk] = len(pairs)
-		pairs = append(pairs, p)
+		pk := uint64(p.ip)<<32 | uint64(c)
+		if j, ok := t.pairIdx[pk]; ok {
+			d, ok := moved[j]
+			if !ok {
+				extra = append(extra, t.pairs[j])
+				d = n + uint32(len(extra)-1)
+				moved[j] = d
+			}
+			extra[d-n].merge(t, p, t)
+		} else if d, ok := added[pk]; ok {
+			extra[d-n].merge(t, p, t)
+		} else {
+			q := *p
+			q.acct = c
+			extra = append(extra, q)
+			added[pk] = n + uint32(len(extra)-1)
+		}
 	}
-	// Order pairs by account, then by first event: the per-account pass
-	// below reads an account's history in one run.
-	slices.SortFunc(pairs, func(a, b pairStats) int {
-		return cmp.Or(cmp.Compare(t.accts[a.acct].key, t.accts[b.acct].key), cmp.Compare(a.first, b.first),
-			cmp.Compare(t.ips[a.ip].ip, t.ips[b.ip].ip))
-	})
+	order := make([]uint32, 0, len(t.pairs))
+	for i := range n {
+		if p := &t.pairs[i]; canon[p.acct] == p.acct {
+			if d, ok := moved[i]; ok {
+				i = d
+			}
+			order = append(order, i)
+		}
+	}
+	for _, d := range added {
+		order = append(order, d)
+	}
+	// Order pairs by account (by key), then by first event: the
+	// per-account pass below reads an account's history in one run. A
+	// counting sort groups them by account; only each account's few
+	// pairs are compared.
+	byKey := make([]uint32, len(t.accts))
+	for i := range byKey {
+		byKey[i] = uint32(i)
+	}
+	slices.SortFunc(byKey, func(a, b uint32) int { return strings.Compare(t.accts[a].key, t.accts[b].key) })
+	start := make([]uint32, len(t.accts)+1) // where each account's run begins, by rank
+	rank := make([]uint32, len(t.accts))
+	for r, a := range byKey {
+		rank[a] = uint32(r)
+	}
+	for _, i := range order {
+		start[rank[pair(i).acct]+1]++
+	}
+	for r := range len(t.accts) {
+		start[r+1] += start[r]
+	}
+	grouped := make([]uint32, len(order))
+	next := slices.Clone(start[:len(t.accts)])
+	for _, i := range order {
+		r := rank[pair(i).acct]
+		grouped[next[r]] = i
+		next[r]++
+	}
+	order = grouped
+	for r := range len(t.accts) {
+		slices.SortFunc(order[start[r]:start[r+1]], func(i, j uint32) int {
+			a, b := pair(i), pair(j)
+			return cmp.Or(cmp.Compare(a.first, b.first), cmp.Compare(t.ips[a.ip].ip, t.ips[b.ip].ip))
+		})
+	}
 
 	views := make([]ipView, len(t.ips))
 	for i := range t.ips {
@@ -853,17 +936,18 @@ func (t *Triage) Result() TriageResult {
 		v.addr, _ = netip.ParseAddr(is.ip)
 		v.addr = v.addr.Unmap()
 		c := &is.counts
-		v.fails = c[slotF] + c[slotFP] + c[slotFU]
+		v.fails = c.n(slotF) + c.n(slotFP) + c.n(slotFU)
 		for s := range nSlots {
 			if isAttackProtection(s) {
-				v.ap += c[s]
+				v.ap += c.n(s)
 			}
 		}
-		v.succ = c[slotS] + c[slotSS]
-		v.chall = c[slotMFAR] + c[slotGDSend]
+		v.succ = c.n(slotS) + c.n(slotSS)
+		v.chall = c.n(slotMFAR) + c.n(slotGDSend)
 	}
-	for i := range pairs {
-		p, v := &pairs[i], &views[pairs[i].ip]
+	for _, i := range order {
+		p := pair(i)
+		v := &views[p.ip]
 		if t.accts[p.acct].byName && p.fails+p.ap > 0 {
 			v.tried++ // an unknown name still counts as an account tried
 			if p.fails > 0 {
@@ -902,8 +986,8 @@ func (t *Triage) Result() TriageResult {
 		}
 	}
 	agentUsers := map[uint64]map[uint32]bool{}
-	for i := range pairs {
-		p := &pairs[i]
+	for _, i := range order {
+		p := pair(i)
 		if views[p.ip].flagged || p.succ == 0 {
 			continue
 		}
@@ -934,27 +1018,28 @@ func (t *Triage) Result() TriageResult {
 	}
 
 	unknown := map[uint32]bool{}
-	for lo := 0; lo < len(pairs); {
-		hi := lo + 1
-		for hi < len(pairs) && pairs[hi].acct == pairs[lo].acct {
-			hi++
+	var run []pairStats // one account's pairs, in order
+	for lo := 0; lo < len(order); {
+		acct := pair(order[lo]).acct
+		run = run[:0]
+		for hi := lo; hi < len(order) && pair(order[hi]).acct == acct; hi++ {
+			run = append(run, *pair(order[hi]))
 		}
-		acct := pairs[lo].acct
+		lo += len(run)
 		if t.accts[acct].byName {
-			for _, p := range pairs[lo:hi] {
+			for _, p := range run {
 				if views[p.ip].flagged && p.fails+p.ap > 0 {
 					unknown[acct] = true
 				}
 			}
-		} else if v, ok := t.verdict(acct, pairs[lo:hi], views, attackerAgent); ok {
+		} else if v, ok := t.verdict(acct, run, views, attackerAgent); ok {
 			res.Accounts = append(res.Accounts, v)
 		}
-		lo = hi
 	}
 	res.UnknownAccountsTried = len(unknown)
-	order := map[Verdict]int{VerdictCompromised: 0, VerdictStoppedByMFA: 1, VerdictTargeted: 2}
+	verdictOrder := map[Verdict]int{VerdictCompromised: 0, VerdictStoppedByMFA: 1, VerdictTargeted: 2}
 	slices.SortFunc(res.Accounts, func(a, b AccountVerdict) int {
-		return cmp.Or(cmp.Compare(order[a.Verdict], order[b.Verdict]), cmp.Compare(a.UserID, b.UserID))
+		return cmp.Or(cmp.Compare(verdictOrder[a.Verdict], verdictOrder[b.Verdict]), cmp.Compare(a.UserID, b.UserID))
 	})
 	for _, a := range res.Accounts {
 		switch a.Verdict {
@@ -981,7 +1066,13 @@ func (t *Triage) Result() TriageResult {
 	for i := range res.IPs {
 		res.IPs[i].Rank = i + 1
 	}
-	res.Clusters = t.clusters(views, pairs)
+	res.Clusters = t.clusters(views, func(yield func(*pairStats) bool) {
+		for _, i := range order {
+			if !yield(pair(i)) {
+				return
+			}
+		}
+	})
 	return res
 }
 
@@ -1048,7 +1139,16 @@ func (t *Triage) verdict(acct uint32, ps []pairStats, views []ipView, attackerAg
 			firstTried = min(firstTried, p.firstFail)
 		}
 	}
-	var ev []evidence
+	// Evidence by reference: the earliest event of each kind from each
+	// address the verdict rests on, at most MaxEvidence of each kind
+	// (the earliest), with the count of all those events beside them.
+	var succEv, challEv, failEv []logRef
+	keep := func(list []logRef, r logRef) []logRef {
+		if r.id.none() {
+			return list
+		}
+		return append(list, r)
+	}
 	var ips []string
 	addIP := func(ip uint32) {
 		if s := auth0client.Clean(t.ips[ip].ip); !slices.Contains(ips, s) && len(ips) < 10 {
@@ -1059,7 +1159,8 @@ func (t *Triage) verdict(acct uint32, ps []pairStats, views []ipView, attackerAg
 	case len(succ) > 0:
 		v.Verdict = VerdictCompromised
 		for _, p := range succ {
-			ev = append(ev, p.succIDs...)
+			succEv = keep(succEv, logRef{p.firstSucc, p.succID})
+			v.EvidenceEvents += int64(p.succ)
 			addIP(p.ip)
 			v.Reasons = append(v.Reasons, fmt.Sprintf("signed in (%d) from flagged address %s", p.succ, auth0client.Clean(t.ips[p.ip].ip)))
 			views[p.ip].compromised = append(views[p.ip].compromised, acct)
@@ -1067,7 +1168,8 @@ func (t *Triage) verdict(acct uint32, ps []pairStats, views []ipView, attackerAg
 	default:
 		if p, why := t.sharedSuccessRule(ps, views, firstTried, attackerAgent); p != nil {
 			v.Verdict = VerdictCompromised
-			ev = append(ev, p.succIDs...)
+			succEv = keep(succEv, logRef{p.firstSucc, p.succID})
+			v.EvidenceEvents += int64(p.succ)
 			addIP(p.ip)
 			v.Reasons = append(v.Reasons, why)
 			views[p.ip].compromised = append(views[p.ip].compromised, acct)
@@ -1081,22 +1183,25 @@ func (t *Triage) verdict(acct uint32, ps []pairStats, views []ipView, attackerAg
 			return v, false
 		}
 	}
-	// Challenges and failures: the earliest MaxEvidence of each kind, so a
-	// verdict's evidence stays bounded however many addresses tried it.
-	var challEv, failEv []evidence
 	for _, p := range chall {
-		challEv = mergeEvidence(challEv, p.challIDs, t.cfg.MaxEvidence)
+		challEv = keep(challEv, logRef{p.firstChall, p.challID})
+		v.EvidenceEvents += int64(p.chall)
 		addIP(p.ip)
 		views[p.ip].challenged = append(views[p.ip].challenged, acct)
 	}
 	tries, apEvents := int32(0), int32(0)
 	for _, p := range fail {
-		failEv = mergeEvidence(failEv, p.failIDs, t.cfg.MaxEvidence)
+		failEv = keep(failEv, logRef{p.firstFail, p.failID})
 		addIP(p.ip)
 		tries += p.fails
 		apEvents += p.ap
 	}
-	ev = append(append(ev, challEv...), failEv...)
+	v.EvidenceEvents += int64(tries) + int64(apEvents)
+	var ev []logRef
+	for _, list := range [][]logRef{succEv, challEv, failEv} {
+		slices.SortFunc(list, t.cmpRef)
+		ev = append(ev, list[:min(len(list), t.cfg.MaxEvidence)]...)
+	}
 	if len(fail) > 0 {
 		r := fmt.Sprintf("%s from %s", plural(int(tries), "failed login"), nAddresses(len(fail))+" flagged")
 		if apEvents > 0 {
@@ -1104,9 +1209,9 @@ func (t *Triage) verdict(acct uint32, ps []pairStats, views []ipView, attackerAg
 		}
 		v.Reasons = append(v.Reasons, r)
 	}
-	slices.SortFunc(ev, func(x, y evidence) int { return cmp.Or(cmp.Compare(x.at, y.at), cmp.Compare(x.id, y.id)) })
+	slices.SortFunc(ev, t.cmpRef)
 	for _, e := range ev {
-		if s := auth0client.Clean(e.id); !slices.Contains(v.Evidence, s) {
+		if s := auth0client.Clean(t.idOf(e)); !slices.Contains(v.Evidence, s) {
 			v.Evidence = append(v.Evidence, s)
 		}
 	}
@@ -1213,7 +1318,8 @@ func (t *Triage) ipReport(i int, v *ipView) IPReport {
 	if is.first != noTime {
 		r.FirstSeen, r.LastSeen = time.UnixMilli(is.first).UTC(), time.UnixMilli(is.last).UTC()
 	}
-	for s, n := range is.counts {
+	for s := range is.counts {
+		n := is.counts.n(s)
 		if n > 0 {
 			r.Events[slotNames[s]] = n
 		}
@@ -1283,7 +1389,7 @@ func clusterOf(a netip.Addr) (netip.Prefix, bool) {
 	return netip.Prefix{}, false
 }
 
-func (t *Triage) clusters(views []ipView, pairs []pairStats) []ClusterReport {
+func (t *Triage) clusters(views []ipView, pairs iter.Seq[*pairStats]) []ClusterReport {
 	type agg struct {
 		r     ClusterReport
 		first int64
@@ -1291,12 +1397,21 @@ func (t *Triage) clusters(views []ipView, pairs []pairStats) []ClusterReport {
 		top   int
 		accts map[uint32]bool
 	}
+	// Only networks with two or more flagged addresses are reported:
+	// count those first, so that the many networks of ordinary traffic
+	// cost nothing.
+	flagged := map[netip.Prefix]int{}
+	for i := range views {
+		if p, ok := clusterOf(views[i].addr); ok && views[i].flagged {
+			flagged[p]++
+		}
+	}
 	byNet := map[netip.Prefix]*agg{}
 	member := make([]*agg, len(views))
 	for i := range views {
 		v := &views[i]
 		p, ok := clusterOf(v.addr)
-		if !ok {
+		if !ok || flagged[p] < 2 {
 			continue
 		}
 		c := byNet[p]
@@ -1319,7 +1434,7 @@ func (t *Triage) clusters(views []ipView, pairs []pairStats) []ClusterReport {
 		c.first, c.last = min(c.first, t.ips[i].first), max(c.last, t.ips[i].last)
 	}
 	var out []ClusterReport
-	for _, p := range pairs {
+	for p := range pairs {
 		if c := member[p.ip]; c != nil && c.r.FlaggedAddresses >= 2 && p.fails+p.ap > 0 {
 			c.accts[p.acct] = true
 		}
