@@ -1,0 +1,167 @@
+package responders
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/atoctl/atoctl/auth0client"
+	"github.com/atoctl/atoctl/eventstore"
+)
+
+// DefaultStoreMaxAge is how stale the store may be before a view syncs it
+// first: a view opened within it after a sync (an IP from a triage, a bulk
+// run from an IP) reads the store alone and sends no log request.
+const DefaultStoreMaxAge = time.Minute
+
+// EventSource is where the views (triage, detections, an IP's page, bulk
+// discovery) read the tenant's events: the local store when one is given —
+// synced first when it does not cover the window or is older than MaxAge —
+// else the Management API.
+type EventSource struct {
+	Client *auth0client.Client
+	// Store, if set, is read instead of the API.
+	Store *eventstore.Store
+	// MaxAge: 0 is DefaultStoreMaxAge.
+	MaxAge time.Duration
+	// Now is the clock (nil: time.Now).
+	Now func() time.Time
+}
+
+// APIEvents reads the Management API directly.
+func APIEvents(c *auth0client.Client) EventSource { return EventSource{Client: c} }
+
+func (s EventSource) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// Ready makes the store cover the window since since (syncing what is
+// missing when it does not, or when it is older than MaxAge) and returns
+// the API feed's state. Without a store it does nothing.
+func (s EventSource) Ready(ctx context.Context, since time.Time) (eventstore.Feed, error) {
+	if s.Store == nil {
+		return eventstore.Feed{}, nil
+	}
+	f, err := s.Store.Feed(ctx, eventstore.FeedAPI)
+	if err != nil {
+		return f, err
+	}
+	maxAge := s.MaxAge
+	if maxAge == 0 {
+		maxAge = DefaultStoreMaxAge
+	}
+	if f.Covers(since) && s.now().Sub(f.CaughtUpAt) <= maxAge {
+		return f, nil
+	}
+	if s.Client == nil {
+		return f, fmt.Errorf("the event store does not cover the window since %s and there is no tenant to sync it from", since.UTC().Format(time.RFC3339))
+	}
+	res, err := SyncEvents(ctx, s.Client, s.Store, since, nil)
+	return res.Feed, err
+}
+
+// storeNote says what a view read from the store: how fresh it is, and,
+// when the window reaches past the tenant's oldest event, that nothing
+// older was there to keep.
+func (s EventSource) storeNotes(f eventstore.Feed, since time.Time) []string {
+	notes := []string{fmt.Sprintf("events from the local store (%s), synced %s ago", s.Store.Path(), Age(s.now().Sub(f.CaughtUpAt)))}
+	if !f.TenantOldest.IsZero() && f.TenantOldest.After(since.Add(time.Hour)) {
+		notes = append(notes, fmt.Sprintf("the window reaches %s but the tenant's oldest event was from %s when the store was filled: nothing before it could be read (log retention is plan-dependent)",
+			since.UTC().Format("2006-01-02 15:04Z"), f.TenantOldest.UTC().Format("2006-01-02 15:04Z")))
+	}
+	return notes
+}
+
+// Age is a short duration for freshness notes: "12s", "4m", "3h", "2d".
+func Age(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "0s"
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dd", int(d.Hours()/24))
+}
+
+// ReadSince hands every event since since to add (at most limit; limited
+// reports that the limit stopped it) and returns what the analyst should
+// know about where they came from.
+func (s EventSource) ReadSince(ctx context.Context, since time.Time, limit int, add func(auth0client.LogEvent)) (n int, limited bool, notes []string, err error) {
+	if s.Store == nil {
+		n, limited, err = ReadLogsSince(ctx, s.Client, since, limit, add)
+		if err == nil && !limited {
+			if note := RetentionNote(ctx, s.Client, since); note != "" {
+				notes = append(notes, note)
+			}
+		}
+		return n, limited, notes, err
+	}
+	f, err := s.Ready(ctx, since)
+	if err != nil {
+		return 0, false, nil, err
+	}
+	read := 0
+	_, err = s.Store.Events(ctx, eventstore.Query{Since: since, Limit: limit + 1}, func(e auth0client.LogEvent) error {
+		if read++; read <= limit {
+			add(e)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, false, nil, err
+	}
+	if read > limit {
+		return limit, true, nil, nil
+	}
+	return read, false, s.storeNotes(f, since), nil
+}
+
+// Search is SearchLogs over the source: from the store when it has one (the
+// analyst's extra Lucene, which only Auth0 evaluates, goes to the API).
+func (s EventSource) Search(ctx context.Context, q LogSearch) ([]auth0client.LogEvent, []string, error) {
+	if s.Store == nil || q.Query != "" {
+		events, err := SearchLogs(ctx, s.Client, q)
+		var notes []string
+		if err == nil && (q.Limit == 0 || len(events) < q.Limit) {
+			if note := RetentionNote(ctx, s.Client, q.Since); note != "" {
+				notes = append(notes, note)
+			}
+		}
+		return events, notes, err
+	}
+	f, err := s.Ready(ctx, q.Since)
+	if err != nil {
+		return nil, nil, err
+	}
+	limit := q.Limit
+	if limit <= 0 || limit > MaxSearchLimit {
+		limit = MaxSearchLimit
+	}
+	var out []auth0client.LogEvent
+	_, err = s.Store.Events(ctx, eventstore.Query{Since: q.Since, Network: q.Filter.Network, UserID: q.Filter.UserID, Types: q.Filter.Types,
+		Limit: limit, NewestFirst: true}, func(e auth0client.LogEvent) error {
+		out = append(out, e)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, s.storeNotes(f, q.Since), nil
+}
+
+// BulkEvents is a BulkDiscovery's Events reading the source: every event of
+// a target network in the window.
+func (s EventSource) BulkEvents(since time.Time) func(ctx context.Context, p netip.Prefix) ([]auth0client.LogEvent, error) {
+	return func(ctx context.Context, p netip.Prefix) ([]auth0client.LogEvent, error) {
+		events, _, err := s.Search(ctx, LogSearch{Filter: LogFilter{Network: &p}, Since: since, Limit: MaxSearchLimit})
+		return events, err
+	}
+}
