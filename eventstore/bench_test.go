@@ -86,6 +86,7 @@ func BenchmarkStore(b *testing.B) {
 			q    Query
 		}{
 			{"window48h", Query{Since: end.Add(-48 * time.Hour)}},
+			{"window48h-stored", Query{Since: end.Add(-48 * time.Hour), Stored: true}},
 			{"ip", Query{Since: start, Network: ptr(netip.MustParsePrefix("198.51.100.3/32"))}},
 			{"cidr24", Query{Since: end.Add(-48 * time.Hour), Network: &net}},
 			{"account", Query{Since: start, UserID: events[7].Event.UserID}},

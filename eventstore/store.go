@@ -22,6 +22,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 
 	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
 )
@@ -78,6 +79,11 @@ CREATE TABLE IF NOT EXISTS feeds (
 	last_at       INTEGER NOT NULL DEFAULT 0, -- unix ms of the last page or delivery
 	tenant_oldest INTEGER NOT NULL DEFAULT 0, -- unix ms of the tenant's oldest retained event
 	received      INTEGER NOT NULL DEFAULT 0  -- events this feed brought
+);
+CREATE TABLE IF NOT EXISTS names (
+	name        TEXT PRIMARY KEY, -- a user name (email) events name without an id
+	user_id     TEXT NOT NULL,    -- the account holding it; '' for none
+	resolved_at INTEGER NOT NULL  -- unix ms of the look-up
 );
 `
 
@@ -157,4 +163,53 @@ func DefaultPath(getenv func(string) string, tenant string) (string, error) {
 		return "", fmt.Errorf("cannot place the event store: no usable tenant name in %q", tenant)
 	}
 	return filepath.Join(dir, "atoctl", "events", name+".db"), nil
+}
+
+// NameMaxAge is how long a user name's look-up (which account holds an
+// email, or that none does) is trusted: accounts are created and renamed.
+const NameMaxAge = time.Hour
+
+// KnownNames returns the names looked up within NameMaxAge of now: the
+// user id holding each, "" for a name no account holds.
+func (s *Store) KnownNames(ctx context.Context, names []string, now time.Time) (map[string]string, error) {
+	out := map[string]string{}
+	if len(names) == 0 {
+		return out, nil
+	}
+	stmt, err := s.db.PrepareContext(ctx, `SELECT user_id FROM names WHERE name = ? AND resolved_at >= ?`)
+	if err != nil {
+		return nil, fmt.Errorf("read known user names: %w", err)
+	}
+	defer stmt.Close()
+	for _, n := range names {
+		var id string
+		err := stmt.QueryRowContext(ctx, n, now.Add(-NameMaxAge).UnixMilli()).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read known user names: %w", err)
+		}
+		out[n] = id
+	}
+	return out, nil
+}
+
+// SaveNames records look-ups: the user id holding each name ("" for none).
+func (s *Store) SaveNames(ctx context.Context, ids map[string]string, now time.Time) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("keep user names: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	for n, id := range ids {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO names (name, user_id, resolved_at) VALUES (?,?,?)
+			ON CONFLICT(name) DO UPDATE SET user_id=excluded.user_id, resolved_at=excluded.resolved_at`, n, id, now.UnixMilli()); err != nil {
+			return fmt.Errorf("keep user names: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("keep user names: %w", err)
+	}
+	return nil
 }

@@ -202,7 +202,7 @@ func DetectTenantFrom(ctx context.Context, src EventSource, cfg DetectConfig, li
 		if !ok {
 			continue
 		}
-		if _, note, err := resolveTriageNames(ctx, c, r); err != nil {
+		if _, note, err := src.resolveNames(ctx, r); err != nil {
 			return Detected{}, err
 		} else if note != "" {
 			out.Notes = append(out.Notes, note)

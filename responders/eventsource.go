@@ -109,7 +109,7 @@ func (s EventSource) ReadSince(ctx context.Context, since time.Time, limit int, 
 		return 0, false, nil, err
 	}
 	read := 0
-	_, err = s.Store.Events(ctx, eventstore.Query{Since: since, Limit: limit + 1}, func(e auth0client.LogEvent) error {
+	_, err = s.Store.Events(ctx, eventstore.Query{Since: since, Limit: limit + 1, Stored: true}, func(e auth0client.LogEvent) error {
 		if read++; read <= limit {
 			add(e)
 		}
@@ -161,7 +161,85 @@ func (s EventSource) Search(ctx context.Context, q LogSearch) ([]auth0client.Log
 // a target network in the window.
 func (s EventSource) BulkEvents(since time.Time) func(ctx context.Context, p netip.Prefix) ([]auth0client.LogEvent, error) {
 	return func(ctx context.Context, p netip.Prefix) ([]auth0client.LogEvent, error) {
-		events, _, err := s.Search(ctx, LogSearch{Filter: LogFilter{Network: &p}, Since: since, Limit: MaxSearchLimit})
+		q := LogSearch{Filter: LogFilter{Network: &p}, Since: since, Limit: MaxSearchLimit}
+		if s.Store == nil {
+			return SearchLogs(ctx, s.Client, q)
+		}
+		events, _, err := s.Search(ctx, q)
 		return events, err
 	}
+}
+
+// knownNames hides the names the store already looked up from a resolver:
+// the rest go to the tenant's user search.
+type knownNames struct {
+	NameResolver
+	known  map[string]string
+	looked map[string]string
+}
+
+func (k *knownNames) UnresolvedNames() []string {
+	var out []string
+	for _, n := range k.NameResolver.UnresolvedNames() {
+		if _, ok := k.known[n]; !ok {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func (k *knownNames) ResolveNames(ids map[string]string) {
+	k.looked = ids
+	k.NameResolver.ResolveNames(ids)
+}
+
+// resolveNames looks up the user names r holds without an id (see
+// resolveTriageNames); with a store, names it looked up within
+// eventstore.NameMaxAge are answered from it, so a second view of the same
+// window sends no user search either. It returns how many names stayed
+// unresolved.
+func (s EventSource) resolveNames(ctx context.Context, r NameResolver) (int, string, error) {
+	if s.Store == nil {
+		return resolveTriageNames(ctx, s.Client, r)
+	}
+	now := s.now()
+	asked := r.UnresolvedNames()
+	known, err := s.Store.KnownNames(ctx, asked, now)
+	if err != nil {
+		return 0, "", err
+	}
+	found := map[string]string{}
+	for n, id := range known {
+		if id != "" {
+			found[n] = id
+		}
+	}
+	r.ResolveNames(found)
+	k := &knownNames{NameResolver: r, known: known}
+	pending := k.UnresolvedNames()
+	unresolved, note, err := resolveTriageNames(ctx, s.Client, k)
+	if err != nil {
+		return 0, "", err
+	}
+	// Keep what was looked up: the ids found and the names no account holds
+	// (not those past the look-up cap, which were not asked).
+	save := map[string]string{}
+	if note == "" {
+		for _, n := range pending {
+			save[n] = k.looked[n]
+		}
+	} else {
+		for n, id := range k.looked {
+			save[n] = id
+		}
+	}
+	if err := s.Store.SaveNames(ctx, save, now); err != nil {
+		return 0, "", err
+	}
+	for _, id := range known {
+		if id == "" {
+			unresolved++
+		}
+	}
+	return unresolved, note, nil
 }

@@ -128,7 +128,6 @@ func TriageTenant(ctx context.Context, c *auth0client.Client, cfg TriageConfig, 
 // TriageTenantFrom is TriageTenant reading src (the local store, when it
 // has one: synced first if it does not cover the window).
 func TriageTenantFrom(ctx context.Context, src EventSource, cfg TriageConfig, limit int, progress func(events int)) (TenantTriage, error) {
-	c := src.Client
 	if limit == 0 {
 		limit = DefaultTriageLimit
 	}
@@ -151,7 +150,7 @@ func TriageTenantFrom(ctx context.Context, src EventSource, cfg TriageConfig, li
 	if limited {
 		out.Notes = append(out.Notes, fmt.Sprintf("stopped at %d events; later events were not read", limit))
 	}
-	unresolved, note, err := resolveTriageNames(ctx, c, tr)
+	unresolved, note, err := src.resolveNames(ctx, tr)
 	if err != nil {
 		return TenantTriage{}, err
 	}
