@@ -22,6 +22,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
@@ -31,6 +32,15 @@ import (
 type Store struct {
 	db   *sql.DB
 	path string
+	// syncing serialises the syncs of one process (the console's background
+	// sync and a view's catch-up), so neither pages what the other stores.
+	syncing sync.Mutex
+}
+
+// LockSync holds the store's sync lock until the returned func is called.
+func (s *Store) LockSync() (unlock func()) {
+	s.syncing.Lock()
+	return s.syncing.Unlock
 }
 
 // schemaVersion is bumped when the schema changes; an older file is refused

@@ -57,6 +57,15 @@ func (s EventSource) Ready(ctx context.Context, since time.Time) (eventstore.Fee
 	if f.Covers(since) && s.now().Sub(f.CaughtUpAt) <= maxAge {
 		return f, nil
 	}
+	// Another sync of this process may be filling it: wait for it, look
+	// again, and sync only if it still falls short.
+	s.Store.LockSync()()
+	if f, err = s.Store.Feed(ctx, eventstore.FeedAPI); err != nil {
+		return f, err
+	}
+	if f.Covers(since) && s.now().Sub(f.CaughtUpAt) <= maxAge {
+		return f, nil
+	}
 	if s.Client == nil {
 		return f, fmt.Errorf("the event store does not cover the window since %s and there is no tenant to sync it from", since.UTC().Format(time.RFC3339))
 	}

@@ -41,6 +41,7 @@ type SyncResult struct {
 // checkpoint. Events are kept once (by log_id) however often they come.
 func SyncEvents(ctx context.Context, c *auth0client.Client, st *eventstore.Store, since time.Time, progress func(SyncProgress)) (SyncResult, error) {
 	var res SyncResult
+	defer st.LockSync()()
 	f, err := st.Feed(ctx, eventstore.FeedAPI)
 	if err != nil {
 		return res, err

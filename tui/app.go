@@ -27,6 +27,9 @@ type Options struct {
 	// Ctx bounds every call the console makes; cancelling it stops jobs.
 	Ctx    context.Context
 	Client *auth0client.Client
+	// Events is where the views read events: with a Store, the local
+	// event store (synced in the background); else the Client.
+	Events responders.EventSource
 	// Writer is where writes go: the Client, or a Recorder in dry-run. It
 	// alone says whether this is a dry-run (Writer.DryRun).
 	Writer   auth0client.Writer
@@ -141,6 +144,9 @@ type Model struct {
 	toastText string
 	toastErr  bool
 	toastID   int
+
+	// store is the background sync's state (eventsync.go).
+	store storeFreshness
 }
 
 // New builds the console.
@@ -174,7 +180,7 @@ func New(opts Options) *Model {
 
 // Init starts listening to the command log.
 func (m *Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{m.sh.opts.Calls.listen(), m.users.init(), m.checkInterruptedBulk()}
+	cmds := []tea.Cmd{m.sh.opts.Calls.listen(), m.users.init(), m.checkInterruptedBulk(), m.syncEvents()}
 	if m.findings != nil {
 		cmds = append(cmds, m.findings.init())
 	}
@@ -258,6 +264,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case incidentMsg:
 		m.sh.opts.Incident = msg.id
 		return m, nil
+	case storeSyncedMsg, syncTickMsg:
+		return m, m.storeUpdate(msg)
 	case openUserMsg:
 		if u, ok := m.top().(*userPage); ok && u.id == msg.id {
 			return m, nil
@@ -631,7 +639,7 @@ func (m *Model) header(w int) string {
 	for _, p := range m.stack {
 		crumbs = append(crumbs, p.title())
 	}
-	line := fmt.Sprintf("atoctl %s %s │ %s │ %s", strings.Join(badges, " "), auth0client.Clean(tenant), inc, strings.Join(crumbs, " › "))
+	line := fmt.Sprintf("atoctl %s %s │ %s%s │ %s", strings.Join(badges, " "), auth0client.Clean(tenant), inc, m.freshness(), strings.Join(crumbs, " › "))
 	return fitBlock(st.header.Render(line), w, 1)
 }
 

@@ -108,9 +108,14 @@ func (env *environment) consoleOptions(ctx context.Context, guard responders.Gua
 	if err != nil {
 		return tui.Options{}, err
 	}
+	events, err := env.events(ctx)
+	if err != nil {
+		return tui.Options{}, err
+	}
 	opts := tui.Options{
 		Ctx:       ctx,
 		Client:    c,
+		Events:    events,
 		Writer:    writer,
 		Training:  env.opts.training,
 		Calls:     feed,
