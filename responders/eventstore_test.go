@@ -172,6 +172,22 @@ func TestViewsReadTheStoreWithoutLogRequests(t *testing.T) {
 	}
 	checkAgainstKey(t, fromStore.TriageResult, st.key)
 
+	// Again: the names the first triage looked up are kept, so the second
+	// sends no user search either.
+	searches := st.srv.Stats().ByRoute["GET /api/v2/users"]
+	began = time.Now()
+	again, err := TriageTenantFrom(ctx, src, TriageConfig{Since: st.since}, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("second 48 h triage from the store: %v", time.Since(began))
+	if n := st.srv.Stats().ByRoute["GET /api/v2/users"] - searches; n != 0 || searches == 0 {
+		t.Errorf("second triage sent %d user searches (first: %d), want none", n, searches)
+	}
+	if !reflect.DeepEqual(again.TriageResult, fromStore.TriageResult) || again.UnresolvedNames != fromStore.UnresolvedNames {
+		t.Errorf("second triage differs: unresolved %d vs %d, verdicts %v", again.UnresolvedNames, fromStore.UnresolvedNames, verdicts(again.TriageResult))
+	}
+
 	attacker := ""
 	for _, ip := range fromStore.IPs {
 		if st.key.IsAttackerIP(ip.IP) {
