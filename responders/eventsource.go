@@ -25,6 +25,10 @@ type EventSource struct {
 	Store *eventstore.Store
 	// MaxAge: 0 is DefaultStoreMaxAge.
 	MaxAge time.Duration
+	// Fill syncs a window the store does not cover before reading it; without
+	// it such a window is read from the API (the console, whose background
+	// sync fills the store, reads the API until the store covers the window).
+	Fill bool
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
 }
@@ -39,38 +43,36 @@ func (s EventSource) now() time.Time {
 	return time.Now()
 }
 
-// Ready makes the store cover the window since since (syncing what is
-// missing when it does not, or when it is older than MaxAge) and returns
-// the API feed's state. Without a store it does nothing.
-func (s EventSource) Ready(ctx context.Context, since time.Time) (eventstore.Feed, error) {
+// Ready makes the store ready to answer for the window since since: a
+// store that covers it is caught up when older than MaxAge; one that does
+// not is filled when Fill is set. useStore is false when the window is to
+// be read from the API (no store, or not covered and not Fill).
+func (s EventSource) Ready(ctx context.Context, since time.Time) (f eventstore.Feed, useStore bool, err error) {
 	if s.Store == nil {
-		return eventstore.Feed{}, nil
-	}
-	f, err := s.Store.Feed(ctx, eventstore.FeedAPI)
-	if err != nil {
-		return f, err
+		return eventstore.Feed{}, false, nil
 	}
 	maxAge := s.MaxAge
 	if maxAge == 0 {
 		maxAge = DefaultStoreMaxAge
 	}
-	if f.Covers(since) && s.now().Sub(f.CaughtUpAt) <= maxAge {
-		return f, nil
+	fresh := func(f eventstore.Feed) bool { return f.Covers(since) && s.now().Sub(f.CaughtUpAt) <= maxAge }
+	if f, err = s.Store.Feed(ctx, eventstore.FeedAPI); err != nil || fresh(f) {
+		return f, err == nil, err
+	}
+	if !f.Covers(since) && !s.Fill {
+		return f, false, nil
+	}
+	if s.Client == nil {
+		return f, false, fmt.Errorf("the event store does not hold the window since %s and there is no tenant to sync it from", since.UTC().Format(time.RFC3339))
 	}
 	// Another sync of this process may be filling it: wait for it, look
 	// again, and sync only if it still falls short.
 	s.Store.LockSync()()
-	if f, err = s.Store.Feed(ctx, eventstore.FeedAPI); err != nil {
-		return f, err
-	}
-	if f.Covers(since) && s.now().Sub(f.CaughtUpAt) <= maxAge {
-		return f, nil
-	}
-	if s.Client == nil {
-		return f, fmt.Errorf("the event store does not cover the window since %s and there is no tenant to sync it from", since.UTC().Format(time.RFC3339))
+	if f, err = s.Store.Feed(ctx, eventstore.FeedAPI); err != nil || fresh(f) {
+		return f, err == nil, err
 	}
 	res, err := SyncEvents(ctx, s.Client, s.Store, since, nil)
-	return res.Feed, err
+	return res.Feed, err == nil, err
 }
 
 // storeNote says what a view read from the store: how fresh it is, and,
@@ -104,7 +106,11 @@ func Age(d time.Duration) string {
 // reports that the limit stopped it) and returns what the analyst should
 // know about where they came from.
 func (s EventSource) ReadSince(ctx context.Context, since time.Time, limit int, add func(auth0client.LogEvent)) (n int, limited bool, notes []string, err error) {
-	if s.Store == nil {
+	f, useStore, err := s.Ready(ctx, since)
+	if err != nil {
+		return 0, false, nil, err
+	}
+	if !useStore {
 		n, limited, err = ReadLogsSince(ctx, s.Client, since, limit, add)
 		if err == nil && !limited {
 			if note := RetentionNote(ctx, s.Client, since); note != "" {
@@ -112,10 +118,6 @@ func (s EventSource) ReadSince(ctx context.Context, since time.Time, limit int, 
 			}
 		}
 		return n, limited, notes, err
-	}
-	f, err := s.Ready(ctx, since)
-	if err != nil {
-		return 0, false, nil, err
 	}
 	read := 0
 	_, err = s.Store.Events(ctx, eventstore.Query{Since: since, Limit: limit + 1, Stored: true}, func(e auth0client.LogEvent) error {
@@ -136,7 +138,11 @@ func (s EventSource) ReadSince(ctx context.Context, since time.Time, limit int, 
 // Search is SearchLogs over the source: from the store when it has one (the
 // analyst's extra Lucene, which only Auth0 evaluates, goes to the API).
 func (s EventSource) Search(ctx context.Context, q LogSearch) ([]auth0client.LogEvent, []string, error) {
-	if s.Store == nil || q.Query != "" {
+	f, useStore, err := s.Ready(ctx, q.Since)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !useStore || q.Query != "" {
 		events, err := SearchLogs(ctx, s.Client, q)
 		var notes []string
 		if err == nil && (q.Limit == 0 || len(events) < q.Limit) {
@@ -145,10 +151,6 @@ func (s EventSource) Search(ctx context.Context, q LogSearch) ([]auth0client.Log
 			}
 		}
 		return events, notes, err
-	}
-	f, err := s.Ready(ctx, q.Since)
-	if err != nil {
-		return nil, nil, err
 	}
 	limit := q.Limit
 	if limit <= 0 || limit > MaxSearchLimit {
@@ -171,7 +173,10 @@ func (s EventSource) Search(ctx context.Context, q LogSearch) ([]auth0client.Log
 func (s EventSource) BulkEvents(since time.Time) func(ctx context.Context, p netip.Prefix) ([]auth0client.LogEvent, error) {
 	return func(ctx context.Context, p netip.Prefix) ([]auth0client.LogEvent, error) {
 		q := LogSearch{Filter: LogFilter{Network: &p}, Since: since, Limit: MaxSearchLimit}
-		if s.Store == nil {
+		if _, useStore, err := s.Ready(ctx, since); err != nil || !useStore {
+			if err != nil {
+				return nil, err
+			}
 			return SearchLogs(ctx, s.Client, q)
 		}
 		events, _, err := s.Search(ctx, q)

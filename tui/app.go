@@ -180,7 +180,7 @@ func New(opts Options) *Model {
 
 // Init starts listening to the command log.
 func (m *Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{m.sh.opts.Calls.listen(), m.users.init(), m.checkInterruptedBulk(), m.syncEvents()}
+	cmds := []tea.Cmd{m.sh.opts.Calls.listen(), m.users.init(), m.checkInterruptedBulk(), m.storeState()}
 	if m.findings != nil {
 		cmds = append(cmds, m.findings.init())
 	}

@@ -6,6 +6,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/atoctl/atoctl/eventstore"
 	"github.com/atoctl/atoctl/responders"
 )
 
@@ -36,6 +37,21 @@ func (o *Options) events() responders.EventSource {
 		return o.Events
 	}
 	return responders.APIEvents(o.Client)
+}
+
+// storeState reads how fresh the store is (no request): the first
+// background sync starts syncEvery later, so it never races the first
+// page's own read of the tenant.
+func (m *Model) storeState() tea.Cmd {
+	src := m.sh.opts.Events
+	if src.Store == nil || src.Client == nil {
+		return nil
+	}
+	ctx := m.sh.ctx
+	return func() tea.Msg {
+		f, err := src.Store.Feed(ctx, eventstore.FeedAPI)
+		return storeSyncedMsg{at: f.CaughtUpAt, err: err}
+	}
 }
 
 // syncEvents syncs the store's window (Options.Since) in a Cmd; nil
@@ -82,8 +98,10 @@ func (m *Model) freshness() string {
 	switch {
 	case s.err != "":
 		return " │ events: " + s.err
-	case s.syncedAt.IsZero():
+	case s.syncedAt.IsZero() && s.syncing:
 		return " │ events: syncing…"
+	case s.syncedAt.IsZero():
+		return " │ events: not synced yet"
 	}
 	return " │ events: synced " + responders.Age(m.sh.now().Sub(s.syncedAt)) + " ago"
 }

@@ -33,21 +33,18 @@ func (env *environment) eventStore(ctx context.Context) (*eventstore.Store, erro
 	if _, err := env.tenant(ctx); err != nil {
 		return nil, err
 	}
-	key, err := env.storeKey()
+	path, err := env.storePath()
 	if err != nil {
 		return nil, err
-	}
-	path, err := eventstore.DefaultPath(env.getenv, key)
-	if err != nil {
-		return nil, usagef("%v", err)
 	}
 	env.store, err = eventstore.Open(ctx, path)
 	return env.store, err
 }
 
-// events is where the views read the tenant's events: the local store
-// (synced first when it does not cover the window), or with --no-store the
-// Management API.
+// events is where the views read the tenant's events: once the tenant has
+// a local store ('logs sync', 'logs receive' or the console made it), the
+// store, synced first for what the window misses; before that, or with
+// --no-store, the Management API.
 func (env *environment) events(ctx context.Context) (responders.EventSource, error) {
 	c, err := env.tenant(ctx)
 	if err != nil {
@@ -56,11 +53,33 @@ func (env *environment) events(ctx context.Context) (responders.EventSource, err
 	if env.opts.noStore {
 		return responders.APIEvents(c), nil
 	}
+	if env.store == nil {
+		path, err := env.storePath()
+		if err != nil {
+			return responders.EventSource{}, err
+		}
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			return responders.APIEvents(c), nil
+		}
+	}
 	st, err := env.eventStore(ctx)
 	if err != nil {
 		return responders.EventSource{}, err
 	}
-	return responders.EventSource{Client: c, Store: st}, nil
+	return responders.EventSource{Client: c, Store: st, Fill: true}, nil
+}
+
+// storePath is where the tenant's store lives (the tenant must be built).
+func (env *environment) storePath() (string, error) {
+	key, err := env.storeKey()
+	if err != nil {
+		return "", err
+	}
+	path, err := eventstore.DefaultPath(env.getenv, key)
+	if err != nil {
+		return "", usagef("%v", err)
+	}
+	return path, nil
 }
 
 func (env *environment) closeStore() {
