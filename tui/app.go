@@ -639,7 +639,7 @@ func (m *Model) header(w int) string {
 	for _, p := range m.stack {
 		crumbs = append(crumbs, p.title())
 	}
-	line := fmt.Sprintf("atoctl %s %s │ %s%s │ %s", strings.Join(badges, " "), auth0client.Clean(tenant), inc, m.freshness(), strings.Join(crumbs, " › "))
+	line := fmt.Sprintf("atoctl %s %s │ %s │ %s%s", strings.Join(badges, " "), auth0client.Clean(tenant), inc, strings.Join(crumbs, " › "), m.freshness())
 	return fitBlock(st.header.Render(line), w, 1)
 }
 
