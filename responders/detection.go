@@ -172,12 +172,19 @@ const maxSessionReads = 500
 // 0: DefaultTriageLimit), then the sessions and refresh tokens of the
 // accounts the session-aware detectors name, and returns the findings.
 func DetectTenant(ctx context.Context, c *auth0client.Client, cfg DetectConfig, limit int, progress func(events int)) (Detected, error) {
+	return DetectTenantFrom(ctx, APIEvents(c), cfg, limit, progress)
+}
+
+// DetectTenantFrom is DetectTenant reading the events from src (the local
+// store, when it has one); sessions and tokens still come from the tenant.
+func DetectTenantFrom(ctx context.Context, src EventSource, cfg DetectConfig, limit int, progress func(events int)) (Detected, error) {
+	c := src.Client
 	if limit == 0 {
 		limit = DefaultTriageLimit
 	}
 	d := NewDetection(cfg)
 	n := 0
-	read, limited, err := ReadLogsSince(ctx, c, cfg.Since, limit, func(e auth0client.LogEvent) {
+	read, limited, notes, err := src.ReadSince(ctx, cfg.Since, limit, func(e auth0client.LogEvent) {
 		d.Add(e)
 		if n++; progress != nil && n%500 == 0 {
 			progress(n)
@@ -186,18 +193,16 @@ func DetectTenant(ctx context.Context, c *auth0client.Client, cfg DetectConfig, 
 	if err != nil {
 		return Detected{}, err
 	}
-	out := Detected{Read: read, Limited: limited, Detection: d}
+	out := Detected{Read: read, Limited: limited, Detection: d, Notes: notes}
 	if limited {
 		out.Notes = append(out.Notes, fmt.Sprintf("stopped at %d events; later events were not read", limit))
-	} else if note := RetentionNote(ctx, c, cfg.Since); note != "" {
-		out.Notes = append(out.Notes, note)
 	}
 	for _, det := range d.detectors {
 		r, ok := det.(NameResolver)
 		if !ok {
 			continue
 		}
-		if _, note, err := resolveTriageNames(ctx, c, r); err != nil {
+		if _, note, err := src.resolveNames(ctx, r); err != nil {
 			return Detected{}, err
 		} else if note != "" {
 			out.Notes = append(out.Notes, note)

@@ -89,19 +89,20 @@ type FoundLogs struct {
 // FindLogs resolves and runs a log search; when it returns fewer events
 // than asked, it says whether the window reaches past the retention.
 func FindLogs(ctx context.Context, c *auth0client.Client, r LogRequest) (FoundLogs, error) {
-	s, err := r.Resolve(ctx, c)
+	return FindLogsFrom(ctx, APIEvents(c), r)
+}
+
+// FindLogsFrom is FindLogs reading src (the local store, when it has one).
+func FindLogsFrom(ctx context.Context, src EventSource, r LogRequest) (FoundLogs, error) {
+	s, err := r.Resolve(ctx, src.Client)
 	if err != nil {
 		return FoundLogs{}, err
 	}
-	events, err := SearchLogs(ctx, c, s)
+	events, notes, err := src.Search(ctx, s)
 	if err != nil {
 		return FoundLogs{}, err
 	}
-	out := FoundLogs{Events: events, Filter: s.Filter}
-	if s.Limit == 0 || len(events) < s.Limit {
-		out.Note = RetentionNote(ctx, c, s.Since)
-	}
-	return out, nil
+	return FoundLogs{Events: events, Filter: s.Filter, Note: strings.Join(notes, "; ")}, nil
 }
 
 // TenantTriage is a triage of the tenant's own events.
@@ -124,6 +125,12 @@ type TenantTriage struct {
 // the accounts that events name only by email. progress (if set) hears the
 // count of events read, from the reading goroutine.
 func TriageTenant(ctx context.Context, c *auth0client.Client, cfg TriageConfig, limit int, progress func(events int)) (TenantTriage, error) {
+	return TriageTenantFrom(ctx, APIEvents(c), cfg, limit, progress)
+}
+
+// TriageTenantFrom is TriageTenant reading src (the local store, when it
+// has one: synced first if it does not cover the window).
+func TriageTenantFrom(ctx context.Context, src EventSource, cfg TriageConfig, limit int, progress func(events int)) (TenantTriage, error) {
 	if limit == 0 {
 		limit = DefaultTriageLimit
 	}
@@ -132,7 +139,7 @@ func TriageTenant(ctx context.Context, c *auth0client.Client, cfg TriageConfig, 
 	}
 	tr := NewTriage(cfg)
 	fps := NewFingerprintAgg()
-	n, limited, err := ReadLogsSince(ctx, c, cfg.Since, limit, func(e auth0client.LogEvent) {
+	n, limited, notes, err := src.ReadSince(ctx, cfg.Since, limit, func(e auth0client.LogEvent) {
 		tr.Add(TriageEventFrom(e))
 		fps.Add(e)
 		if progress != nil {
@@ -144,13 +151,11 @@ func TriageTenant(ctx context.Context, c *auth0client.Client, cfg TriageConfig, 
 	if err != nil {
 		return TenantTriage{}, err
 	}
-	out := TenantTriage{Read: n, Limited: limited}
+	out := TenantTriage{Read: n, Limited: limited, Notes: notes}
 	if limited {
 		out.Notes = append(out.Notes, fmt.Sprintf("stopped at %d events; later events were not read", limit))
-	} else if note := RetentionNote(ctx, c, cfg.Since); note != "" {
-		out.Notes = append(out.Notes, note)
 	}
-	unresolved, note, err := resolveTriageNames(ctx, c, tr)
+	unresolved, note, err := src.resolveNames(ctx, tr)
 	if err != nil {
 		return TenantTriage{}, err
 	}

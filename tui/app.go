@@ -28,6 +28,9 @@ type Options struct {
 	// Ctx bounds every call the console makes; cancelling it stops jobs.
 	Ctx    context.Context
 	Client *auth0client.Client
+	// Events is where the views read events: with a Store, the local
+	// event store (synced in the background); else the Client.
+	Events responders.EventSource
 	// Writer is where writes go: the Client, or a Recorder in dry-run. It
 	// alone says whether this is a dry-run (Writer.DryRun).
 	Writer   auth0client.Writer
@@ -160,6 +163,8 @@ type Model struct {
 	// interrupted says what a quit left undone (a running job), for Run
 	// to return.
 	interrupted string
+	// store is the background sync's state (eventsync.go).
+	store storeFreshness
 }
 
 // InterruptedError is what Run returns when the analyst quit while a job
@@ -224,7 +229,7 @@ func New(opts Options) *Model {
 
 // Init starts listening to the command log.
 func (m *Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{m.sh.opts.Calls.listen(), m.users.init(), m.checkInterruptedBulk(), m.sh.loadHandled()}
+	cmds := []tea.Cmd{m.sh.opts.Calls.listen(), m.users.init(), m.checkInterruptedBulk(), m.sh.loadHandled(), m.storeState()}
 	if m.findings != nil {
 		cmds = append(cmds, m.findings.init())
 	}
@@ -321,6 +326,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.sh.handledAny = m.sh.handledAny || u.Label() != ""
 		}
 		return m, nil
+	case storeSyncedMsg, syncTickMsg:
+		return m, m.storeUpdate(msg)
 	case openUserMsg:
 		if u, ok := m.top().(*userPage); ok && u.id == msg.id {
 			return m, nil
@@ -735,7 +742,7 @@ func (m *Model) header(w int) string {
 	for _, p := range m.stack {
 		crumbs = append(crumbs, p.title())
 	}
-	line := fmt.Sprintf("atoctl %s %s │ %s │ %s", strings.Join(badges, " "), auth0client.Clean(tenant), inc, strings.Join(crumbs, " › "))
+	line := fmt.Sprintf("atoctl %s %s │ %s │ %s%s", strings.Join(badges, " "), auth0client.Clean(tenant), inc, strings.Join(crumbs, " › "), m.freshness())
 	return fitBlock(st.header.Render(line), w, 1)
 }
 

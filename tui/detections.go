@@ -62,7 +62,7 @@ func (sh *shared) detect(ctx context.Context, window time.Duration, fresh bool, 
 		close(done)
 	}()
 	since := sh.now().Add(-window)
-	det, err := responders.DetectTenant(ctx, sh.opts.Client, responders.DetectConfig{Since: since, Guard: sh.opts.Guard}, 0, progress)
+	det, err := responders.DetectTenantFrom(ctx, sh.opts.events(), responders.DetectConfig{Since: since, Guard: sh.opts.Guard}, 0, progress)
 	if err != nil {
 		return detectionRun{}, err
 	}

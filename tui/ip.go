@@ -106,7 +106,7 @@ func (p *ipPage) init() tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 		defer cancel()
-		res, err := responders.FindLogs(ctx, sh.opts.Client, responders.LogRequest{Network: target, Since: since, Limit: ipLimit})
+		res, err := responders.FindLogsFrom(ctx, sh.opts.events(), responders.LogRequest{Network: target, Since: since, Limit: ipLimit})
 		return ipLoadedMsg{owner: p, seq: seq, events: res.Events, note: res.Note, err: err}
 	}
 }

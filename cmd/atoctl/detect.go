@@ -105,7 +105,11 @@ func runDetect(ctx context.Context, env *environment, o *detectOptions) error {
 		if err != nil {
 			return err
 		}
-		if det, err = responders.DetectTenant(ctx, c, cfg, o.limit, nil); err != nil {
+		src, err := env.events(ctx)
+		if err != nil {
+			return err
+		}
+		if det, err = responders.DetectTenantFrom(ctx, src, cfg, o.limit, nil); err != nil {
 			return err
 		}
 		path, err := env.findingsPath(c.Tenant())

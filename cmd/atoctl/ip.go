@@ -129,11 +129,11 @@ func runIPTriage(ctx context.Context, env *environment, o *ipTriageOptions, sinc
 	}
 
 	cfg.Since = since
-	c, err := env.tenant(ctx)
+	src, err := env.events(ctx)
 	if err != nil {
 		return err
 	}
-	tri, err := responders.TriageTenant(ctx, c, cfg, o.limit, nil)
+	tri, err := responders.TriageTenantFrom(ctx, src, cfg, o.limit, nil)
 	if err != nil {
 		return err
 	}

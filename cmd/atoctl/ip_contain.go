@@ -242,7 +242,12 @@ func runBulkPlan(ctx context.Context, env *environment, c *auth0client.Client, j
 // discover reads the addresses' events in the window and triages them,
 // never blocking the allowlisted networks or the operator's own.
 func discover(ctx context.Context, env *environment, c *auth0client.Client, targets []netip.Prefix, since time.Time, guard responders.Guard, allowWide int) (bulkPlan, error) {
+	src, err := env.events(ctx)
+	if err != nil {
+		return bulkPlan{}, err
+	}
 	return responders.DiscoverBulk(ctx, responders.BulkDiscovery{Targets: targets, Since: since, Guard: guard, Client: c, AllowWide: allowWide,
+		Events: src.BulkEvents(since),
 		Searched: func(t netip.Prefix, n int) {
 			fmt.Fprintf(env.stderr, "%s: %d events since %s\n", t, n, fmtTime(since))
 		}})

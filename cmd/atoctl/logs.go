@@ -19,7 +19,7 @@ func newLogsCmd(env *environment) *cobra.Command {
 		Use:   "logs",
 		Short: "Search and follow the tenant's logs",
 	}
-	cmd.AddCommand(newLogsSearchCmd(env), newLogsTailCmd(env))
+	cmd.AddCommand(newLogsSearchCmd(env), newLogsTailCmd(env), newLogsSyncCmd(env), newLogsReceiveCmd(env))
 	return cmd
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/atoctl/atoctl/auth0client"
+	"github.com/atoctl/atoctl/eventstore"
 )
 
 // environment is what one invocation works with: its streams, its
@@ -29,6 +30,8 @@ type environment struct {
 
 	client  *auth0client.Client
 	sandbox *trainingSandbox
+	// store is the tenant's local event store, once opened (store.go).
+	store *eventstore.Store
 	// observer, if set before the client is built, sees every request
 	// (the console's command log).
 	observer func(auth0client.CallInfo)
@@ -46,6 +49,7 @@ type globalOptions struct {
 	maxRate          float64
 	json             bool
 	dryRun           bool
+	noStore          bool
 }
 
 func newRootCmd(env *environment) *cobra.Command {
@@ -103,6 +107,7 @@ AUTH0_CLIENT_SECRET, then a profile in $XDG_CONFIG_HOME/atoctl/config.json.
 	f.Var(rateFlag{&o.maxRate}, "max-rate", fmt.Sprintf("Management API requests/s, at least %g (default: 80%% of the tenant's observed limit)", minMaxRate))
 	f.BoolVar(&o.json, "json", false, "print JSON (NDJSON for streams)")
 	f.BoolVar(&o.dryRun, "dry-run", false, "plan writes and show them without sending any (reads stay real)")
+	f.BoolVar(&o.noStore, "no-store", false, "read events from the Management API, not the local event store (see 'logs sync')")
 
 	root.AddCommand(newUsersCmd(env), newLogsCmd(env), newContainCmd(env), newSandboxCmd(env), newTrainingCmd(env))
 	root.AddCommand(newIncidentCmd(env), newTUICmd(env), newIPCmd(env), newDetectCmd(env), newDoctorCmd(env))
@@ -319,6 +324,7 @@ func (f rateFlag) Set(s string) error {
 }
 
 func (env *environment) closeSandbox() {
+	env.closeStore()
 	if env.sandbox != nil {
 		env.sandbox.close()
 		env.sandbox = nil

@@ -214,6 +214,9 @@ The next exercise journals into a new training incident.`,
 			if err := sandbox.RemovePersisted(path); err != nil {
 				return fmt.Errorf("reset training state %s: %w", path, err)
 			}
+			if err := removeTrainingStores(env.getenv, env.opts.scenario); err != nil {
+				return fmt.Errorf("reset training events: %w", err)
+			}
 			if cur, err := env.currentIncidentPath(); err == nil {
 				if err := os.Remove(cur); err != nil && !errors.Is(err, fs.ErrNotExist) {
 					return fmt.Errorf("forget the current training incident: %w", err)

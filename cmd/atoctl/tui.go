@@ -108,9 +108,20 @@ func (env *environment) consoleOptions(ctx context.Context, guard responders.Gua
 	if err != nil {
 		return tui.Options{}, err
 	}
+	// The console keeps the store filled in the background; its views read
+	// it once it covers their window (the API before).
+	events := responders.APIEvents(c)
+	if !env.opts.noStore {
+		st, err := env.eventStore(ctx)
+		if err != nil {
+			return tui.Options{}, err
+		}
+		events = responders.EventSource{Client: c, Store: st}
+	}
 	opts := tui.Options{
 		Ctx:       ctx,
 		Client:    c,
+		Events:    events,
 		Writer:    writer,
 		Training:  env.opts.training,
 		Scenario:  trainingScenario(env),

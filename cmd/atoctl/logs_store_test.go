@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/atoctl/atoctl/fixtures/sandbox"
+)
+
+func logRequests(srv *sandbox.Server) int64 {
+	s := srv.Stats()
+	return s.ByRoute["GET /api/v2/logs"] + s.ByRoute["GET /api/v2/users/{id}/logs"] + s.ByRoute["GET /api/v2/logs/{id}"]
+}
+
+func TestLogsSyncResumesAndViewsReadTheStore(t *testing.T) {
+	c := newCLI(t)
+	srv, _ := c.againstSandbox()
+
+	// ctrl+c during the first sync: exit 130, what was read is kept.
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		for srv.Stats().ByRoute["GET /api/v2/logs"] < 30 {
+			time.Sleep(5 * time.Millisecond)
+		}
+		cancel()
+	}()
+	r := c.runCtx(ctx, false, "logs", "sync", "--since", "48h")
+	if r.code != exitInterrupted || !strings.Contains(r.stderr, "run it again") {
+		t.Fatalf("interrupted sync: exit %d, stderr %q", r.code, r.stderr)
+	}
+	r = c.run("logs", "sync", "--since", "48h", "--json")
+	if r.code != 0 {
+		t.Fatalf("second sync: exit %d: %s", r.code, r.stderr)
+	}
+	var out syncOutput
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.Added != out.Fetched || out.Events < 10_000 || out.Fetched >= int(out.Events) {
+		t.Errorf("resumed sync fetched %d, added %d, store holds %d: want only the missing events fetched, each once", out.Fetched, out.Added, out.Events)
+	}
+	info, err := os.Stat(out.Store)
+	if err != nil || info.Mode().Perm() != 0o600 {
+		t.Errorf("store %s: %v, mode %v, want 0600", out.Store, err, info.Mode().Perm())
+	}
+	if dir, err := os.Stat(filepath.Dir(out.Store)); err != nil || dir.Mode().Perm() != 0o700 {
+		t.Errorf("store directory mode %v, want 0700", dir.Mode().Perm())
+	}
+
+	srv.ResetStats()
+	for _, args := range [][]string{
+		{"ip", "triage", "--since", "48h", "--json"},
+		{"detect", "--since", "48h", "--json"},
+	} {
+		began := time.Now()
+		r := c.run(args...)
+		if r.code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, r.code, r.stderr)
+		}
+		t.Logf("%v after a sync: %v", args, time.Since(began))
+		if !strings.Contains(r.stderr, "local store") {
+			t.Errorf("%v does not say it read the local store: %q", args, r.stderr)
+		}
+	}
+	if n := logRequests(srv); n != 0 {
+		t.Errorf("views after a sync sent %d log requests (%v), want none", n, srv.Stats().ByRoute)
+	}
+
+	// --no-store reads the tenant again.
+	r = c.run("--no-store", "ip", "triage", "--since", "48h", "--json")
+	if r.code != 0 || logRequests(srv) == 0 {
+		t.Errorf("--no-store: exit %d, %d log requests; want the tenant read", r.code, logRequests(srv))
+	}
+}
+
+func TestLogsReceiveRefusesBadInputBeforeListening(t *testing.T) {
+	c := newCLI(t)
+	dir := t.TempDir()
+	tok := filepath.Join(dir, "token")
+	_ = os.WriteFile(tok, []byte("Bearer s3cret\n"), 0o600)
+	empty := filepath.Join(dir, "empty")
+	_ = os.WriteFile(empty, []byte("\n"), 0o600)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"logs", "receive", "--token-file", tok}, "--listen is required"},
+		{[]string{"logs", "receive", "--listen", "0.0.0.0:8514", "--token-file", tok}, "plain HTTP is only for loopback"},
+		{[]string{"logs", "receive", "--listen", "127.0.0.1:8514"}, "--token-file is required"},
+		{[]string{"logs", "receive", "--listen", "127.0.0.1:8514", "--token-file", empty}, "one line"},
+		{[]string{"logs", "receive", "--listen", "127.0.0.1:8514", "--token-file", tok, "--tls-cert", "c.pem"}, "go together"},
+		{[]string{"logs", "receive", "--listen", "nohost", "--token-file", tok}, "host:port"},
+	} {
+		r := c.run(tc.args...)
+		if r.code != exitUsage || !strings.Contains(r.stderr, tc.want) || strings.Count(strings.TrimSpace(r.stderr), "\n") > 0 {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 and one line saying %q", tc.args, r.code, r.stderr, tc.want)
+		}
+		if strings.Contains(r.stderr, "s3cret") {
+			t.Errorf("%v: the stream token leaked into the error", tc.args)
+		}
+	}
+}
+
+func TestLogsReceiveStoresTheSandboxStream(t *testing.T) {
+	c := newCLI(t)
+	srv, _ := c.againstSandbox()
+	dir := t.TempDir()
+	tok := filepath.Join(dir, "token")
+	_ = os.WriteFile(tok, []byte("Bearer s3cret\n"), 0o600)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan result, 1)
+	go func() { done <- c.runCtx(ctx, false, "logs", "receive", "--listen", addr, "--token-file", tok) }()
+	var sent int
+	for i := 0; ; i++ {
+		sent, err = srv.DeliverLogs(context.Background(), sandbox.LogStream{URL: "http://" + addr + "/", Authorization: "Bearer s3cret", Format: sandbox.StreamJSONArray, Retries: 1, RetryWait: 50 * time.Millisecond},
+			time.Now().Add(-7*time.Hour))
+		if err == nil || i > 100 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond) // not listening yet
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	r := <-done
+	if r.code != 0 || !strings.Contains(r.stderr, "the store holds") {
+		t.Fatalf("receive: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if strings.Contains(r.stderr, "s3cret") {
+		t.Error("the stream token reached the output")
+	}
+	// The delivered events are in the store: a search of the window from the
+	// store sees them all without asking the tenant for logs.
+	srv.ResetStats()
+	r = c.run("logs", "sync", "--since", "6h", "--json")
+	var out syncOutput
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		t.Fatal(r.stderr, err)
+	}
+	if out.Added != 0 || sent == 0 {
+		t.Errorf("after the stream delivered %d events a sync added %d: the stream's events must already be held", sent, out.Added)
+	}
+}

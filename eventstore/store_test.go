@@ -1,0 +1,94 @@
+package eventstore
+
+import (
+	"context"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/atoctl/atoctl/auth0client"
+)
+
+func TestStoreKeepsEachEventOnceAndAnswersByIndex(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "atoctl", "events", "t.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if info, err := os.Stat(path); err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("store file mode %v (%v), want 0600", info.Mode().Perm(), err)
+	}
+	if info, err := os.Stat(filepath.Dir(path)); err != nil || info.Mode().Perm() != 0o700 {
+		t.Fatalf("store directory mode %v (%v), want 0700", info.Mode().Perm(), err)
+	}
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var all []auth0client.RawLog
+	batches(900, start, func(b []auth0client.RawLog) { all = append(all, b...) })
+	added, err := s.Append(ctx, Feed{Name: FeedAPI, Checkpoint: all[499].Event.ID}, all[:500])
+	if err != nil || added != 500 {
+		t.Fatalf("first append: %d added, %v", added, err)
+	}
+	// Overlapping delivery: only the new half is added.
+	added, err = s.Append(ctx, Feed{Name: FeedStream}, all[250:])
+	if err != nil || added != 400 {
+		t.Fatalf("overlapping append: %d added, want 400 (%v)", added, err)
+	}
+	if n, _ := s.Count(ctx); n != 900 {
+		t.Fatalf("store holds %d events, want 900", n)
+	}
+	if f, _ := s.Feed(ctx, FeedStream); f.Received != 650 {
+		t.Errorf("stream feed received %d, want 650", f.Received)
+	}
+
+	want := func(keep func(e auth0client.LogEvent) bool) []string {
+		var ids []string
+		for _, r := range all {
+			if keep(r.Event) {
+				ids = append(ids, r.Event.ID)
+			}
+		}
+		return ids
+	}
+	net := netip.MustParsePrefix("198.51.101.0/24")
+	since := start.Add(10 * time.Minute)
+	for _, tc := range []struct {
+		name string
+		q    Query
+		keep func(e auth0client.LogEvent) bool
+	}{
+		{"window", Query{Since: since}, func(e auth0client.LogEvent) bool { return !e.Date.Before(since) }},
+		{"cidr", Query{Since: start, Network: &net}, func(e auth0client.LogEvent) bool { return net.Contains(netip.MustParseAddr(e.IP)) }},
+		{"address", Query{Since: start, Network: ptr(netip.MustParsePrefix("198.51.100.3/32"))}, func(e auth0client.LogEvent) bool { return e.IP == "198.51.100.3" }},
+		{"account", Query{Since: start, UserID: all[7].Event.UserID}, func(e auth0client.LogEvent) bool { return e.UserID == all[7].Event.UserID }},
+		{"types", Query{Since: since, Types: []string{"pla", "s"}}, func(e auth0client.LogEvent) bool {
+			return !e.Date.Before(since) && (e.Type == "pla" || e.Type == "s")
+		}},
+	} {
+		var got []string
+		if _, err := s.Events(ctx, tc.q, func(e auth0client.LogEvent) error {
+			got = append(got, e.ID)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		w := want(tc.keep)
+		if len(w) == 0 || !slices.Equal(got, w) {
+			t.Errorf("%s: got %d events, want %d", tc.name, len(got), len(w))
+		}
+	}
+	// Details survive the round trip (pla's requiresVerification).
+	var pla auth0client.LogEvent
+	_, _ = s.Events(ctx, Query{Since: start, Types: []string{"pla"}, Limit: 1}, func(e auth0client.LogEvent) error { pla = e; return nil })
+	if v, _ := pla.Details["requiresVerification"].(bool); !v {
+		t.Errorf("pla details lost: %v", pla.Details)
+	}
+	raw, ok, err := s.Raw(ctx, all[3].Event.ID)
+	if err != nil || !ok || string(raw) != string(all[3].Raw) {
+		t.Errorf("raw JSON of %s: %q %v %v", all[3].Event.ID, raw, ok, err)
+	}
+}

@@ -1,0 +1,259 @@
+package responders
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/atoctl/atoctl/auth0client"
+	"github.com/atoctl/atoctl/eventstore"
+)
+
+// DefaultStoreMaxAge is how stale the store may be before a view syncs it
+// first: a view opened within it after a sync (an IP from a triage, a bulk
+// run from an IP) reads the store alone and sends no log request.
+const DefaultStoreMaxAge = time.Minute
+
+// EventSource is where the views (triage, detections, an IP's page, bulk
+// discovery) read the tenant's events: the local store when one is given —
+// synced first when it does not cover the window or is older than MaxAge —
+// else the Management API.
+type EventSource struct {
+	Client *auth0client.Client
+	// Store, if set, is read instead of the API.
+	Store *eventstore.Store
+	// MaxAge: 0 is DefaultStoreMaxAge.
+	MaxAge time.Duration
+	// Fill syncs a window the store does not cover before reading it; without
+	// it such a window is read from the API (the console, whose background
+	// sync fills the store, reads the API until the store covers the window).
+	Fill bool
+	// Now is the clock (nil: time.Now).
+	Now func() time.Time
+}
+
+// APIEvents reads the Management API directly.
+func APIEvents(c *auth0client.Client) EventSource { return EventSource{Client: c} }
+
+func (s EventSource) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// Ready makes the store ready to answer for the window since since: a
+// store that covers it is caught up when older than MaxAge; one that does
+// not is filled when Fill is set. useStore is false when the window is to
+// be read from the API (no store, or not covered and not Fill).
+func (s EventSource) Ready(ctx context.Context, since time.Time) (f eventstore.Feed, useStore bool, err error) {
+	if s.Store == nil {
+		return eventstore.Feed{}, false, nil
+	}
+	maxAge := s.MaxAge
+	if maxAge == 0 {
+		maxAge = DefaultStoreMaxAge
+	}
+	fresh := func(f eventstore.Feed) bool { return f.Covers(since) && s.now().Sub(f.CaughtUpAt) <= maxAge }
+	if f, err = s.Store.Feed(ctx, eventstore.FeedAPI); err != nil || fresh(f) {
+		return f, err == nil, err
+	}
+	if !f.Covers(since) && !s.Fill {
+		return f, false, nil
+	}
+	if s.Client == nil {
+		return f, false, fmt.Errorf("the event store does not hold the window since %s and there is no tenant to sync it from", since.UTC().Format(time.RFC3339))
+	}
+	// Another sync of this process may be filling it: wait for it, look
+	// again, and sync only if it still falls short.
+	s.Store.LockSync()()
+	if f, err = s.Store.Feed(ctx, eventstore.FeedAPI); err != nil || fresh(f) {
+		return f, err == nil, err
+	}
+	res, err := SyncEvents(ctx, s.Client, s.Store, since, nil)
+	return res.Feed, err == nil, err
+}
+
+// storeNote says what a view read from the store: how fresh it is, and,
+// when the window reaches past the tenant's oldest event, that nothing
+// older was there to keep.
+func (s EventSource) storeNotes(f eventstore.Feed, since time.Time) []string {
+	notes := []string{fmt.Sprintf("events from the local store (%s), synced %s ago", s.Store.Path(), Age(s.now().Sub(f.CaughtUpAt)))}
+	if !f.TenantOldest.IsZero() && f.TenantOldest.After(since.Add(time.Hour)) {
+		notes = append(notes, fmt.Sprintf("the window reaches %s but the tenant's oldest event was from %s when the store was filled: nothing before it could be read (log retention is plan-dependent)",
+			since.UTC().Format("2006-01-02 15:04Z"), f.TenantOldest.UTC().Format("2006-01-02 15:04Z")))
+	}
+	return notes
+}
+
+// Age is a short duration for freshness notes: "12s", "4m", "3h", "2d".
+func Age(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "0s"
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dd", int(d.Hours()/24))
+}
+
+// ReadSince hands every event since since to add (at most limit; limited
+// reports that the limit stopped it) and returns what the analyst should
+// know about where they came from.
+func (s EventSource) ReadSince(ctx context.Context, since time.Time, limit int, add func(auth0client.LogEvent)) (n int, limited bool, notes []string, err error) {
+	f, useStore, err := s.Ready(ctx, since)
+	if err != nil {
+		return 0, false, nil, err
+	}
+	if !useStore {
+		n, limited, err = ReadLogsSince(ctx, s.Client, since, limit, add)
+		if err == nil && !limited {
+			if note := RetentionNote(ctx, s.Client, since); note != "" {
+				notes = append(notes, note)
+			}
+		}
+		return n, limited, notes, err
+	}
+	read := 0
+	_, err = s.Store.Events(ctx, eventstore.Query{Since: since, Limit: limit + 1, Stored: true}, func(e auth0client.LogEvent) error {
+		if read++; read <= limit {
+			add(e)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, false, nil, err
+	}
+	if read > limit {
+		return limit, true, nil, nil
+	}
+	return read, false, s.storeNotes(f, since), nil
+}
+
+// Search is SearchLogs over the source: from the store when it has one (the
+// analyst's extra Lucene, which only Auth0 evaluates, goes to the API).
+func (s EventSource) Search(ctx context.Context, q LogSearch) ([]auth0client.LogEvent, []string, error) {
+	f, useStore, err := s.Ready(ctx, q.Since)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !useStore || q.Query != "" {
+		events, err := SearchLogs(ctx, s.Client, q)
+		var notes []string
+		if err == nil && (q.Limit == 0 || len(events) < q.Limit) {
+			if note := RetentionNote(ctx, s.Client, q.Since); note != "" {
+				notes = append(notes, note)
+			}
+		}
+		return events, notes, err
+	}
+	limit := q.Limit
+	if limit <= 0 || limit > MaxSearchLimit {
+		limit = MaxSearchLimit
+	}
+	var out []auth0client.LogEvent
+	_, err = s.Store.Events(ctx, eventstore.Query{Since: q.Since, Network: q.Filter.Network, UserID: q.Filter.UserID, Types: q.Filter.Types,
+		Limit: limit, NewestFirst: true}, func(e auth0client.LogEvent) error {
+		out = append(out, e)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, s.storeNotes(f, q.Since), nil
+}
+
+// BulkEvents is a BulkDiscovery's Events reading the source: every event of
+// a target network in the window.
+func (s EventSource) BulkEvents(since time.Time) func(ctx context.Context, p netip.Prefix) ([]auth0client.LogEvent, error) {
+	return func(ctx context.Context, p netip.Prefix) ([]auth0client.LogEvent, error) {
+		q := LogSearch{Filter: LogFilter{Network: &p}, Since: since, Limit: MaxSearchLimit}
+		if _, useStore, err := s.Ready(ctx, since); err != nil || !useStore {
+			if err != nil {
+				return nil, err
+			}
+			return SearchLogs(ctx, s.Client, q)
+		}
+		events, _, err := s.Search(ctx, q)
+		return events, err
+	}
+}
+
+// knownNames hides the names the store already looked up from a resolver:
+// the rest go to the tenant's user search.
+type knownNames struct {
+	NameResolver
+	known  map[string]string
+	looked map[string]string
+}
+
+func (k *knownNames) UnresolvedNames() []string {
+	var out []string
+	for _, n := range k.NameResolver.UnresolvedNames() {
+		if _, ok := k.known[n]; !ok {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func (k *knownNames) ResolveNames(ids map[string]string) {
+	k.looked = ids
+	k.NameResolver.ResolveNames(ids)
+}
+
+// resolveNames looks up the user names r holds without an id (see
+// resolveTriageNames); with a store, names it looked up within
+// eventstore.NameMaxAge are answered from it, so a second view of the same
+// window sends no user search either. It returns how many names stayed
+// unresolved.
+func (s EventSource) resolveNames(ctx context.Context, r NameResolver) (int, string, error) {
+	if s.Store == nil {
+		return resolveTriageNames(ctx, s.Client, r)
+	}
+	now := s.now()
+	asked := r.UnresolvedNames()
+	known, err := s.Store.KnownNames(ctx, asked, now)
+	if err != nil {
+		return 0, "", err
+	}
+	found := map[string]string{}
+	for n, id := range known {
+		if id != "" {
+			found[n] = id
+		}
+	}
+	r.ResolveNames(found)
+	k := &knownNames{NameResolver: r, known: known}
+	pending := k.UnresolvedNames()
+	unresolved, note, err := resolveTriageNames(ctx, s.Client, k)
+	if err != nil {
+		return 0, "", err
+	}
+	// Keep what was looked up: the ids found and the names no account holds
+	// (not those past the look-up cap, which were not asked).
+	save := map[string]string{}
+	if note == "" {
+		for _, n := range pending {
+			save[n] = k.looked[n]
+		}
+	} else {
+		for n, id := range k.looked {
+			save[n] = id
+		}
+	}
+	if err := s.Store.SaveNames(ctx, save, now); err != nil {
+		return 0, "", err
+	}
+	for _, id := range known {
+		if id == "" {
+			unresolved++
+		}
+	}
+	return unresolved, note, nil
+}
