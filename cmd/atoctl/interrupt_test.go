@@ -14,6 +14,7 @@ import (
 // Ctrl+C in ip contain: one line per state, not a "not started" failure
 // line per untouched account, and no raw "context canceled".
 func TestIPContainInterruptedPrintsOneLinePerState(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	j, err := responders.OpenJournal(dir, "inc-20261201-1200-abcd", responders.JournalMeta{Operator: "t@h", Tenant: "127.0.0.1", Mode: responders.ModeTraining})
 	if err != nil {

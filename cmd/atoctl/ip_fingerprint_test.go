@@ -25,6 +25,7 @@ func fingerprintACLOf(srv *sandbox.Server) *sandbox.NetworkACL {
 }
 
 func TestIPContainBlocksTheAttacksFingerprintAndReleaseRemovesIt(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	srv, key := c.againstSandbox()
 	_, ja4 := scenarios.AttackerFingerprints(scenarios.DefaultScenario)
@@ -80,6 +81,7 @@ func TestIPContainBlocksTheAttacksFingerprintAndReleaseRemovesIt(t *testing.T) {
 }
 
 func TestIncidentRollbackReleasesTheFingerprintBlock(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	srv, key := c.againstSandbox()
 	_, ja4 := scenarios.AttackerFingerprints(scenarios.DefaultScenario)

@@ -20,6 +20,7 @@ import (
 // (tui needs a terminal and has its own tests; training and sandbox do not
 // take credentials.)
 func TestJWTKeyRunsEveryCommand(t *testing.T) {
+	t.Parallel()
 	good, _ := jwtKeys(t)
 	c := newCLI(t)
 	srv := c.againstSandboxByKey(good)

@@ -80,6 +80,7 @@ func noKeyIn(t *testing.T, k *rsa.PrivateKey, outs ...string) {
 // from AUTH0_CLIENT_ASSERTION_PRIVATE_KEY, with either algorithm, and the
 // search answers with the tenant's own user.
 func TestJWTKeyAuthenticatesUsersSearch(t *testing.T) {
+	t.Parallel()
 	good, _ := jwtKeys(t)
 	for _, tt := range []struct {
 		name string
@@ -120,6 +121,7 @@ func TestJWTKeyAuthenticatesUsersSearch(t *testing.T) {
 // A key the tenant does not know for the application gets no token: exit 4
 // (no usable credentials), one line, no key material.
 func TestJWTWrongKeyExitsNoCredentials(t *testing.T) {
+	t.Parallel()
 	good, bad := jwtKeys(t)
 	c := newCLI(t)
 	c.againstSandboxByKey(good)
@@ -135,6 +137,7 @@ func TestJWTWrongKeyExitsNoCredentials(t *testing.T) {
 // key together are bad input naming both; a key with --training too; an
 // unusable key file is "no usable credentials".
 func TestJWTCredentialMistakes(t *testing.T) {
+	t.Parallel()
 	good, _ := jwtKeys(t)
 	dir := t.TempDir()
 	secretFile := filepath.Join(dir, "secret")
@@ -191,6 +194,7 @@ func TestJWTCredentialMistakes(t *testing.T) {
 
 // A key file others can read is used, with a warning naming the fix.
 func TestJWTKeyFileOthersCanReadWarns(t *testing.T) {
+	t.Parallel()
 	good, _ := jwtKeys(t)
 	c := newCLI(t)
 	c.againstSandboxByKey(good)

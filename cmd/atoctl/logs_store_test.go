@@ -19,6 +19,7 @@ func logRequests(srv *sandbox.Server) int64 {
 }
 
 func TestLogsSyncResumesAndViewsReadTheStore(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	srv, _ := c.againstSandbox()
 
@@ -80,6 +81,7 @@ func TestLogsSyncResumesAndViewsReadTheStore(t *testing.T) {
 }
 
 func TestLogsReceiveRefusesBadInputBeforeListening(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	dir := t.TempDir()
 	tok := filepath.Join(dir, "token")
@@ -108,6 +110,7 @@ func TestLogsReceiveRefusesBadInputBeforeListening(t *testing.T) {
 }
 
 func TestLogsReceiveStoresTheSandboxStream(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	srv, _ := c.againstSandbox()
 	dir := t.TempDir()

@@ -45,6 +45,7 @@ func decodePosture(t *testing.T, out string) postureJSON {
 }
 
 func TestPostureOfEachScenarioListsItsPlantedWeaknessesAndNothingElse(t *testing.T) {
+	t.Parallel()
 	for _, name := range scenarios.Names() {
 		t.Run(name, func(t *testing.T) {
 			c := newCLI(t)
@@ -100,6 +101,7 @@ func sortedKeys[T any](ws []T, key func(T) string) []string {
 }
 
 func TestPostureOfAWellConfiguredTenantPassesAndIsStable(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	srv, _ := c.againstSandbox()
 	// The default scenario without its planted weaknesses.

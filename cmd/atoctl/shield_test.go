@@ -94,6 +94,7 @@ func sameDocuments(t *testing.T, want, got map[string][]byte) {
 }
 
 func TestShieldUpThenDownLeavesEveryAttackProtectionDocumentByteIdentical(t *testing.T) {
+	t.Parallel()
 	for _, level := range []string{responders.ShieldElevated, responders.ShieldMax} {
 		t.Run(level, func(t *testing.T) {
 			c := newCLI(t)
@@ -163,6 +164,7 @@ func loadJournalOf(t *testing.T, c *cli, id string) []responders.Record {
 }
 
 func TestShieldDownRefusesAFieldChangedSinceAndNamesIt(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	before := protectionDocuments(t, c)
 	if res := c.run("--training", "shield", "up", "--yes"); res.code != 0 {
@@ -203,6 +205,7 @@ func jsonText(v any) string {
 }
 
 func TestIncidentRollbackPutsTheShieldDown(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	before := protectionDocuments(t, c)
 	res := c.run("--training", "shield", "up", "--level", "max", "--yes", "--json")
@@ -228,6 +231,7 @@ func TestIncidentRollbackPutsTheShieldDown(t *testing.T) {
 }
 
 func TestShieldBadInputAndDryRunSendNothing(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	before := protectionDocuments(t, c)
 	for _, args := range [][]string{
@@ -249,6 +253,7 @@ func TestShieldBadInputAndDryRunSendNothing(t *testing.T) {
 }
 
 func TestShieldReportsFeaturesThePlanLacks(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	srv, _ := c.againstSandbox()
 	srv.Update(func(st *sandbox.State) {

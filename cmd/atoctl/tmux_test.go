@@ -114,6 +114,7 @@ func (tm *tmuxTerm) paneDead() bool {
 }
 
 func TestConsoleInTmuxPlaysTheCredentialStuffingExercise(t *testing.T) {
+	t.Parallel()
 	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Fatal("tmux is not installed: the scripted console test needs it (.ci/run installs it)")
 	}
