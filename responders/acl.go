@@ -360,17 +360,7 @@ func ReleaseACL(ctx context.Context, c *auth0client.Client, w auth0client.Writer
 		return w.UpdateNetworkACL(ctx, upd)
 	}
 	journal := func(kind RecordKind, o Outcome, e error) error {
-		rec := Record{Kind: kind, Step: StepACLRelease, Calls: journalCalls(sr.Calls), Reason: sr.Reason}
-		if kind == KindOutcome {
-			rec.Outcome = o
-		}
-		if e != nil {
-			rec.Error = auth0client.Clean(e.Error())
-		}
-		if _, err := j.Append(rec); err != nil {
-			return fmt.Errorf("journal: %w", err)
-		}
-		return nil
+		return appendStepRecord(j, Record{Kind: kind, Step: StepACLRelease, Calls: journalCalls(sr.Calls), Reason: sr.Reason}, o, e)
 	}
 	if w.DryRun() {
 		err := apply()

@@ -320,17 +320,7 @@ func ApplyFingerprintACL(ctx context.Context, c *auth0client.Client, w auth0clie
 	}
 	sr.Calls = []auth0client.Call{*p.Call}
 	journal := func(kind RecordKind, o Outcome, e error) error {
-		rec := Record{Kind: kind, Step: StepFingerprintACL, Calls: journalCalls(sr.Calls), Reason: sr.Reason, Evidence: mustRaw(fingerprintEvidence{p.Added})}
-		if kind == KindOutcome {
-			rec.Outcome = o
-		}
-		if e != nil {
-			rec.Error = auth0client.Clean(e.Error())
-		}
-		if _, err := j.Append(rec); err != nil {
-			return fmt.Errorf("journal: %w", err)
-		}
-		return nil
+		return appendStepRecord(j, Record{Kind: kind, Step: StepFingerprintACL, Calls: journalCalls(sr.Calls), Reason: sr.Reason, Evidence: mustRaw(fingerprintEvidence{p.Added})}, o, e)
 	}
 	send := func() error {
 		if p.Existing != nil {
@@ -409,17 +399,7 @@ func ReleaseFingerprints(ctx context.Context, c *auth0client.Client, w auth0clie
 	}
 	sr.Calls = []auth0client.Call{call}
 	journal := func(kind RecordKind, o Outcome, e error) error {
-		rec := Record{Kind: kind, Step: StepFingerprintRelease, Calls: journalCalls(sr.Calls), Reason: sr.Reason, Evidence: mustRaw(fingerprintEvidence{removed})}
-		if kind == KindOutcome {
-			rec.Outcome = o
-		}
-		if e != nil {
-			rec.Error = auth0client.Clean(e.Error())
-		}
-		if _, err := j.Append(rec); err != nil {
-			return fmt.Errorf("journal: %w", err)
-		}
-		return nil
+		return appendStepRecord(j, Record{Kind: kind, Step: StepFingerprintRelease, Calls: journalCalls(sr.Calls), Reason: sr.Reason, Evidence: mustRaw(fingerprintEvidence{removed})}, o, e)
 	}
 	apply := func() error {
 		if empty {

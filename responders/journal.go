@@ -822,3 +822,18 @@ func isElided(v any) bool {
 	}
 	return false
 }
+
+// appendStepRecord journals rec, a step's plan or outcome record: an outcome
+// record carries o, and any record the cleaned text of e when there is one.
+func appendStepRecord(j JournalWriter, rec Record, o Outcome, e error) error {
+	if rec.Kind == KindOutcome {
+		rec.Outcome = o
+	}
+	if e != nil {
+		rec.Error = auth0client.Clean(e.Error())
+	}
+	if _, err := j.Append(rec); err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	return nil
+}

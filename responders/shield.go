@@ -472,17 +472,7 @@ func ApplyShield(ctx context.Context, c *auth0client.Client, w auth0client.Write
 		return res, err
 	}
 	journal := func(kind RecordKind, o Outcome, e error) error {
-		rec := Record{Kind: kind, Step: step, Calls: journalCalls(p.Calls), Reason: res.Reason, Evidence: ev}
-		if kind == KindOutcome {
-			rec.Outcome = o
-		}
-		if e != nil {
-			rec.Error = auth0client.Clean(e.Error())
-		}
-		if _, err := j.Append(rec); err != nil {
-			return fmt.Errorf("journal: %w", err)
-		}
-		return nil
+		return appendStepRecord(j, Record{Kind: kind, Step: step, Calls: journalCalls(p.Calls), Reason: res.Reason, Evidence: ev}, o, e)
 	}
 	send := func() error {
 		for _, call := range p.Calls {
