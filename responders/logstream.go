@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 )
@@ -137,58 +138,81 @@ func ReadLogStream(ctx context.Context, r io.Reader, limit int64, fn func(Triage
 // TriageLogStream triages a log-stream export in a bounded pipeline: the
 // calling goroutine reads blocks of whole lines, Workers goroutines parse
 // them (each block into the few fields triage needs, as slices of the
-// block), and one goroutine folds the parsed blocks into a single Triage
-// in file order. Memory is the triage (the population: addresses,
-// accounts and their pairs) plus a fixed number of blocks in flight,
-// whatever the size of the export; the result is that of Add called on
-// every event in order.
+// block), and Workers folding goroutines add the parsed events to as many
+// triages, each the events of its share of the addresses (by a hash of
+// the address), in file order; the shares are merged at the end. An
+// address and its pairs live in one share, so the fold needs no lock and
+// the result is that of Add called on every event in order (accounts,
+// which appear in several shares, merge exactly: see Triage.Merge).
+// Memory is the triage (the population: addresses, accounts and their
+// pairs) plus a fixed number of blocks in flight, whatever the size of
+// the export.
 func TriageLogStream(ctx context.Context, r io.Reader, cfg TriageConfig, opts LogStreamOptions) (*Triage, LogStreamStats, error) {
 	workers := opts.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	t := NewTriage(cfg)
+	shares := workers
+	seeds := newTriageSeeds()
 	work := make(chan *chunk, workers)
-	// Blocks wait here, in file order, for their parse to finish; the
-	// capacity bounds the blocks in flight.
-	ordered := make(chan *chunk, 2*workers)
 	var parsers sync.WaitGroup
 	for range workers {
 		parsers.Go(func() {
 			var f eventFields
 			for c := range work {
-				c.parse(&f)
+				c.parse(&f, seeds, shares)
 				close(c.parsed)
 			}
 		})
 	}
-	var folded LogStreamStats
-	folding := make(chan struct{})
-	go func() {
-		defer close(folding)
-		for c := range ordered {
-			<-c.parsed
-			for i := range c.events {
-				e := &c.events[i]
-				addEvent(t, e.logID, e.typ, e.ip, e.userID, e.userName, e.country, nil, e.date, e.agent, e.verify)
+	// Each folder reads every block, in file order, and folds its share of
+	// the block's events; the last one to finish with a block releases it.
+	// The channels' capacity bounds the blocks in flight.
+	triages := make([]*Triage, shares)
+	ordered := make([]chan *chunk, shares)
+	stats := make([]LogStreamStats, shares)
+	var folders sync.WaitGroup
+	for k := range shares {
+		triages[k], ordered[k] = newTriage(cfg, seeds), make(chan *chunk, 2*workers)
+		folders.Go(func() {
+			t := triages[k]
+			for c := range ordered[k] {
+				<-c.parsed
+				for i := range c.shares[k] {
+					e := &c.shares[k][i]
+					addEvent(t, e.keys, e.logID, e.typ, e.ip, e.userID, e.userName, e.country, nil, e.date, e.agent, e.verify)
+				}
+				if k == 0 {
+					stats[k].merge(c.stats)
+				}
+				if c.pending.Add(-1) == 0 {
+					c.release()
+				}
 			}
-			folded.merge(c.stats)
-			c.release()
-		}
-	}()
-	var stats LogStreamStats
-	err := splitLines(ctx, r, opts, &stats, func(c *chunk) bool {
+		})
+	}
+	var read LogStreamStats
+	err := splitLines(ctx, r, opts, &read, func(c *chunk) bool {
 		c.parsed = make(chan struct{})
-		ordered <- c
+		c.pending.Store(int32(shares))
+		for k := range shares {
+			ordered[k] <- c
+		}
 		work <- c
 		return true
 	})
 	close(work)
-	close(ordered)
+	for k := range shares {
+		close(ordered[k])
+	}
 	parsers.Wait()
-	<-folding
-	stats.merge(folded)
-	return t, stats, err
+	folders.Wait()
+	read.merge(stats[0])
+	t := triages[0]
+	for _, o := range triages[1:] {
+		t.Merge(o)
+	}
+	return t, read, err
 }
 
 // chunk is a block of whole lines and the number of its first line; a
@@ -200,24 +224,39 @@ type chunk struct {
 	// stats are the counts of the pass over the block.
 	stats LogStreamStats
 	pool  *sync.Pool
-	// events are the block's events as slices of buf or scratch (strings
-	// with escapes, decoded); parsed is closed when they are ready.
-	events  []rawEvent
+	// shares are the block's events, by share of the addresses, as slices
+	// of buf or scratch (strings with escapes, decoded); parsed is closed
+	// when they are ready, and pending counts the folders yet to read them.
+	shares  [][]rawEvent
 	scratch []byte
 	parsed  chan struct{}
+	pending atomic.Int32
 }
 
 // rawEvent is a parsed event whose strings are slices of its block.
 type rawEvent struct {
+	keys                                      eventKeys
 	logID, typ, ip, userID, userName, country []byte
 	date                                      time.Time
 	agent                                     uint64
 	verify                                    bool
 }
 
-// parse fills c.events and c.stats from the block's lines.
-func (c *chunk) parse(f *eventFields) {
-	c.events, c.stats = c.events[:0], LogStreamStats{}
+// shareOf is the share of an address (by its key) among n. Events without
+// an address, which only count, go to share 0.
+func shareOf(ip uint64, n int) int {
+	return int((ip >> 32) % uint64(n))
+}
+
+// parse fills c.shares and c.stats from the block's lines.
+func (c *chunk) parse(f *eventFields, seeds triageSeeds, shares int) {
+	if len(c.shares) != shares {
+		c.shares = make([][]rawEvent, shares)
+	}
+	for k := range c.shares {
+		c.shares[k] = c.shares[k][:0]
+	}
+	c.stats = LogStreamStats{}
 	f.scratch = c.scratch[:0]
 	c.lines(func(line []byte, n int64) {
 		c.stats.Lines++
@@ -230,7 +269,10 @@ func (c *chunk) parse(f *eventFields) {
 			return
 		}
 		c.stats.Events++
-		c.events = append(c.events, rawEvent{logID: f.logID, typ: f.typ, ip: f.ip, userID: f.userID, userName: f.userName,
+		var keys eventKeys
+		keys, f.lower = seeds.keysOf(f.ip, f.userID, f.userName, f.lower)
+		k := shareOf(keys.ip, shares)
+		c.shares[k] = append(c.shares[k], rawEvent{keys: keys, logID: f.logID, typ: f.typ, ip: f.ip, userID: f.userID, userName: f.userName,
 			country: f.country, date: f.date(), agent: AgentHash(f.agent), verify: f.verify})
 	})
 	c.scratch = f.scratch
@@ -254,7 +296,6 @@ func (c *chunk) lines(fn func(line []byte, n int64)) {
 // release hands the block back to the pool (an outsized one is dropped).
 func (c *chunk) release() {
 	if c.pool != nil && cap(c.buf) <= 4<<20 {
-		c.events = c.events[:0]
 		c.pool.Put(c)
 	}
 }
@@ -372,6 +413,7 @@ type eventFields struct {
 	logID, typ, ip, userID, userName, country, dateRaw, agent []byte
 	verify                                                    bool
 	scratch                                                   []byte
+	lower                                                     []byte // scratch for keysOf
 }
 
 func (f *eventFields) str(b []byte) string { return string(b) }
@@ -380,7 +422,10 @@ func (f *eventFields) date() time.Time { return parseAuth0Time(f.dateRaw) }
 
 // parseLine fills f from one line; false for a malformed line.
 func (f *eventFields) parseLine(line []byte) bool {
-	*f = eventFields{scratch: f.scratch} // earlier lines' decoded strings stay valid
+	if f.parseClean(line) {
+		return true
+	}
+	*f = eventFields{scratch: f.scratch, lower: f.lower} // earlier lines' decoded strings stay valid
 	s := scanner{b: line}
 	s.ws()
 	var outer, inner eventFields
@@ -405,7 +450,7 @@ func (f *eventFields) parseLine(line []byte) bool {
 	if s.i != len(s.b) {
 		return false // trailing bytes after the object
 	}
-	scratch := f.scratch
+	scratch, lower := f.scratch, f.lower
 	if envelope {
 		if len(inner.logID) == 0 {
 			inner.logID = outer.logID
@@ -414,7 +459,7 @@ func (f *eventFields) parseLine(line []byte) bool {
 	} else {
 		*f = outer
 	}
-	f.scratch = scratch
+	f.scratch, f.lower = scratch, lower
 	return f.typ != nil
 }
 

@@ -59,17 +59,18 @@ type Triage struct {
 	skipped  int64
 	from, to int64 // unix ms of the oldest and newest event
 
+	// The population, found by seeded hashes (triage_keys.go): each
+	// address, account and pair keeps its key.
+	seeds    triageSeeds
 	ips      []ipStats
-	ipIndex  map[string]uint32
+	ipIndex  map[uint64]uint32 // address key → address
 	accts    []acctStats
-	idIndex  map[string]uint32 // user_id → account
-	nameIdx  map[string]uint32 // lowercased user_name → name-only account
+	idIndex  map[uint64]uint32 // user id key → account
+	nameIdx  map[uint64]uint32 // lowercased user_name key → name-only account
 	pairs    []pairStats
-	pairIdx  map[uint64]uint32 // ip<<32 | account → pair
+	pairIdx  map[uint64]uint32 // pairKey(address, account) → pair
 	lastPair uint64            // one-entry cache: bursts of one bot against one account
 	lastIdx  uint32
-	// oddIDs are the log ids kept as evidence that are not Auth0's
-	// digits (see logRef).
 	oddIDs   []string
 	oddIndex map[string]uint32
 }
@@ -94,6 +95,11 @@ type TriageConfig struct {
 	// MaxEvidence bounds the log ids of each kind (successes, MFA
 	// challenges, failures) in a verdict's evidence (default 8).
 	MaxEvidence int
+	// OmitOrdinaryIPs leaves the addresses without a label (ordinary
+	// traffic: neither flagged, suspicious nor shared) out of
+	// TriageResult.IPs and counts them in OrdinaryIPs: an export of 60,000
+	// accounts holds some 120,000 home addresses that nobody reads.
+	OmitOrdinaryIPs bool
 }
 
 func (c TriageConfig) withDefaults() TriageConfig {
@@ -255,6 +261,7 @@ func (c *slotCounts) add(s int, n uint32) { c[s] = min(c[s], math.MaxUint32-n) +
 func (c *slotCounts) n(s int) int64 { return int64(c[s]) }
 
 type ipStats struct {
+	key         uint64
 	ip          string
 	counts      slotCounts
 	first, last int64
@@ -265,6 +272,7 @@ type ipStats struct {
 }
 
 type acctStats struct {
+	hash   uint64 // its key's hash (triage_keys.go)
 	key    string // user id, or the lowercased user name of a name-only account
 	byName bool
 	name   string // the user name first seen (by date)
@@ -272,6 +280,8 @@ type acctStats struct {
 	// names are the user names seen with this user id (an attacker may
 	// change the email: both must map to the account).
 	names []string
+	// lastName is the key of the user name last noted (noteName).
+	lastName uint64
 	// tried: failures or attack-protection events name the account;
 	// unknownUser: Auth0 answered fu (no such user) for the name.
 	tried, unknownUser bool
@@ -302,10 +312,14 @@ type pairStats struct {
 }
 
 // NewTriage starts an empty triage.
-func NewTriage(cfg TriageConfig) *Triage {
-	return &Triage{cfg: cfg.withDefaults(), from: noTime, to: math.MinInt64,
-		ipIndex: map[string]uint32{}, idIndex: map[string]uint32{}, nameIdx: map[string]uint32{}, pairIdx: map[uint64]uint32{},
-		lastPair: math.MaxUint64, oddIndex: map[string]uint32{}}
+func NewTriage(cfg TriageConfig) *Triage { return newTriage(cfg, newTriageSeeds()) }
+
+// newTriage starts an empty triage with the given hash functions (the
+// shares of TriageLogStream use the same ones).
+func newTriage(cfg TriageConfig, seeds triageSeeds) *Triage {
+	return &Triage{cfg: cfg.withDefaults(), from: noTime, to: math.MinInt64, seeds: seeds,
+		ipIndex: map[uint64]uint32{}, idIndex: map[uint64]uint32{}, nameIdx: map[uint64]uint32{}, pairIdx: map[uint64]uint32{},
+		lastPair: 0, oddIndex: map[string]uint32{}}
 }
 
 // Events is the number of events added (including those before Since).
@@ -315,12 +329,14 @@ func (t *Triage) Events() int64 { return t.events }
 // the event's strings may be reused afterwards. Not safe for concurrent use:
 // give each goroutine its own Triage and Merge them.
 func (t *Triage) Add(e TriageEvent) {
-	addEvent(t, e.LogID, e.Type, e.IP, e.UserID, e.UserName, e.Country, e.ASN, e.Date, e.Agent, e.RequiresVerification)
+	addEvent(t, t.seeds.stringKeys(e.IP, e.UserID, e.UserName), e.LogID, e.Type, e.IP, e.UserID, e.UserName, e.Country, e.ASN,
+		e.Date, e.Agent, e.RequiresVerification)
 }
 
 // addEvent is Add over strings or byte slices: the log-stream reader hands
-// in slices of its read buffer, and only what is kept is copied.
-func addEvent[S string | []byte](t *Triage, logID, typ, ip, userID, userName, country, asn S, date time.Time, agent uint64, verify bool) {
+// in slices of its read buffer, and only what is kept is copied. k are
+// the event's keys (t.seeds'): a known pair is found by one lookup.
+func addEvent[S string | []byte](t *Triage, k eventKeys, logID, typ, ip, userID, userName, country, asn S, date time.Time, agent uint64, verify bool) {
 	t.events++
 	at := int64(noTime)
 	if !date.IsZero() {
@@ -338,12 +354,23 @@ func addEvent[S string | []byte](t *Triage, logID, typ, ip, userID, userName, co
 	if len(ip) == 0 {
 		return // nothing to attribute (Management API events without an address)
 	}
-	ipi, ok := t.ipIndex[string(ip)]
-	if !ok {
-		ipi = uint32(len(t.ips))
-		key := string(ip)
-		t.ipIndex[key] = ipi
-		t.ips = append(t.ips, ipStats{ip: key, first: noTime, last: math.MinInt64, countryAt: noTime})
+	var ipi, ai, pi uint32
+	var p *pairStats
+	pk := pairKey(k.ip, k.acct)
+	if k.acct != 0 {
+		ok := true
+		if pk == t.lastPair {
+			pi = t.lastIdx
+		} else {
+			pi, ok = t.pairIdx[pk]
+		}
+		if ok {
+			p = &t.pairs[pi]
+			ipi, ai = p.ip, p.acct
+		}
+	}
+	if p == nil {
+		ipi = addressOf(t, k.ip, ip)
 	}
 	is := &t.ips[ipi]
 	is.counts.add(slot, 1)
@@ -365,51 +392,29 @@ func addEvent[S string | []byte](t *Triage, logID, typ, ip, userID, userName, co
 	if isFailure(slot) && agent != 0 {
 		is.addAgent(agent, 1)
 	}
+	if k.acct == 0 {
+		return // no account: the address alone
+	}
 
-	var ai uint32
-	switch {
-	case len(userID) > 0:
-		ai, ok = t.idIndex[string(userID)]
-		if !ok {
-			ai = uint32(len(t.accts))
-			key := string(userID)
-			t.idIndex[key] = ai
-			t.accts = append(t.accts, acctStats{key: key, nameAt: noTime})
-		}
-		if len(userName) > 0 {
-			noteName(&t.accts[ai], userName, at)
-		}
-	case len(userName) > 0:
-		// Auth0 sends user names as typed; compare accounts case-blind.
-		name := lowerASCII(userName)
-		ai, ok = t.nameIdx[string(name)]
-		if !ok {
-			ai = uint32(len(t.accts))
-			key := string(name)
-			t.nameIdx[key] = ai
-			t.accts = append(t.accts, acctStats{key: key, byName: true, nameAt: noTime})
-			noteName(&t.accts[ai], userName, at)
-		}
-	default:
-		return
-	}
-	switch {
-	case slot == slotFU:
-		t.accts[ai].tried, t.accts[ai].unknownUser = true, true
-	case isFailure(slot), isAttackProtection(slot):
-		t.accts[ai].tried = true
-	}
-	pk := uint64(ipi)<<32 | uint64(ai)
-	var pi uint32
-	if pk == t.lastPair {
-		pi = t.lastIdx
-	} else if pi, ok = t.pairIdx[pk]; !ok {
+	if p == nil {
+		ai = accountOf(t, k, userID, userName, at)
 		pi = uint32(len(t.pairs))
 		t.pairIdx[pk] = pi
 		t.pairs = append(t.pairs, pairStats{ip: ipi, acct: ai, first: noTime, firstFail: noTime, firstSucc: noTime, firstChall: noTime})
+		p = &t.pairs[pi]
 	}
 	t.lastPair, t.lastIdx = pk, pi
-	p := &t.pairs[pi]
+	a := &t.accts[ai]
+	if !k.byName && k.name != 0 && (k.name != a.lastName || at < a.nameAt) {
+		noteName(a, userName, at)
+		a.lastName = k.name
+	}
+	switch {
+	case slot == slotFU:
+		a.tried, a.unknownUser = true, true
+	case isFailure(slot), isAttackProtection(slot):
+		a.tried = true
+	}
 	p.first = min(p.first, at)
 	switch {
 	case isFailure(slot), isAttackProtection(slot):
@@ -429,6 +434,40 @@ func addEvent[S string | []byte](t *Triage, logID, typ, ip, userID, userName, co
 	case isToken(slot):
 		p.token++
 	}
+}
+
+// addressOf finds (or adds) the address with key k.
+func addressOf[S string | []byte](t *Triage, k uint64, ip S) uint32 {
+	ipi, ok := t.ipIndex[k]
+	if !ok {
+		ipi = uint32(len(t.ips))
+		t.ipIndex[k] = ipi
+		t.ips = append(t.ips, ipStats{key: k, ip: string(ip), first: noTime, last: math.MinInt64, countryAt: noTime})
+	}
+	return ipi
+}
+
+// accountOf finds (or adds) the account of an event: its user id's, or
+// for an event naming only a user name, that name's (Auth0 sends user
+// names as typed; name-only accounts compare case-blind).
+func accountOf[S string | []byte](t *Triage, k eventKeys, userID, userName S, at int64) uint32 {
+	index := t.idIndex
+	if k.byName {
+		index = t.nameIdx
+	}
+	ai, ok := index[k.acct]
+	if ok {
+		return ai
+	}
+	ai = uint32(len(t.accts))
+	index[k.acct] = ai
+	if k.byName {
+		t.accts = append(t.accts, acctStats{hash: k.acct, key: string(lowerASCII(userName)), byName: true, nameAt: noTime})
+		noteName(&t.accts[ai], userName, at)
+	} else {
+		t.accts = append(t.accts, acctStats{hash: k.acct, key: string(userID), nameAt: noTime})
+	}
+	return ai
 }
 
 // lowerASCII lowercases ASCII letters, copying only when there is one.
@@ -535,15 +574,16 @@ func (t *Triage) Merge(o *Triage) {
 	t.events += o.events
 	t.skipped += o.skipped
 	t.from, t.to = min(t.from, o.from), max(t.to, o.to)
+	// Shares of one TriageLogStream hash alike; other triages are rehashed.
+	sameSeeds := t.seeds == o.seeds
 	ipMap := make([]uint32, len(o.ips))
 	for i := range o.ips {
 		src := &o.ips[i]
-		ipi, ok := t.ipIndex[src.ip]
-		if !ok {
-			ipi = uint32(len(t.ips))
-			t.ipIndex[src.ip] = ipi
-			t.ips = append(t.ips, ipStats{ip: src.ip, first: noTime, last: math.MinInt64, countryAt: noTime})
+		k := src.key
+		if !sameSeeds {
+			k = hashKey(t.seeds.key, src.ip)
 		}
+		ipi := addressOf(t, k, src.ip)
 		ipMap[i] = ipi
 		dst := &t.ips[ipi]
 		for s := range dst.counts {
@@ -569,11 +609,15 @@ func (t *Triage) Merge(o *Triage) {
 		if src.byName {
 			index = t.nameIdx
 		}
-		ai, ok := index[src.key]
+		k := src.hash
+		if !sameSeeds {
+			k = t.seeds.acctKey(src.key, src.byName)
+		}
+		ai, ok := index[k]
 		if !ok {
 			ai = uint32(len(t.accts))
-			index[src.key] = ai
-			t.accts = append(t.accts, acctStats{key: src.key, byName: src.byName, nameAt: noTime})
+			index[k] = ai
+			t.accts = append(t.accts, acctStats{hash: k, key: src.key, byName: src.byName, nameAt: noTime})
 		}
 		acctMap[i] = ai
 		dst := &t.accts[ai]
@@ -586,11 +630,11 @@ func (t *Triage) Merge(o *Triage) {
 			noteName(dst, n, noTime)
 		}
 	}
-	t.lastPair = math.MaxUint64
+	t.lastPair = 0
 	for i := range o.pairs {
 		src := &o.pairs[i]
 		ipi, ai := ipMap[src.ip], acctMap[src.acct]
-		pk := uint64(ipi)<<32 | uint64(ai)
+		pk := pairKey(t.ips[ipi].key, t.accts[ai].hash)
 		pi, ok := t.pairIdx[pk]
 		if !ok {
 			pi = uint32(len(t.pairs))
@@ -674,8 +718,11 @@ type TriageResult struct {
 	// UnknownAccountsTried counts user names tried from flagged addresses
 	// that never appear with a user id (mostly accounts that do not exist).
 	UnknownAccountsTried int `json:"unknown_accounts_tried"`
-	// IPs are every address seen, flagged ones first, by score.
+	// IPs are every address seen (but the ordinary ones with
+	// TriageConfig.OmitOrdinaryIPs), flagged ones first, by score.
 	IPs []IPReport `json:"ips"`
+	// OrdinaryIPs counts the addresses left out of IPs.
+	OrdinaryIPs int `json:"ordinary_ips,omitempty"`
 	// Clusters are /24 (IPv4) or /64 (IPv6) networks with two or more
 	// flagged addresses, by score.
 	Clusters []ClusterReport `json:"clusters"`
@@ -811,11 +858,12 @@ func (t *Triage) ResolveNames(ids map[string]string) {
 		if name == "" || id == "" {
 			continue
 		}
-		ai, ok := t.idIndex[id]
+		k := hashKey(t.seeds.key, id)
+		ai, ok := t.idIndex[k]
 		if !ok {
 			ai = uint32(len(t.accts))
-			t.idIndex[id] = ai
-			t.accts = append(t.accts, acctStats{key: id, nameAt: noTime})
+			t.idIndex[k] = ai
+			t.accts = append(t.accts, acctStats{hash: k, key: id, nameAt: noTime})
 		}
 		noteName(&t.accts[ai], lowerASCII(name), noTime)
 	}
@@ -865,7 +913,7 @@ func (t *Triage) Result() TriageResult {
 		if c == p.acct {
 			continue
 		}
-		pk := uint64(p.ip)<<32 | uint64(c)
+		pk := pairKey(t.ips[p.ip].key, t.accts[c].hash)
 		if j, ok := t.pairIdx[pk]; ok {
 			d, ok := moved[j]
 			if !ok {
@@ -1055,9 +1103,13 @@ func (t *Triage) Result() TriageResult {
 	for i := range views {
 		t.score(&views[i])
 	}
-	res.IPs = make([]IPReport, len(t.ips))
+	res.IPs = make([]IPReport, 0, len(t.ips))
 	for i := range t.ips {
-		res.IPs[i] = t.ipReport(i, &views[i])
+		if t.cfg.OmitOrdinaryIPs && views[i].label == LabelNone && !views[i].flagged {
+			res.OrdinaryIPs++
+			continue
+		}
+		res.IPs = append(res.IPs, t.ipReport(i, &views[i]))
 	}
 	slices.SortFunc(res.IPs, func(a, b IPReport) int {
 		return cmp.Or(-cmp.Compare(b2i(a.Flagged), b2i(b.Flagged)), -cmp.Compare(a.Score, b.Score),

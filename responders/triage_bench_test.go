@@ -2,6 +2,7 @@ package responders
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -276,3 +278,29 @@ func BenchmarkTriageLogStream(b *testing.B) {
 	b.SetBytes(size)
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "events/s")
 }
+
+// BenchmarkParseLogEvent is the scanner alone, one goroutine, on lines of
+// the benchmark export held in memory: its MB/s is what one core parses.
+//
+//	go test ./responders -run '^$' -bench ParseLogEvent
+func BenchmarkParseLogEvent(b *testing.B) {
+	lines, size := parseBenchLines()
+	b.SetBytes(size / int64(len(lines)))
+	b.ResetTimer()
+	var f eventFields
+	for i := range b.N {
+		if !f.parseLine(lines[i%len(lines)]) {
+			b.Fatalf("line %d: not an event", i%len(lines))
+		}
+	}
+}
+
+// parseBenchLines are BenchmarkParseLogEvent's lines, generated once per
+// test binary so that every run of the benchmark measures the same work.
+var parseBenchLines = sync.OnceValues(func() ([][]byte, int64) {
+	var buf bytes.Buffer
+	if _, err := logexport.Write(&buf, logexport.Default(20_000)); err != nil {
+		panic(err)
+	}
+	return bytes.Split(bytes.TrimSuffix(buf.Bytes(), []byte{'\n'}), []byte{'\n'}), int64(buf.Len())
+})

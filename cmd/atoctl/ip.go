@@ -37,6 +37,7 @@ type ipTriageOptions struct {
 	logsFile string
 	limit    int
 	allow    []string
+	allIPs   bool
 }
 
 func newIPTriageCmd(env *environment) *cobra.Command {
@@ -68,8 +69,10 @@ then filters the file only when given.
 
 Output: the flagged, suspicious and shared addresses, then the networks with
 several flagged addresses, then the accounts (TSV sections separated by a
-blank line when not on a terminal). --json prints everything: every
-address's counters, reasons and the per-account evidence.`,
+blank line when not on a terminal). --json prints every labelled address's
+counters and reasons and the per-account evidence; ordinary addresses (no
+label: home connections) are counted in ordinary_ips, and listed too with
+--all-ips.`,
 		Example: `  atoctl ip triage --since 24h
   atoctl --training ip triage --since 48h --json | jq '.accounts[] | select(.verdict=="compromised")'
   atoctl ip triage --logs-file auth0-export.ndjson --allow 10.0.0.0/8,198.51.100.7
@@ -88,6 +91,7 @@ address's counters, reasons and the per-account evidence.`,
 	cmd.Flags().StringVar(&o.logsFile, "logs-file", "", "read a log-stream export (NDJSON) instead of the tenant; '-' reads stdin")
 	cmd.Flags().IntVar(&o.limit, "limit", 0, fmt.Sprintf("most events to read (default: all of a file, %d from the tenant)", responders.DefaultTriageLimit))
 	cmd.Flags().StringSliceVar(&o.allow, "allow", nil, "addresses or networks never flagged (comma-separated CIDRs: a VPN egress, a partner)")
+	cmd.Flags().BoolVar(&o.allIPs, "all-ips", false, "with --json, list the ordinary addresses too (default: counted in ordinary_ips)")
 	return cmd
 }
 
@@ -123,7 +127,7 @@ func runIPTriage(ctx context.Context, env *environment, o *ipTriageOptions, sinc
 	if err != nil {
 		return err
 	}
-	cfg := responders.TriageConfig{Allowlist: allow}
+	cfg := responders.TriageConfig{Allowlist: allow, OmitOrdinaryIPs: !o.allIPs}
 	if o.logsFile != "" {
 		return runIPTriageFile(ctx, env, o, cfg, since, sinceSet)
 	}

@@ -1,0 +1,100 @@
+package responders
+
+import (
+	"hash/maphash"
+	"math/bits"
+)
+
+// How Triage finds an event's address, account and pair. The keys are
+// seeded hashes (hash/maphash: the runtime's AES hash, resistant to
+// chosen collisions: user names are attacker-typed), computed by whoever
+// parses the event — in TriageLogStream, the parsing goroutines, in
+// parallel — so that the fold does one lookup by a 64-bit key for the
+// pair, which holds its address and account, and touches neither the
+// strings nor the address and account indexes unless the pair is new. Two
+// keys of ~200,000 colliding has a probability of about 1e-9 per triage.
+
+// eventKeys place an event: its address, its account (a user id, or the
+// lowercased user name of a name-only account) and the user name as sent.
+// Zero means absent.
+type eventKeys struct {
+	ip, acct, name uint64
+	// byName: acct is a name-only account's.
+	byName bool
+}
+
+// triageSeeds are a triage's hash functions: one for addresses, user ids
+// and names as sent, one for the lowercased names of name-only accounts
+// (a user name equal to a user id must not be the same account).
+type triageSeeds struct {
+	key, name maphash.Seed
+}
+
+func newTriageSeeds() triageSeeds {
+	return triageSeeds{key: maphash.MakeSeed(), name: maphash.MakeSeed()}
+}
+
+// hashKey is a non-zero hash of s (zero means absent).
+func hashKey(seed maphash.Seed, s string) uint64 { return maphash.String(seed, s) | 1 }
+
+// keysOf computes an event's keys; lower is scratch space for a
+// lowercased name (returned, to be reused).
+func (sd triageSeeds) keysOf(ip, userID, userName []byte, lower []byte) (eventKeys, []byte) {
+	var k eventKeys
+	if len(ip) > 0 {
+		k.ip = maphash.Bytes(sd.key, ip) | 1
+	}
+	if len(userName) > 0 {
+		k.name = maphash.Bytes(sd.key, userName) | 1
+	}
+	switch {
+	case len(userID) > 0:
+		k.acct = maphash.Bytes(sd.key, userID) | 1
+	case len(userName) > 0:
+		lower = appendLowerASCII(lower[:0], userName)
+		k.acct, k.byName = maphash.Bytes(sd.name, lower)|1, true
+	}
+	return k, lower
+}
+
+// stringKeys is keysOf for strings (Triage.Add).
+func (sd triageSeeds) stringKeys(ip, userID, userName string) eventKeys {
+	var k eventKeys
+	if ip != "" {
+		k.ip = hashKey(sd.key, ip)
+	}
+	if userName != "" {
+		k.name = hashKey(sd.key, userName)
+	}
+	switch {
+	case userID != "":
+		k.acct = hashKey(sd.key, userID)
+	case userName != "":
+		k.acct, k.byName = hashKey(sd.name, lowerASCII(userName)), true
+	}
+	return k
+}
+
+// acctKey is the key of a stored account (its key is lowercased already
+// for a name-only account).
+func (sd triageSeeds) acctKey(key string, byName bool) uint64 {
+	if byName {
+		return hashKey(sd.name, key)
+	}
+	return hashKey(sd.key, key)
+}
+
+// pairKey is the key of an (address, account) pair.
+func pairKey(ip, acct uint64) uint64 {
+	return ip ^ bits.RotateLeft64(acct, 29)
+}
+
+func appendLowerASCII(dst, s []byte) []byte {
+	for _, c := range s {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
