@@ -210,7 +210,7 @@ func TriageLogStream(ctx context.Context, r io.Reader, cfg TriageConfig, opts Lo
 	read.merge(stats[0])
 	t := triages[0]
 	for _, o := range triages[1:] {
-		t.Merge(o)
+		t.mergeShare(o)
 	}
 	return t, read, err
 }

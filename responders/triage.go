@@ -71,8 +71,13 @@ type Triage struct {
 	pairIdx  map[uint64]uint32 // pairKey(address, account) → pair
 	lastPair uint64            // one-entry cache: bursts of one bot against one account
 	lastIdx  uint32
-	oddIDs   []string
-	oddIndex map[string]uint32
+	// unindexed: the addresses and pairs from staleIPs and stalePairs on,
+	// appended by mergeShare, are not in ipIndex and pairIdx yet (Result
+	// needs neither); reindex adds them before more events or a Merge.
+	unindexed            bool
+	staleIPs, stalePairs int
+	oddIDs               []string
+	oddIndex             map[string]uint32
 }
 
 // TriageConfig tunes Triage. The zero value works: defaults are filled in.
@@ -337,6 +342,9 @@ func (t *Triage) Add(e TriageEvent) {
 // in slices of its read buffer, and only what is kept is copied. k are
 // the event's keys (t.seeds'): a known pair is found by one lookup.
 func addEvent[S string | []byte](t *Triage, k eventKeys, logID, typ, ip, userID, userName, country, asn S, date time.Time, agent uint64, verify bool) {
+	if t.unindexed {
+		t.reindex()
+	}
 	t.events++
 	at := int64(noTime)
 	if !date.IsZero() {
@@ -571,6 +579,12 @@ func (p *pairStats) addAgent(h uint64) {
 // Merge folds o (a triage of other events, e.g. another worker's share of a
 // file) into t. o must not be used afterwards.
 func (t *Triage) Merge(o *Triage) {
+	if t.unindexed {
+		t.reindex()
+	}
+	if o.unindexed {
+		o.reindex()
+	}
 	t.events += o.events
 	t.skipped += o.skipped
 	t.from, t.to = min(t.from, o.from), max(t.to, o.to)
@@ -602,6 +616,24 @@ func (t *Triage) Merge(o *Triage) {
 			}
 		}
 	}
+	acctMap := t.mergeAccounts(o, sameSeeds)
+	t.lastPair = 0
+	for i := range o.pairs {
+		src := &o.pairs[i]
+		ipi, ai := ipMap[src.ip], acctMap[src.acct]
+		pk := pairKey(t.ips[ipi].key, t.accts[ai].hash)
+		pi, ok := t.pairIdx[pk]
+		if !ok {
+			pi = uint32(len(t.pairs))
+			t.pairIdx[pk] = pi
+			t.pairs = append(t.pairs, pairStats{ip: ipi, acct: ai, first: noTime, firstFail: noTime, firstSucc: noTime, firstChall: noTime})
+		}
+		t.pairs[pi].merge(t, src, o)
+	}
+}
+
+// mergeAccounts folds o's accounts into t's and returns where each went.
+func (t *Triage) mergeAccounts(o *Triage, sameSeeds bool) []uint32 {
 	acctMap := make([]uint32, len(o.accts))
 	for i := range o.accts {
 		src := &o.accts[i]
@@ -630,19 +662,51 @@ func (t *Triage) Merge(o *Triage) {
 			noteName(dst, n, noTime)
 		}
 	}
+	return acctMap
+}
+
+// mergeShare is Merge for another share of one TriageLogStream: same
+// hash functions, and no address in common (so no pair either). Its
+// addresses and pairs are appended without a lookup and indexed only if
+// more events or triages come (reindex): a merge of 60,000 addresses and
+// 125,000 pairs costs their copy, not as many map insertions.
+func (t *Triage) mergeShare(o *Triage) {
+	if t.seeds != o.seeds {
+		t.Merge(o)
+		return
+	}
+	if !t.unindexed {
+		t.unindexed, t.staleIPs, t.stalePairs = true, len(t.ips), len(t.pairs)
+	}
+	t.events += o.events
+	t.skipped += o.skipped
+	t.from, t.to = min(t.from, o.from), max(t.to, o.to)
+	ipBase := uint32(len(t.ips))
+	t.ips = append(t.ips, o.ips...)
+	acctMap := t.mergeAccounts(o, true)
 	t.lastPair = 0
 	for i := range o.pairs {
-		src := &o.pairs[i]
-		ipi, ai := ipMap[src.ip], acctMap[src.acct]
-		pk := pairKey(t.ips[ipi].key, t.accts[ai].hash)
-		pi, ok := t.pairIdx[pk]
-		if !ok {
-			pi = uint32(len(t.pairs))
-			t.pairIdx[pk] = pi
-			t.pairs = append(t.pairs, pairStats{ip: ipi, acct: ai, first: noTime, firstFail: noTime, firstSucc: noTime, firstChall: noTime})
+		p := o.pairs[i]
+		p.ip, p.acct = ipBase+p.ip, acctMap[p.acct]
+		for _, id := range []*packedID{&p.failID, &p.succID, &p.challID} {
+			if id.odd() {
+				*id = packOf(t, o.idString(*id))
+			}
 		}
-		t.pairs[pi].merge(t, src, o)
+		t.pairs = append(t.pairs, p)
 	}
+}
+
+// reindex adds the addresses and pairs mergeShare appended to the indexes.
+func (t *Triage) reindex() {
+	for i := t.staleIPs; i < len(t.ips); i++ {
+		t.ipIndex[t.ips[i].key] = uint32(i)
+	}
+	for i := t.stalePairs; i < len(t.pairs); i++ {
+		p := &t.pairs[i]
+		t.pairIdx[pairKey(t.ips[p.ip].key, t.accts[p.acct].hash)] = uint32(i)
+	}
+	t.unindexed = false
 }
 
 // merge folds src (a pair of triage from) into p (a pair of t).
@@ -907,14 +971,28 @@ func (t *Triage) Result() TriageResult {
 	}
 	moved := map[uint32]uint32{} // an account's own pair → its copy, with its name-only pairs merged
 	added := map[uint64]uint32{} // pairs that only name-only events make
+	// The pairs of the accounts name-only accounts fold into, by address
+	// and account (pairIdx may not be up to date: see mergeShare).
+	targets := map[uint64]uint32{}
+	folds := make([]bool, len(t.accts))
+	for a, c := range canon {
+		if c != uint32(a) {
+			folds[c] = true
+		}
+	}
+	for i := range t.pairs {
+		if p := &t.pairs[i]; folds[p.acct] {
+			targets[uint64(p.ip)<<32|uint64(p.acct)] = uint32(i)
+		}
+	}
 	for i := range t.pairs {
 		p := &t.pairs[i]
 		c := canon[p.acct]
 		if c == p.acct {
 			continue
 		}
-		pk := pairKey(t.ips[p.ip].key, t.accts[c].hash)
-		if j, ok := t.pairIdx[pk]; ok {
+		pk := uint64(p.ip)<<32 | uint64(c)
+		if j, ok := targets[pk]; ok {
 			d, ok := moved[j]
 			if !ok {
 				extra = append(extra, t.pairs[j])

@@ -104,6 +104,29 @@ func TestTriageFastPathEqualsReferenceDecode(t *testing.T) {
 			t.Errorf("opts %+v: unresolved names %d, want %d", opts, len(got), len(want))
 		}
 	}
+	// Events added after a parallel read (whose shares merged without
+	// indexing their addresses and pairs) land where sequential adds do.
+	more := cfg
+	more.Seed, more.Events, more.Odd = 8, 3_000, 0
+	var moreBuf bytes.Buffer
+	if _, err := logexport.Write(&moreBuf, more); err != nil {
+		t.Fatal(err)
+	}
+	fast, _, err := TriageLogStream(context.Background(), bytes.NewReader(export), TriageConfig{}, LogStreamOptions{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range bytes.Lines(moreBuf.Bytes()) {
+		if e, ok := referenceLogEvent(bytes.TrimSuffix(line, []byte{'\n'})); ok {
+			fast.Add(TriageEventFrom(e))
+			ref.Add(TriageEventFrom(e))
+		}
+	}
+	if got, want := fast.Result(), ref.Result(); !reflect.DeepEqual(got, want) {
+		t.Errorf("events added after a parallel read: triage differs from the reference (%d vs %d accounts, %d vs %d addresses)",
+			len(got.Accounts), len(want.Accounts), len(got.IPs), len(want.IPs))
+	}
+
 	// The same population without the odd lines: its attack exactly.
 	cfg.Odd = 0
 	buf.Reset()
