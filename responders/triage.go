@@ -6,8 +6,10 @@ import (
 	"iter"
 	"math"
 	"net/netip"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/atoctl/atoctl/auth0client"
@@ -685,16 +687,21 @@ func (t *Triage) mergeShare(o *Triage) {
 	t.ips = append(t.ips, o.ips...)
 	acctMap := t.mergeAccounts(o, true)
 	t.lastPair = 0
+	t.pairs = slices.Grow(t.pairs, len(o.pairs))
 	for i := range o.pairs {
 		p := o.pairs[i]
 		p.ip, p.acct = ipBase+p.ip, acctMap[p.acct]
-		for _, id := range []*packedID{&p.failID, &p.succID, &p.challID} {
-			if id.odd() {
-				*id = packOf(t, o.idString(*id))
-			}
-		}
+		p.failID, p.succID, p.challID = t.repack(p.failID, o), t.repack(p.succID, o), t.repack(p.challID, o)
 		t.pairs = append(t.pairs, p)
 	}
+}
+
+// repack re-interns an odd log id of triage o in t.
+func (t *Triage) repack(id packedID, o *Triage) packedID {
+	if id.odd() {
+		return packOf(t, o.idString(id))
+	}
+	return id
 }
 
 // reindex adds the addresses and pairs mergeShare appended to the indexes.
@@ -1021,40 +1028,25 @@ func (t *Triage) Result() TriageResult {
 	for _, d := range added {
 		order = append(order, d)
 	}
-	// Order pairs by account (by key), then by first event: the
-	// per-account pass below reads an account's history in one run. A
-	// counting sort groups them by account; only each account's few
-	// pairs are compared.
-	byKey := make([]uint32, len(t.accts))
-	for i := range byKey {
-		byKey[i] = uint32(i)
-	}
-	slices.SortFunc(byKey, func(a, b uint32) int { return strings.Compare(t.accts[a].key, t.accts[b].key) })
-	start := make([]uint32, len(t.accts)+1) // where each account's run begins, by rank
-	rank := make([]uint32, len(t.accts))
-	for r, a := range byKey {
-		rank[a] = uint32(r)
-	}
+	// Group pairs by account (a counting sort): the per-account pass
+	// below reads an account's history in one run. Each run is put in
+	// order (by first event) by that pass. Nothing below depends on the
+	// order of the accounts, which follows the order the events came in.
+	start := make([]uint32, len(t.accts)+1) // where each account's run begins
 	for _, i := range order {
-		start[rank[pair(i).acct]+1]++
+		start[pair(i).acct+1]++
 	}
-	for r := range len(t.accts) {
-		start[r+1] += start[r]
+	for a := range len(t.accts) {
+		start[a+1] += start[a]
 	}
 	grouped := make([]uint32, len(order))
 	next := slices.Clone(start[:len(t.accts)])
 	for _, i := range order {
-		r := rank[pair(i).acct]
-		grouped[next[r]] = i
-		next[r]++
+		a := pair(i).acct
+		grouped[next[a]] = i
+		next[a]++
 	}
 	order = grouped
-	for r := range len(t.accts) {
-		slices.SortFunc(order[start[r]:start[r+1]], func(i, j uint32) int {
-			a, b := pair(i), pair(j)
-			return cmp.Or(cmp.Compare(a.first, b.first), cmp.Compare(t.ips[a.ip].ip, t.ips[b.ip].ip))
-		})
-	}
 
 	views := make([]ipView, len(t.ips))
 	for i := range t.ips {
@@ -1143,26 +1135,61 @@ func (t *Triage) Result() TriageResult {
 		}
 	}
 
-	unknown := map[uint32]bool{}
-	var run []pairStats // one account's pairs, in order
-	for lo := 0; lo < len(order); {
-		acct := pair(order[lo]).acct
-		run = run[:0]
-		for hi := lo; hi < len(order) && pair(order[hi]).acct == acct; hi++ {
-			run = append(run, *pair(order[hi]))
-		}
-		lo += len(run)
-		if t.accts[acct].byName {
-			for _, p := range run {
-				if views[p.ip].flagged && p.fails+p.ap > 0 {
-					unknown[acct] = true
+	// The verdicts, on as many goroutines as there are processors, each
+	// over a range of accounts. What a verdict marks on the addresses
+	// (compromised or challenged from here) is applied after: only counts
+	// and sorted lists come of it, so its order does not matter.
+	parts := verdictParts(start, runtime.GOMAXPROCS(0))
+	results := make([]verdictPart, len(parts)-1)
+	var wg sync.WaitGroup
+	for k := range results {
+		wg.Go(func() {
+			r := &results[k]
+			var run []pairStats // one account's pairs, in order
+			for a := parts[k]; a < parts[k+1]; a++ {
+				ids := order[start[a]:start[a+1]]
+				if len(ids) == 0 {
+					continue
+				}
+				run = run[:0]
+				for _, i := range ids {
+					run = append(run, *pair(i))
+				}
+				slices.SortFunc(run, func(a, b pairStats) int {
+					return cmp.Or(cmp.Compare(a.first, b.first), cmp.Compare(t.ips[a.ip].ip, t.ips[b.ip].ip))
+				})
+				if t.accts[a].byName {
+					for _, p := range run {
+						if views[p.ip].flagged && p.fails+p.ap > 0 {
+							r.unknown++
+							break
+						}
+					}
+				} else if v, ok := t.verdict(uint32(a), run, views, attackerAgent, &r.marks); ok {
+					r.accounts = append(r.accounts, v)
 				}
 			}
-		} else if v, ok := t.verdict(acct, run, views, attackerAgent); ok {
-			res.Accounts = append(res.Accounts, v)
+		})
+	}
+	wg.Wait()
+	unknown := 0
+	for _, r := range results {
+		res.Accounts = append(res.Accounts, r.accounts...)
+		unknown += r.unknown
+		for _, m := range r.marks {
+			v := &views[m.ip]
+			switch m.kind {
+			case markShared:
+				v.sharedCompromises++
+				fallthrough
+			case markCompromised:
+				v.compromised = append(v.compromised, m.acct)
+			case markChallenged:
+				v.challenged = append(v.challenged, m.acct)
+			}
 		}
 	}
-	res.UnknownAccountsTried = len(unknown)
+	res.UnknownAccountsTried = unknown
 	verdictOrder := map[Verdict]int{VerdictCompromised: 0, VerdictStoppedByMFA: 1, VerdictTargeted: 2}
 	slices.SortFunc(res.Accounts, func(a, b AccountVerdict) int {
 		return cmp.Or(cmp.Compare(verdictOrder[a.Verdict], verdictOrder[b.Verdict]), cmp.Compare(a.UserID, b.UserID))
@@ -1206,6 +1233,43 @@ func (t *Triage) Result() TriageResult {
 	return res
 }
 
+// verdictPart is what one goroutine of Result's verdict pass found.
+type verdictPart struct {
+	accounts []AccountVerdict
+	marks    []ipMark
+	unknown  int // name-only accounts tried from flagged addresses
+}
+
+// ipMark is what a verdict says of an address: an account was
+// compromised (through it as shared infrastructure: markShared) or
+// challenged from it.
+type ipMark struct {
+	ip, acct uint32
+	kind     uint8
+}
+
+const (
+	markCompromised = iota
+	markShared
+	markChallenged
+)
+
+// verdictParts cuts the accounts (their runs of pairs, start) into n
+// ranges of about as many pairs: n+1 bounds.
+func verdictParts(start []uint32, n int) []int {
+	accts := len(start) - 1
+	bounds := []int{0}
+	total := int(start[accts])
+	a := 0
+	for k := 1; k < n; k++ {
+		for a < accts && int(start[a]) < total*k/n {
+			a++
+		}
+		bounds = append(bounds, max(a, bounds[len(bounds)-1]))
+	}
+	return append(bounds, accts)
+}
+
 func b2i(b bool) int {
 	if b {
 		return 1
@@ -1247,7 +1311,7 @@ func (t *Triage) label(v *ipView) {
 
 // verdict decides one account from its (account, address) pairs, which
 // are sorted by their first event.
-func (t *Triage) verdict(acct uint32, ps []pairStats, views []ipView, attackerAgent func(uint64) bool) (AccountVerdict, bool) {
+func (t *Triage) verdict(acct uint32, ps []pairStats, views []ipView, attackerAgent func(uint64) bool, marks *[]ipMark) (AccountVerdict, bool) {
 	a := &t.accts[acct]
 	v := AccountVerdict{UserID: auth0client.Clean(a.key), UserName: auth0client.Clean(a.name)}
 	firstAttack, firstTried := int64(noTime), int64(noTime)
@@ -1293,7 +1357,7 @@ func (t *Triage) verdict(acct uint32, ps []pairStats, views []ipView, attackerAg
 			v.EvidenceEvents += int64(p.succ)
 			addIP(p.ip)
 			v.Reasons = append(v.Reasons, fmt.Sprintf("signed in (%d) from flagged address %s", p.succ, auth0client.Clean(t.ips[p.ip].ip)))
-			views[p.ip].compromised = append(views[p.ip].compromised, acct)
+			*marks = append(*marks, ipMark{p.ip, acct, markCompromised})
 		}
 	default:
 		if p, why := t.sharedSuccessRule(ps, views, firstTried, attackerAgent); p != nil {
@@ -1302,8 +1366,7 @@ func (t *Triage) verdict(acct uint32, ps []pairStats, views []ipView, attackerAg
 			v.EvidenceEvents += int64(p.succ)
 			addIP(p.ip)
 			v.Reasons = append(v.Reasons, why)
-			views[p.ip].compromised = append(views[p.ip].compromised, acct)
-			views[p.ip].sharedCompromises++
+			*marks = append(*marks, ipMark{p.ip, acct, markShared})
 		} else if len(chall) > 0 {
 			v.Verdict = VerdictStoppedByMFA
 			v.Reasons = append(v.Reasons, "MFA challenged after a correct password from a flagged address: the attacker knows the password, reset it")
@@ -1317,7 +1380,7 @@ func (t *Triage) verdict(acct uint32, ps []pairStats, views []ipView, attackerAg
 		challEv = keep(challEv, logRef{p.firstChall, p.challID})
 		v.EvidenceEvents += int64(p.chall)
 		addIP(p.ip)
-		views[p.ip].challenged = append(views[p.ip].challenged, acct)
+		*marks = append(*marks, ipMark{p.ip, acct, markChallenged})
 	}
 	tries, apEvents := int32(0), int32(0)
 	for _, p := range fail {
