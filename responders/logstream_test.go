@@ -15,8 +15,12 @@ const samplesPath = "../../shared/samples/auth0-log-stream-events.ndjson"
 // referenceEvent decodes a line with encoding/json the way ParseLogEvent
 // must read it: the envelope's data when it is an object, keys exact.
 func referenceEvent(line []byte) (TriageEvent, bool) {
+	// Numbers as json.Number: a valid number too large for a float64
+	// (1e700) does not make the line malformed.
 	var m map[string]any
-	if json.Unmarshal(line, &m) != nil || m == nil {
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.UseNumber()
+	if dec.Decode(&m) != nil || m == nil || dec.InputOffset() != int64(len(bytes.TrimRight(line, " \t\r\n"))) {
 		return TriageEvent{}, false
 	}
 	ev := m
