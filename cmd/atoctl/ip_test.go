@@ -159,6 +159,16 @@ func TestIPTriageFromAFileSendsNothing(t *testing.T) {
 	if out.UnresolvedNames == 0 {
 		t.Error("unresolved names not reported")
 	}
+	// Ordinary addresses are counted, and listed with --all-ips.
+	for _, ip := range out.IPs {
+		if ip.Label == responders.LabelNone {
+			t.Errorf("ordinary address %s listed without --all-ips", ip.IP)
+		}
+	}
+	all := decodeTriage(t, c.run("ip", "triage", "--logs-file", path, "--json", "--all-ips"))
+	if out.OrdinaryIPs == 0 || all.OrdinaryIPs != 0 || len(all.IPs) != len(out.IPs)+out.OrdinaryIPs {
+		t.Errorf("--all-ips lists %d addresses; without it %d and %d ordinary counted", len(all.IPs), len(out.IPs), out.OrdinaryIPs)
+	}
 	// And from stdin.
 	data, _ := os.ReadFile(path)
 	var o, e bytes.Buffer
