@@ -494,26 +494,36 @@ func (s *scanner) event(ev *eventFields, depth int, scratch *eventFields) bool {
 	return s.object(depth, func(key []byte) bool { return s.field(ev, key, depth+1, scratch) })
 }
 
+// stringField is where the string member key of an event goes (nil: not
+// one of triage's plain string fields).
+func (ev *eventFields) stringField(key []byte) *[]byte {
+	switch string(key) {
+	case "log_id":
+		return &ev.logID
+	case "type":
+		return &ev.typ
+	case "ip":
+		return &ev.ip
+	case "user_id":
+		return &ev.userID
+	case "user_name":
+		return &ev.userName
+	case "date":
+		return &ev.dateRaw
+	case "user_agent":
+		return &ev.agent
+	}
+	return nil
+}
+
 // field reads the value of member key into ev when triage wants it. A
 // repeated key overwrites (encoding/json keeps the last); a wanted field
 // with a value of another type reads as absent.
 func (s *scanner) field(ev *eventFields, key []byte, depth int, sc *eventFields) bool {
-	var dst *[]byte
+	if dst := ev.stringField(key); dst != nil {
+		return s.stringInto(dst, sc)
+	}
 	switch string(key) {
-	case "log_id":
-		dst = &ev.logID
-	case "type":
-		dst = &ev.typ
-	case "ip":
-		dst = &ev.ip
-	case "user_id":
-		dst = &ev.userID
-	case "user_name":
-		dst = &ev.userName
-	case "date":
-		dst = &ev.dateRaw
-	case "user_agent":
-		dst = &ev.agent
 	case "location_info":
 		ev.country = nil
 		s.ws()
@@ -544,10 +554,8 @@ func (s *scanner) field(ev *eventFields, key []byte, depth int, sc *eventFields)
 			}
 			return s.skip(depth + 1)
 		})
-	default:
-		return s.skip(depth)
 	}
-	return s.stringInto(dst, sc)
+	return s.skip(depth)
 }
 
 // stringInto reads a value into *dst if it is a string (nil otherwise).

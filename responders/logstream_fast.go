@@ -173,22 +173,10 @@ func (s *scanner) members(member func(key []byte) bool) bool {
 // fastField is field for a clean line: the value of member key into ev
 // when triage wants it, skipped otherwise.
 func (s *scanner) fastField(ev *eventFields, key []byte) bool {
-	var dst *[]byte
+	if dst := ev.stringField(key); dst != nil {
+		return s.fastString(dst)
+	}
 	switch string(key) {
-	case "log_id":
-		dst = &ev.logID
-	case "type":
-		dst = &ev.typ
-	case "ip":
-		dst = &ev.ip
-	case "user_id":
-		dst = &ev.userID
-	case "user_name":
-		dst = &ev.userName
-	case "date":
-		dst = &ev.dateRaw
-	case "user_agent":
-		dst = &ev.agent
 	case "location_info":
 		ev.country = nil
 		if s.next() != '{' {
@@ -219,10 +207,8 @@ func (s *scanner) fastField(ev *eventFields, key []byte) bool {
 			}
 			return s.fastSkip()
 		})
-	default:
-		return s.fastSkip()
 	}
-	return s.fastString(dst)
+	return s.fastSkip()
 }
 
 // fastString reads a value into *dst if it is a string (nil otherwise).
