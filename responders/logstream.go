@@ -180,7 +180,7 @@ func TriageLogStream(ctx context.Context, r io.Reader, cfg TriageConfig, opts Lo
 				<-c.parsed
 				for i := range c.shares[k] {
 					e := &c.shares[k][i]
-					addEvent(t, e.keys, e.logID, e.typ, e.ip, e.userID, e.userName, e.country, nil, e.date, e.agent, e.verify)
+					addEvent(t, e.keys, int(e.slot), e.logID, e.ip, e.userID, e.userName, e.country, nil, e.date, e.agent)
 				}
 				if k == 0 {
 					stats[k].merge(c.stats)
@@ -234,12 +234,14 @@ type chunk struct {
 }
 
 // rawEvent is a parsed event whose strings are slices of its block.
+// The parser works out its slot, keys and agent hash while the line is in
+// its core's cache: the folder reads the strings only to keep them.
 type rawEvent struct {
-	keys                                      eventKeys
-	logID, typ, ip, userID, userName, country []byte
-	date                                      time.Time
-	agent                                     uint64
-	verify                                    bool
+	keys                                 eventKeys
+	logID, ip, userID, userName, country []byte
+	date                                 time.Time
+	agent                                uint64
+	slot                                 uint8
 }
 
 // shareOf is the share of an address (by its key) among n. Events without
@@ -272,8 +274,8 @@ func (c *chunk) parse(f *eventFields, seeds triageSeeds, shares int) {
 		var keys eventKeys
 		keys, f.lower = seeds.keysOf(f.ip, f.userID, f.userName, f.lower)
 		k := shareOf(keys.ip, shares)
-		c.shares[k] = append(c.shares[k], rawEvent{keys: keys, logID: f.logID, typ: f.typ, ip: f.ip, userID: f.userID, userName: f.userName,
-			country: f.country, date: f.date(), agent: AgentHash(f.agent), verify: f.verify})
+		c.shares[k] = append(c.shares[k], rawEvent{keys: keys, logID: f.logID, ip: f.ip, userID: f.userID, userName: f.userName,
+			country: f.country, date: f.date(), agent: AgentHash(f.agent), slot: uint8(eventSlot(f.typ, f.verify))})
 	})
 	c.scratch = f.scratch
 }

@@ -237,6 +237,16 @@ func slotOf[S string | []byte](typ S) int {
 	return slotOther
 }
 
+// eventSlot is the slot of an event of type typ (a pla with
+// details.requiresVerification has its own).
+func eventSlot[S string | []byte](typ S, verify bool) int {
+	slot := slotOf(typ)
+	if slot == slotPLA && verify {
+		slot = slotPLAVerify
+	}
+	return slot
+}
+
 // What a slot means for triage.
 func isFailure(s int) bool { return s == slotF || s == slotFP || s == slotFU }
 func isAttackProtection(s int) bool {
@@ -336,14 +346,14 @@ func (t *Triage) Events() int64 { return t.events }
 // the event's strings may be reused afterwards. Not safe for concurrent use:
 // give each goroutine its own Triage and Merge them.
 func (t *Triage) Add(e TriageEvent) {
-	addEvent(t, t.seeds.stringKeys(e.IP, e.UserID, e.UserName), e.LogID, e.Type, e.IP, e.UserID, e.UserName, e.Country, e.ASN,
-		e.Date, e.Agent, e.RequiresVerification)
+	addEvent(t, t.seeds.stringKeys(e.IP, e.UserID, e.UserName), eventSlot(e.Type, e.RequiresVerification), e.LogID, e.IP,
+		e.UserID, e.UserName, e.Country, e.ASN, e.Date, e.Agent)
 }
 
 // addEvent is Add over strings or byte slices: the log-stream reader hands
 // in slices of its read buffer, and only what is kept is copied. k are
 // the event's keys (t.seeds'): a known pair is found by one lookup.
-func addEvent[S string | []byte](t *Triage, k eventKeys, logID, typ, ip, userID, userName, country, asn S, date time.Time, agent uint64, verify bool) {
+func addEvent[S string | []byte](t *Triage, k eventKeys, slot int, logID, ip, userID, userName, country, asn S, date time.Time, agent uint64) {
 	if t.unindexed {
 		t.reindex()
 	}
@@ -356,10 +366,6 @@ func addEvent[S string | []byte](t *Triage, k eventKeys, logID, typ, ip, userID,
 			return
 		}
 		t.from, t.to = min(t.from, at), max(t.to, at)
-	}
-	slot := slotOf(typ)
-	if slot == slotPLA && verify {
-		slot = slotPLAVerify
 	}
 	if len(ip) == 0 {
 		return // nothing to attribute (Management API events without an address)
