@@ -40,6 +40,11 @@ import (
 // agent far below this; hostile 1 MB values fit easily.
 const MaxLogLineBytes = 64 << 20
 
+// maxLogStreamWorkers caps the default parsers and folders: each folder's
+// share holds the accounts its addresses touched (an account appears in a
+// few shares), and each worker keeps blocks in flight.
+const maxLogStreamWorkers = 8
+
 // maxReportedLines bounds the malformed line numbers a read reports.
 const maxReportedLines = 10
 
@@ -80,7 +85,8 @@ func (s *LogStreamStats) merge(o LogStreamStats) {
 
 // LogStreamOptions tune a read.
 type LogStreamOptions struct {
-	// Workers parse lines in parallel (default GOMAXPROCS).
+	// Workers parse lines in parallel, and as many fold them (default
+	// GOMAXPROCS, at most maxLogStreamWorkers).
 	Workers int
 	// Limit caps the lines read (0: no limit).
 	Limit int64
@@ -150,7 +156,7 @@ func ReadLogStream(ctx context.Context, r io.Reader, limit int64, fn func(Triage
 func TriageLogStream(ctx context.Context, r io.Reader, cfg TriageConfig, opts LogStreamOptions) (*Triage, LogStreamStats, error) {
 	workers := opts.Workers
 	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
+		workers = min(runtime.GOMAXPROCS(0), maxLogStreamWorkers)
 	}
 	shares := workers
 	seeds := newTriageSeeds()
