@@ -34,12 +34,9 @@ type Query struct {
 	Stored bool
 }
 
-// Events calls fn with each event the query selects, in date order (then
-// log id), cleaned for display (the columns are stored cleaned). fn's error
-// stops the read and is returned.
-func (s *Store) Events(ctx context.Context, q Query, fn func(auth0client.LogEvent) error) (int, error) {
+// where is the query's selection and order, and their arguments.
+func (q Query) where() (clause string, args []any) {
 	var where []string
-	var args []any
 	where = append(where, "date >= ?")
 	args = append(args, q.Since.UnixMilli())
 	if !q.Until.IsZero() {
@@ -68,13 +65,21 @@ func (s *Store) Events(ctx context.Context, q Query, fn func(auth0client.LogEven
 	case q.NewestFirst:
 		order = "date DESC, log_id DESC"
 	}
-	sqlText := `SELECT log_id, date, type, ip, user_id, user_name, client_id, client_name, connection,
-		user_agent, hostname, description, country, city, is_mobile, details FROM events WHERE ` +
-		strings.Join(where, " AND ") + " ORDER BY " + order
+	clause = " WHERE " + strings.Join(where, " AND ") + " ORDER BY " + order
 	if q.Limit > 0 {
-		sqlText += fmt.Sprintf(" LIMIT %d", q.Limit)
+		clause += fmt.Sprintf(" LIMIT %d", q.Limit)
 	}
-	rows, err := s.db.QueryContext(ctx, sqlText, args...)
+	return clause, args
+}
+
+// Events calls fn with each event the query selects, in date order (then
+// log id), cleaned for display (the columns are stored cleaned). fn's error
+// stops the read and is returned. Views that need only an event's brief
+// (triage, bulk discovery) read Briefs instead: no details to decode.
+func (s *Store) Events(ctx context.Context, q Query, fn func(auth0client.LogEvent) error) (int, error) {
+	clause, args := q.where()
+	rows, err := s.db.QueryContext(ctx, `SELECT log_id, date, type, ip, user_id, user_name, client_id, client_name, connection,
+		user_agent, hostname, description, country, city, is_mobile, details FROM events`+clause, args...)
 	if err != nil {
 		return 0, fmt.Errorf("read stored events: %w", err)
 	}

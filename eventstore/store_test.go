@@ -92,3 +92,57 @@ func TestStoreKeepsEachEventOnceAndAnswersByIndex(t *testing.T) {
 		t.Errorf("raw JSON of %s: %q %v %v", all[3].Event.ID, raw, ok, err)
 	}
 }
+
+// briefOf is what Briefs must answer for an event read whole.
+func briefOf(e auth0client.LogEvent) Brief {
+	b := Brief{LogID: e.ID, Date: e.Date, Type: e.Type, IP: e.IP, UserID: e.UserID, UserName: e.UserName, Country: e.Country, UserAgent: e.UserAgent}
+	if e.Type == "pla" {
+		b.RequiresVerification, _ = e.Details["requiresVerification"].(bool)
+	}
+	return b
+}
+
+func TestBriefsAgreeWithEvents(t *testing.T) {
+	ctx := context.Background()
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	s := fill(t, 900, start)
+	// requiresVerification counts only on a pla event, and only as JSON true.
+	odd := []auth0client.RawLog{
+		{Event: auth0client.LogEvent{ID: "odd1", Date: start, Type: "pla", IP: "192.0.2.1", Details: map[string]any{"requiresVerification": "true"}}, Raw: []byte(`{}`)},
+		{Event: auth0client.LogEvent{ID: "odd2", Date: start, Type: "f", IP: "192.0.2.1", Details: map[string]any{"requiresVerification": true}}, Raw: []byte(`{}`)},
+		{Event: auth0client.LogEvent{ID: "odd3", Date: start, Type: "pla", IP: "192.0.2.1", Details: map[string]any{"requiresVerification": false}}, Raw: []byte(`{}`)},
+		{Event: auth0client.LogEvent{ID: "odd4", Date: start, Type: "pla", IP: "192.0.2.1"}, Raw: []byte(`{}`)},
+	}
+	if _, err := s.Append(ctx, Feed{Name: FeedStream}, odd); err != nil {
+		t.Fatal(err)
+	}
+	net := netip.MustParsePrefix("198.51.101.0/24")
+	verified := 0
+	for _, q := range []Query{
+		{Since: start.Add(10 * time.Minute)},
+		{Since: start, Stored: true},
+		{Since: start, Network: &net, NewestFirst: true, Limit: 50},
+		{Since: start, Network: ptr(netip.MustParsePrefix("192.0.2.1/32"))},
+		{Since: start, Types: []string{"pla"}},
+	} {
+		var whole, briefs []Brief
+		if _, err := s.Events(ctx, q, func(e auth0client.LogEvent) error { whole = append(whole, briefOf(e)); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		n, err := s.Briefs(ctx, q, func(b *Brief) error { briefs = append(briefs, *b); return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(whole) == 0 || n != len(briefs) || !slices.Equal(briefs, whole) {
+			t.Errorf("query %+v: %d briefs (n=%d) differ from %d events read whole", q, len(briefs), n, len(whole))
+		}
+		for _, b := range briefs {
+			if b.RequiresVerification {
+				verified++
+			}
+		}
+	}
+	if verified == 0 {
+		t.Error("no brief carried requiresVerification: the pla events' details were lost")
+	}
+}

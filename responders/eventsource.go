@@ -135,6 +135,46 @@ func (s EventSource) ReadSince(ctx context.Context, since time.Time, limit int, 
 	return read, false, s.storeNotes(f, since), nil
 }
 
+// triageEventOf is a stored event's brief as triage weighs it.
+func triageEventOf(b *eventstore.Brief) TriageEvent {
+	return TriageEvent{LogID: b.LogID, Date: b.Date, Type: b.Type, IP: b.IP, UserID: b.UserID, UserName: b.UserName,
+		Country: b.Country, Agent: AgentHash(b.UserAgent), RequiresVerification: b.RequiresVerification}
+}
+
+// readTriageSince is ReadSince for a triage: from the store it reads each
+// event's brief only (Store.Briefs: no details to decode) and hands add a
+// nil whole event; from the API it hands add the whole event beside (its
+// TLS fingerprints, which the store does not keep in columns).
+func (s EventSource) readTriageSince(ctx context.Context, since time.Time, limit int, add func(TriageEvent, *auth0client.LogEvent)) (n int, limited bool, notes []string, err error) {
+	f, useStore, err := s.Ready(ctx, since)
+	if err != nil {
+		return 0, false, nil, err
+	}
+	if !useStore {
+		n, limited, err = ReadLogsSince(ctx, s.Client, since, limit, func(e auth0client.LogEvent) { add(TriageEventFrom(e), &e) })
+		if err == nil && !limited {
+			if note := RetentionNote(ctx, s.Client, since); note != "" {
+				notes = append(notes, note)
+			}
+		}
+		return n, limited, notes, err
+	}
+	read := 0
+	_, err = s.Store.Briefs(ctx, eventstore.Query{Since: since, Limit: limit + 1, Stored: true}, func(b *eventstore.Brief) error {
+		if read++; read <= limit {
+			add(triageEventOf(b), nil)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, false, nil, err
+	}
+	if read > limit {
+		return limit, true, nil, nil
+	}
+	return read, false, s.storeNotes(f, since), nil
+}
+
 // Search is SearchLogs over the source: from the store when it has one (the
 // analyst's extra Lucene, which only Auth0 evaluates, goes to the API).
 func (s EventSource) Search(ctx context.Context, q LogSearch) ([]auth0client.LogEvent, []string, error) {
@@ -168,19 +208,26 @@ func (s EventSource) Search(ctx context.Context, q LogSearch) ([]auth0client.Log
 	return out, s.storeNotes(f, q.Since), nil
 }
 
-// BulkEvents is a BulkDiscovery's Events reading the source: every event of
-// a target network in the window.
-func (s EventSource) BulkEvents(since time.Time) func(ctx context.Context, p netip.Prefix) ([]auth0client.LogEvent, error) {
-	return func(ctx context.Context, p netip.Prefix) ([]auth0client.LogEvent, error) {
-		q := LogSearch{Filter: LogFilter{Network: &p}, Since: since, Limit: MaxSearchLimit}
-		if _, useStore, err := s.Ready(ctx, since); err != nil || !useStore {
-			if err != nil {
-				return nil, err
-			}
-			return SearchLogs(ctx, s.Client, q)
+// BulkRead is a BulkDiscovery's Read over the source: a target network's
+// events in the window, newest first and capped as a log search is, handed
+// to the triage as they are read (from the store, their briefs only).
+func (s EventSource) BulkRead(since time.Time) func(ctx context.Context, p netip.Prefix, add func(TriageEvent)) (int, error) {
+	return func(ctx context.Context, p netip.Prefix, add func(TriageEvent)) (int, error) {
+		_, useStore, err := s.Ready(ctx, since)
+		if err != nil {
+			return 0, err
 		}
-		events, _, err := s.Search(ctx, q)
-		return events, err
+		if !useStore {
+			events, err := SearchLogs(ctx, s.Client, LogSearch{Filter: LogFilter{Network: &p}, Since: since, Limit: MaxSearchLimit})
+			for _, e := range events {
+				add(TriageEventFrom(e))
+			}
+			return len(events), err
+		}
+		return s.Store.Briefs(ctx, eventstore.Query{Since: since, Network: &p, Limit: MaxSearchLimit, NewestFirst: true}, func(b *eventstore.Brief) error {
+			add(triageEventOf(b))
+			return nil
+		})
 	}
 }
 

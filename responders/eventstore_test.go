@@ -212,7 +212,7 @@ func TestViewsReadTheStoreWithoutLogRequests(t *testing.T) {
 
 	net24 := netip.MustParsePrefix(attacker + "/24").Masked()
 	began = time.Now()
-	plan, err := DiscoverBulk(ctx, BulkDiscovery{Targets: []netip.Prefix{net24}, Since: st.since, Events: src.BulkEvents(st.since)})
+	plan, err := DiscoverBulk(ctx, BulkDiscovery{Targets: []netip.Prefix{net24}, Since: st.since, Read: src.BulkRead(st.since)})
 	if err != nil {
 		t.Fatal(err)
 	}

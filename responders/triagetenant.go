@@ -139,9 +139,11 @@ func TriageTenantFrom(ctx context.Context, src EventSource, cfg TriageConfig, li
 	}
 	tr := NewTriage(cfg)
 	fps := NewFingerprintAgg()
-	n, limited, notes, err := src.ReadSince(ctx, cfg.Since, limit, func(e auth0client.LogEvent) {
-		tr.Add(TriageEventFrom(e))
-		fps.Add(e)
+	n, limited, notes, err := src.readTriageSince(ctx, cfg.Since, limit, func(ev TriageEvent, e *auth0client.LogEvent) {
+		tr.Add(ev)
+		if e != nil {
+			fps.Add(*e)
+		}
 		if progress != nil {
 			if n := tr.events; n%500 == 0 {
 				progress(int(n))

@@ -247,7 +247,7 @@ func discover(ctx context.Context, env *environment, c *auth0client.Client, targ
 		return bulkPlan{}, err
 	}
 	return responders.DiscoverBulk(ctx, responders.BulkDiscovery{Targets: targets, Since: since, Guard: guard, Client: c, AllowWide: allowWide,
-		Events: src.BulkEvents(since),
+		Read: src.BulkRead(since),
 		Searched: func(t netip.Prefix, n int) {
 			fmt.Fprintf(env.stderr, "%s: %d events since %s\n", t, n, fmtTime(since))
 		}})
