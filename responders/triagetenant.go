@@ -94,7 +94,14 @@ func FindLogs(ctx context.Context, c *auth0client.Client, r LogRequest) (FoundLo
 
 // FindLogsFrom is FindLogs reading src (the local store, when it has one).
 func FindLogsFrom(ctx context.Context, src EventSource, r LogRequest) (FoundLogs, error) {
-	s, err := r.Resolve(ctx, src.Client)
+	c := src.Client
+	if r.User != "" { // only a user to resolve needs the tenant before the store is read
+		var err error
+		if c, err = src.tenant(ctx); err != nil {
+			return FoundLogs{}, err
+		}
+	}
+	s, err := r.Resolve(ctx, c)
 	if err != nil {
 		return FoundLogs{}, err
 	}
