@@ -141,6 +141,9 @@ func (s *Store) init(ctx context.Context) error {
 	if v != 0 && v != schemaVersion {
 		return fmt.Errorf("the store has schema version %d, this atoctl reads %d: delete the file and sync again", v, schemaVersion)
 	}
+	if v == schemaVersion {
+		return nil // made already: opening a store writes nothing (no commit, no fsync)
+	}
 	if _, err := s.db.ExecContext(ctx, schema); err != nil {
 		return err
 	}
@@ -183,24 +186,34 @@ const NameMaxAge = time.Hour
 // user id holding each, "" for a name no account holds.
 func (s *Store) KnownNames(ctx context.Context, names []string, now time.Time) (map[string]string, error) {
 	out := map[string]string{}
-	if len(names) == 0 {
-		return out, nil
-	}
-	stmt, err := s.db.PrepareContext(ctx, `SELECT user_id FROM names WHERE name = ? AND resolved_at >= ?`)
-	if err != nil {
-		return nil, fmt.Errorf("read known user names: %w", err)
-	}
-	defer stmt.Close()
-	for _, n := range names {
-		var id string
-		err := stmt.QueryRowContext(ctx, n, now.Add(-NameMaxAge).UnixMilli()).Scan(&id)
-		if errors.Is(err, sql.ErrNoRows) {
-			continue
+	// A few hundred names a query: one round trip each, under SQLite's
+	// limit on parameters.
+	const batch = 500
+	for i := 0; i < len(names); i += batch {
+		part := names[i:min(i+batch, len(names))]
+		args := make([]any, 0, len(part)+1)
+		args = append(args, now.Add(-NameMaxAge).UnixMilli())
+		for _, n := range part {
+			args = append(args, n)
 		}
+		rows, err := s.db.QueryContext(ctx, `SELECT name, user_id FROM names WHERE resolved_at >= ? AND name IN (`+
+			strings.TrimSuffix(strings.Repeat("?,", len(part)), ",")+`)`, args...)
 		if err != nil {
 			return nil, fmt.Errorf("read known user names: %w", err)
 		}
-		out[n] = id
+		for rows.Next() {
+			var n, id string
+			if err := rows.Scan(&n, &id); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("read known user names: %w", err)
+			}
+			out[n] = id
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("read known user names: %w", err)
+		}
 	}
 	return out, nil
 }

@@ -2,6 +2,8 @@ package eventstore
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -144,5 +146,42 @@ func TestBriefsAgreeWithEvents(t *testing.T) {
 	}
 	if verified == 0 {
 		t.Error("no brief carried requiresVerification: the pla events' details were lost")
+	}
+}
+
+func TestKnownNamesAnswersFreshLookUpsOnly(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	fresh, stale := map[string]string{}, map[string]string{}
+	var asked []string
+	for i := range 1200 { // more than one query's batch
+		n := fmt.Sprintf("user%d@example.com", i)
+		asked = append(asked, n)
+		switch {
+		case i%3 == 0:
+			stale[n] = fmt.Sprintf("auth0|%d", i)
+		case i%3 == 1:
+			fresh[n] = fmt.Sprintf("auth0|%d", i)
+		default:
+			fresh[n] = "" // looked up: no account holds it
+		}
+	}
+	if err := s.SaveNames(ctx, stale, now.Add(-NameMaxAge-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveNames(ctx, fresh, now.Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.KnownNames(ctx, append(asked, "never@example.com"), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !maps.Equal(got, fresh) {
+		t.Errorf("known names: %d answers, want the %d fresh look-ups (stale and never-asked names left out)", len(got), len(fresh))
 	}
 }

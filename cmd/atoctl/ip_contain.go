@@ -247,6 +247,9 @@ func discover(ctx context.Context, env *environment, targets []netip.Prefix, sin
 	if err != nil {
 		return bulkPlan{}, err
 	}
+	if src.Store != nil {
+		fmt.Fprintf(env.stderr, "note: events from the local store (%s)\n", src.Store.Path())
+	}
 	return responders.DiscoverBulk(ctx, responders.BulkDiscovery{Targets: targets, Since: since, Guard: guard, AllowWide: allowWide,
 		Read: src.BulkRead(since),
 		Searched: func(t netip.Prefix, n int) {

@@ -21,7 +21,7 @@ func logRequests(srv *sandbox.Server) int64 {
 func TestLogsSyncResumesAndViewsReadTheStore(t *testing.T) {
 	t.Parallel()
 	c := newCLI(t)
-	srv, _ := c.againstSandbox()
+	srv, key := c.againstSandbox()
 
 	// ctrl+c during the first sync: exit 130, what was read is kept.
 	ctx, cancel := context.WithCancel(context.Background())
@@ -46,6 +46,12 @@ func TestLogsSyncResumesAndViewsReadTheStore(t *testing.T) {
 	if out.Added != out.Fetched || out.Events < 10_000 || out.Fetched >= int(out.Events) {
 		t.Errorf("resumed sync fetched %d, added %d, store holds %d: want only the missing events fetched, each once", out.Fetched, out.Added, out.Events)
 	}
+	// The sync looked up the user names events give without an account id,
+	// so no view after it has to (the first triage used to pay ~112 user
+	// searches for them).
+	if out.Names == 0 || out.NamesLookedUp != out.Names {
+		t.Errorf("sync looked up %d of %d user names, want all of them (and some to look up)", out.NamesLookedUp, out.Names)
+	}
 	info, err := os.Stat(out.Store)
 	if err != nil || info.Mode().Perm() != 0o600 {
 		t.Errorf("store %s: %v, mode %v, want 0600", out.Store, err, info.Mode().Perm())
@@ -55,14 +61,18 @@ func TestLogsSyncResumesAndViewsReadTheStore(t *testing.T) {
 	}
 
 	srv.ResetStats()
-	for _, args := range [][]string{
-		{"ip", "triage", "--since", "48h", "--json"},
-		{"detect", "--since", "48h", "--json"},
+	for _, tc := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"ip", "triage", "--since", "48h", "--json"}, 0},
+		{[]string{"detect", "--since", "48h", "--json"}, 0},
 	} {
+		args := tc.args
 		began := time.Now()
 		r := c.run(args...)
-		if r.code != 0 {
-			t.Fatalf("%v: exit %d: %s", args, r.code, r.stderr)
+		if r.code != tc.code {
+			t.Fatalf("%v: exit %d, want %d: %s", args, r.code, tc.code, r.stderr)
 		}
 		t.Logf("%v after a sync: %v", args, time.Since(began))
 		if !strings.Contains(r.stderr, "local store") {
@@ -71,6 +81,26 @@ func TestLogsSyncResumesAndViewsReadTheStore(t *testing.T) {
 	}
 	if n := logRequests(srv); n != 0 {
 		t.Errorf("views after a sync sent %d log requests (%v), want none", n, srv.Stats().ByRoute)
+	}
+	if n := srv.Stats().ByRoute["GET /api/v2/users"]; n != 0 {
+		t.Errorf("views after a sync sent %d user searches, want none (the sync looked the names up)", n)
+	}
+
+	// Bulk discovery reads the store; the plan after it reads each
+	// compromised account (its own recent logs among them: the persistence
+	// check before a reset), never the tenant's log search. The plan refuses
+	// the reset of an account whose email the attacker changed: exit 3.
+	srv.ResetStats()
+	began := time.Now()
+	r = c.run("ip", "contain", key.AttackerCIDRs[0], "--since", "48h", "--dry-run", "--yes")
+	t.Logf("ip contain %s --dry-run after a sync: %v", key.AttackerCIDRs[0], time.Since(began))
+	if r.code != exitPartial || !strings.Contains(r.stderr, "local store") || !strings.Contains(r.stderr, "compromised") {
+		t.Fatalf("ip contain --dry-run: exit %d, want %d, from the local store: %s", r.code, exitPartial, r.stderr)
+	}
+	byRoute := srv.Stats().ByRoute
+	if n, accounts := byRoute["GET /api/v2/logs"], byRoute["GET /api/v2/users/{id}"]; n != 0 || accounts == 0 || byRoute["GET /api/v2/users/{id}/logs"] > accounts {
+		t.Errorf("ip contain --dry-run sent %d tenant log searches (want none: discovery reads the store) and %d account log reads for %d accounts: %v",
+			n, byRoute["GET /api/v2/users/{id}/logs"], accounts, byRoute)
 	}
 
 	// --no-store reads the tenant again.
