@@ -7,7 +7,7 @@ import (
 )
 
 // Brief is the part of a stored event that triage and bulk discovery read:
-// who, from where, when, what, with which client. It is read without the
+// who, from where, when, what, with which client and TLS fingerprint. It is read without the
 // event's details (the one detail triage weighs, a pla event's
 // requiresVerification, is worked out by the query), so a window of tens
 // of thousands of events reads in a fraction of what whole events take.
@@ -20,6 +20,8 @@ type Brief struct {
 	UserName  string
 	Country   string
 	UserAgent string
+	// JA3 and JA4 are the client's TLS fingerprints (security_context).
+	JA3, JA4 string
 	// RequiresVerification is details.requiresVerification of a pla event
 	// (a JSON true; false for every other type).
 	RequiresVerification bool
@@ -29,7 +31,7 @@ type Brief struct {
 // branches in order, so only a pla event with details has them parsed;
 // json_type is 'true' only for a JSON true, as the API reader's bool
 // assertion accepts.
-const briefColumns = `log_id, date, type, ip, user_id, user_name, country, user_agent,
+const briefColumns = `log_id, date, type, ip, user_id, user_name, country, user_agent, ja3, ja4,
 	CASE WHEN type <> 'pla' OR details = '' THEN 0
 		WHEN json_type(details, '$.requiresVerification') = 'true' THEN 1 ELSE 0 END`
 
@@ -46,7 +48,7 @@ func (s *Store) Briefs(ctx context.Context, q Query, fn func(*Brief) error) (int
 	defer rows.Close()
 	var b Brief
 	var date int64
-	dest := []any{&b.LogID, &date, &b.Type, &b.IP, &b.UserID, &b.UserName, &b.Country, &b.UserAgent, &b.RequiresVerification}
+	dest := []any{&b.LogID, &date, &b.Type, &b.IP, &b.UserID, &b.UserName, &b.Country, &b.UserAgent, &b.JA3, &b.JA4, &b.RequiresVerification}
 	n := 0
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {

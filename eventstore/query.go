@@ -79,7 +79,7 @@ func (q Query) where() (clause string, args []any) {
 func (s *Store) Events(ctx context.Context, q Query, fn func(auth0client.LogEvent) error) (int, error) {
 	clause, args := q.where()
 	rows, err := s.db.QueryContext(ctx, `SELECT log_id, date, type, ip, user_id, user_name, client_id, client_name, connection,
-		user_agent, hostname, description, country, city, is_mobile, details FROM events`+clause, args...)
+		user_agent, hostname, description, country, city, is_mobile, details, ja3, ja4 FROM events`+clause, args...)
 	if err != nil {
 		return 0, fmt.Errorf("read stored events: %w", err)
 	}
@@ -90,7 +90,7 @@ func (s *Store) Events(ctx context.Context, q Query, fn func(auth0client.LogEven
 		var date int64
 		var details string
 		if err := rows.Scan(&e.ID, &date, &e.Type, &e.IP, &e.UserID, &e.UserName, &e.ClientID, &e.ClientName, &e.Connection,
-			&e.UserAgent, &e.Hostname, &e.Description, &e.Country, &e.City, &e.IsMobile, &details); err != nil {
+			&e.UserAgent, &e.Hostname, &e.Description, &e.Country, &e.City, &e.IsMobile, &details, &e.JA3, &e.JA4); err != nil {
 			return n, fmt.Errorf("read stored events: %w", err)
 		}
 		e.Date = time.UnixMilli(date).UTC()

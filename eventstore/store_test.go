@@ -97,7 +97,8 @@ func TestStoreKeepsEachEventOnceAndAnswersByIndex(t *testing.T) {
 
 // briefOf is what Briefs must answer for an event read whole.
 func briefOf(e auth0client.LogEvent) Brief {
-	b := Brief{LogID: e.ID, Date: e.Date, Type: e.Type, IP: e.IP, UserID: e.UserID, UserName: e.UserName, Country: e.Country, UserAgent: e.UserAgent}
+	b := Brief{LogID: e.ID, Date: e.Date, Type: e.Type, IP: e.IP, UserID: e.UserID, UserName: e.UserName, Country: e.Country, UserAgent: e.UserAgent,
+		JA3: e.JA3, JA4: e.JA4}
 	if e.Type == "pla" {
 		b.RequiresVerification, _ = e.Details["requiresVerification"].(bool)
 	}
@@ -114,6 +115,7 @@ func TestBriefsAgreeWithEvents(t *testing.T) {
 		{Event: auth0client.LogEvent{ID: "odd2", Date: start, Type: "f", IP: "192.0.2.1", Details: map[string]any{"requiresVerification": true}}, Raw: []byte(`{}`)},
 		{Event: auth0client.LogEvent{ID: "odd3", Date: start, Type: "pla", IP: "192.0.2.1", Details: map[string]any{"requiresVerification": false}}, Raw: []byte(`{}`)},
 		{Event: auth0client.LogEvent{ID: "odd4", Date: start, Type: "pla", IP: "192.0.2.1"}, Raw: []byte(`{}`)},
+		{Event: auth0client.LogEvent{ID: "odd5", Date: start, Type: "f", IP: "192.0.2.1", JA3: "e4fa67bec02ab3b4ae8d343bd16bbb99", JA4: "t13d1516h2_504448b02249_8f49551f0e84"}, Raw: []byte(`{}`)},
 	}
 	if _, err := s.Append(ctx, Feed{Name: FeedStream}, odd); err != nil {
 		t.Fatal(err)
@@ -146,6 +148,58 @@ func TestBriefsAgreeWithEvents(t *testing.T) {
 	}
 	if verified == 0 {
 		t.Error("no brief carried requiresVerification: the pla events' details were lost")
+	}
+	var fp Brief
+	_, _ = s.Briefs(ctx, Query{Since: start, Network: ptr(netip.MustParsePrefix("192.0.2.1/32"))}, func(b *Brief) error {
+		if b.LogID == "odd5" {
+			fp = *b
+		}
+		return nil
+	})
+	if fp.JA3 != odd[4].Event.JA3 || fp.JA4 != odd[4].Event.JA4 {
+		t.Errorf("TLS fingerprints lost: %q %q", fp.JA3, fp.JA4)
+	}
+}
+
+func TestVersion1StoreIsMigratedWithItsFingerprints(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "t.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := `{"log_id":"900","date":"2026-11-29T20:41:36.455Z","type":"f","ip":"198.51.100.7",` +
+		`"security_context":{"ja3":"e4fa67bec02ab3b4ae8d343bd16bbb99","ja4":"t13d1516h2_504448b02249_8f49551f0e84"}}`
+	e, err := auth0client.ParseLog([]byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := auth0client.LogEvent{ID: "901", Date: e.Date, Type: "s", IP: "198.51.100.8"}
+	if _, err := s.Append(ctx, Feed{Name: FeedAPI}, []auth0client.RawLog{{Event: e, Raw: []byte(raw)}, {Event: plain, Raw: []byte(`{"log_id":"901"}`)}}); err != nil {
+		t.Fatal(err)
+	}
+	// Make it what version 1 wrote: no fingerprint columns.
+	for _, stmt := range []string{`ALTER TABLE events DROP COLUMN ja3`, `ALTER TABLE events DROP COLUMN ja4`, `PRAGMA user_version = 1`} {
+		if _, err := s.db.ExecContext(ctx, stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = s.Close()
+
+	s, err = Open(ctx, path)
+	if err != nil {
+		t.Fatalf("open a version 1 store: %v", err)
+	}
+	defer s.Close()
+	got := map[string][2]string{}
+	if _, err := s.Events(ctx, Query{Since: e.Date.Add(-time.Hour)}, func(e auth0client.LogEvent) error {
+		got[e.ID] = [2]string{e.JA3, e.JA4}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string][2]string{"900": {e.JA3, e.JA4}, "901": {}}; !maps.Equal(got, want) || e.JA3 == "" {
+		t.Errorf("after migration: %v, want %v", got, want)
 	}
 }
 

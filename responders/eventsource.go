@@ -163,9 +163,10 @@ func triageEventOf(b *eventstore.Brief) TriageEvent {
 }
 
 // readTriageSince is ReadSince for a triage: from the store it reads each
-// event's brief only (Store.Briefs: no details to decode) and hands add a
-// nil whole event; from the API it hands add the whole event beside (its
-// TLS fingerprints, which the store does not keep in columns).
+// event's brief only (Store.Briefs: no details to decode); add gets the
+// event as triage weighs it and, for the fingerprint groups, the event
+// whole from the API, or from the store its address, type and TLS
+// fingerprints (nil when it has none).
 func (s EventSource) readTriageSince(ctx context.Context, since time.Time, limit int, add func(TriageEvent, *auth0client.LogEvent)) (n int, limited bool, notes []string, err error) {
 	f, useStore, err := s.Ready(ctx, since)
 	if err != nil {
@@ -187,7 +188,11 @@ func (s EventSource) readTriageSince(ctx context.Context, since time.Time, limit
 	read := 0
 	_, err = s.Store.Briefs(ctx, eventstore.Query{Since: since, Limit: limit + 1, Stored: true}, func(b *eventstore.Brief) error {
 		if read++; read <= limit {
-			add(triageEventOf(b), nil)
+			var fp *auth0client.LogEvent
+			if b.JA3 != "" || b.JA4 != "" {
+				fp = &auth0client.LogEvent{IP: b.IP, Type: b.Type, JA3: b.JA3, JA4: b.JA4}
+			}
+			add(triageEventOf(b), fp)
 		}
 		return nil
 	})

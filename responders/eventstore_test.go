@@ -171,6 +171,10 @@ func TestViewsReadTheStoreWithoutLogRequests(t *testing.T) {
 			fromStore.Read, fromAPI.Read, verdicts(fromStore.TriageResult), verdicts(fromAPI.TriageResult))
 	}
 	checkAgainstKey(t, fromStore.TriageResult, st.key)
+	// The TLS fingerprint groups too (the store keeps security_context).
+	if len(fromAPI.Fingerprints) == 0 || !reflect.DeepEqual(fromStore.Fingerprints, fromAPI.Fingerprints) {
+		t.Errorf("fingerprints from the store %+v, from the API %+v", fromStore.Fingerprints, fromAPI.Fingerprints)
+	}
 
 	// Again: the names the first triage looked up are kept, so the second
 	// sends no user search either.
