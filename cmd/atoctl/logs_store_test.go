@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -185,5 +186,59 @@ func TestLogsReceiveStoresTheSandboxStream(t *testing.T) {
 	}
 	if out.Added != 0 || sent == 0 {
 		t.Errorf("after the stream delivered %d events a sync added %d: the stream's events must already be held", sent, out.Added)
+	}
+}
+
+// TestTrainingViewReadsTheStoreWithoutStartingTheTenant: after a sync, a
+// training triage is answered by the store alone, so the fake tenant is
+// never generated, and it finds what the tenant's own logs show.
+func TestTrainingViewReadsTheStoreWithoutStartingTheTenant(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	run := func(args ...string) (result, *environment) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		ctx = withTrainingOptions(ctx, sandbox.WithRateLimit(0, 0), sandbox.WithRevokeDelay(0))
+		var out, errb strings.Builder
+		env := &environment{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(k string) string { return c.env[k] }}
+		code := runEnv(ctx, env, args)
+		return result{stdout: out.String(), stderr: errb.String(), code: code}, env
+	}
+	if r, _ := run("--training", "logs", "sync", "--since", "48h"); r.code != 0 {
+		t.Fatalf("sync: exit %d: %s", r.code, r.stderr)
+	}
+	type account struct {
+		UserID  string `json:"user_id"`
+		Verdict string `json:"verdict"`
+	}
+	type verdicts struct {
+		Compromised int       `json:"compromised"`
+		Accounts    []account `json:"accounts"`
+	}
+	triage := func(args ...string) (verdicts, *environment) {
+		t.Helper()
+		r, env := run(append([]string{"--training"}, append(args, "ip", "triage", "--since", "48h", "--json")...)...)
+		var v verdicts
+		if err := json.Unmarshal([]byte(r.stdout), &v); r.code != 0 || err != nil {
+			t.Fatalf("%v ip triage: exit %d (%v): %s", args, r.code, err, r.stderr)
+		}
+		return v, env
+	}
+	fromStore, env := triage()
+	if env.client != nil {
+		t.Error("a triage the store answers alone started the training tenant")
+	}
+	fromTenant, env := triage("--no-store")
+	if env.client == nil {
+		t.Error("--no-store did not read the training tenant")
+	}
+	if fromStore.Compromised == 0 || !reflect.DeepEqual(fromStore, fromTenant) {
+		t.Errorf("triage from the store: %d compromised, %d accounts; from the tenant: %d, %d",
+			fromStore.Compromised, len(fromStore.Accounts), fromTenant.Compromised, len(fromTenant.Accounts))
+	}
+	// detect reads sessions: it starts the tenant (beside the store read).
+	if r, env := run("--training", "detect", "--since", "48h", "--json"); r.code != 0 || env.client == nil || !strings.Contains(r.stderr, "local store") {
+		t.Errorf("detect: exit %d, tenant started %v: %s", r.code, env.client != nil, r.stderr)
 	}
 }

@@ -40,8 +40,11 @@ func (env *environment) trainingStorePath() (string, bool, error) {
 		return "", false, err
 	}
 	epoch, ok, err := sandbox.PersistedEpoch(state)
-	if err != nil || !ok {
-		return "", false, err
+	if err != nil {
+		return "", false, fmt.Errorf("read training state %s: %w (run 'atoctl training reset' to start over)", state, err)
+	}
+	if !ok {
+		return "", false, nil
 	}
 	path, err := eventstore.DefaultPath(env.getenv, trainingStoreKey(env.opts.scenario, epoch))
 	if err != nil {
