@@ -58,6 +58,16 @@ func (q Query) where() (clause string, args []any) {
 			args = append(args, t)
 		}
 	}
+	if q.Stored {
+		// Arrival order is a walk of the table from the first event of the
+		// window on (found in the date index), not of the whole table: a
+		// 48 h window of a month's store reads its own rows, and an event
+		// that arrived out of date order is still found (date filters).
+		// INDEXED BY: left alone, SQLite finds min(id) by walking the table
+		// from its first row (0.5 s at a million events; 8 ms by the index).
+		where = append(where, "id >= (SELECT coalesce(min(id), 0) FROM events INDEXED BY events_date WHERE date >= ?)")
+		args = append(args, q.Since.UnixMilli())
+	}
 	order := "date, log_id"
 	switch {
 	case q.Stored:

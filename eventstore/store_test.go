@@ -64,6 +64,7 @@ func TestStoreKeepsEachEventOnceAndAnswersByIndex(t *testing.T) {
 		keep func(e auth0client.LogEvent) bool
 	}{
 		{"window", Query{Since: since}, func(e auth0client.LogEvent) bool { return !e.Date.Before(since) }},
+		{"window in arrival order", Query{Since: since, Stored: true}, func(e auth0client.LogEvent) bool { return !e.Date.Before(since) }},
 		{"cidr", Query{Since: start, Network: &net}, func(e auth0client.LogEvent) bool { return net.Contains(netip.MustParseAddr(e.IP)) }},
 		{"address", Query{Since: start, Network: ptr(netip.MustParsePrefix("198.51.100.3/32"))}, func(e auth0client.LogEvent) bool { return e.IP == "198.51.100.3" }},
 		{"account", Query{Since: start, UserID: all[7].Event.UserID}, func(e auth0client.LogEvent) bool { return e.UserID == all[7].Event.UserID }},
