@@ -197,7 +197,9 @@ func TestTrainingViewReadsTheStoreWithoutStartingTheTenant(t *testing.T) {
 	c := newCLI(t)
 	run := func(args ...string) (result, *environment) {
 		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		// A whole sync of the training tenant: minutes when the suite's
+		// tests share the machine's two cores.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		defer cancel()
 		ctx = withTrainingOptions(ctx, sandbox.WithRateLimit(0, 0), sandbox.WithRevokeDelay(0))
 		var out, errb strings.Builder
