@@ -1,6 +1,7 @@
 package auth0client
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -55,6 +56,19 @@ func ParseLogWithID(raw []byte, id string) (LogEvent, error) {
 		return LogEvent{}, fmt.Errorf("not an Auth0 log event: %w", err)
 	}
 	e := logFrom(&l)
+	// go-auth0's Log drops security_context (the TLS fingerprints): a
+	// second, small decode where there is one (see decodeLogPage).
+	if bytes.Contains(raw, []byte(`"security_context"`)) {
+		var sc struct {
+			SecurityContext *struct {
+				JA3 string `json:"ja3"`
+				JA4 string `json:"ja4"`
+			} `json:"security_context"`
+		}
+		if json.Unmarshal(raw, &sc) == nil && sc.SecurityContext != nil {
+			e.JA3, e.JA4 = Clean(sc.SecurityContext.JA3), Clean(sc.SecurityContext.JA4)
+		}
+	}
 	if e.ID == "" {
 		e.ID = str(l.ID) // older events name it _id
 	}

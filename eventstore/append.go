@@ -66,8 +66,8 @@ func (s *Store) Append(ctx context.Context, feed Feed, events []auth0client.RawL
 	if len(events) > 0 {
 		stmt, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO events
 			(log_id, date, type, ip, ipkey, user_id, user_name, client_id, client_name, connection,
-			 user_agent, hostname, description, country, city, is_mobile, details, feed)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+			 user_agent, hostname, description, country, city, is_mobile, details, feed, ja3, ja4)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
 		if err != nil {
 			return 0, fmt.Errorf("store events: %w", err)
 		}
@@ -92,7 +92,7 @@ func (s *Store) Append(ctx context.Context, feed Feed, events []auth0client.RawL
 			}
 			res, err := stmt.ExecContext(ctx, e.ID, e.Date.UnixMilli(), e.Type, e.IP, ipKey(e.IP), e.UserID, e.UserName,
 				e.ClientID, e.ClientName, e.Connection, e.UserAgent, e.Hostname, e.Description, e.Country, e.City,
-				e.IsMobile, details, feed.Name)
+				e.IsMobile, details, feed.Name, e.JA3, e.JA4)
 			if err != nil {
 				return 0, fmt.Errorf("store event %s: %w", e.ID, err)
 			}

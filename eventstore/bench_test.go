@@ -54,7 +54,14 @@ func batches(n int, start time.Time, fn func([]auth0client.RawLog)) {
 
 func fill(tb testing.TB, n int, start time.Time) *Store {
 	tb.Helper()
-	s, err := Open(context.Background(), tb.TempDir()+"/bench.db")
+	return fillAt(tb, tb.TempDir()+"/bench.db", n, start)
+}
+
+// fillAt makes a store at path holding n synthetic events, appended as a
+// sync appends them: pages of 100, one transaction (and fsync) each.
+func fillAt(tb testing.TB, path string, n int, start time.Time) *Store {
+	tb.Helper()
+	s, err := Open(context.Background(), path)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -69,23 +76,73 @@ func fill(tb testing.TB, n int, start time.Time) *Store {
 	return s
 }
 
+// filesSize is the bytes on disk of path and its side files (-wal, -shm).
+func filesSize(path string) int64 {
+	var n int64
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if fi, err := os.Stat(p); err == nil {
+			n += fi.Size()
+		}
+	}
+	return n
+}
+
 // BenchmarkStore measures the SQLite store: inserting n events in pages of
-// 100 (one transaction each, as a sync commits), then the views' queries.
+// 100 (one transaction each, as a sync commits), the bytes it takes on
+// disk, reopening it, then the views' queries (whole events, and the
+// briefs triage and bulk discovery read) on the same store.
 // Run: go test ./eventstore -run '^$' -bench Store -benchtime 1x
+// (ATOCTL_BENCH_1M=1 adds 1,000,000 events: minutes, mostly fsync waits).
 func BenchmarkStore(b *testing.B) {
 	sizes := []int{59_000}
 	if os.Getenv("ATOCTL_BENCH_1M") != "" {
-		sizes = append(sizes, 1_000_000) // about 1.5 GB of memory and minutes
+		sizes = append(sizes, 1_000_000)
 	}
 	for _, n := range sizes {
 		start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		path := b.TempDir() + "/bench.db"
+		var s *Store
 		b.Run(fmt.Sprintf("insert/%d", n), func(b *testing.B) {
 			for b.Loop() {
-				fill(b, n, start)
+				if s != nil {
+					_ = s.Close()
+				}
+				_ = os.Remove(path)
+				_ = os.Remove(path + "-wal")
+				var err error
+				if s, err = Open(context.Background(), path); err != nil {
+					b.Fatal(err)
+				}
+				f := Feed{Name: FeedAPI}
+				batches(n, start, func(batch []auth0client.RawLog) {
+					f.Checkpoint = batch[len(batch)-1].Event.ID
+					if _, err := s.Append(context.Background(), f, batch); err != nil {
+						b.Fatal(err)
+					}
+				})
 			}
 			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+			if err := s.Close(); err != nil { // checkpoints the WAL into the file
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(filesSize(path))/float64(n), "B/event")
 		})
-		s := fill(b, n, start)
+		b.Run(fmt.Sprintf("reopen/%d", n), func(b *testing.B) {
+			for b.Loop() {
+				st, err := Open(context.Background(), path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := st.Feed(context.Background(), FeedAPI); err != nil {
+					b.Fatal(err)
+				}
+				_ = st.Close()
+			}
+		})
+		s, err := Open(context.Background(), path)
+		if err != nil {
+			b.Fatal(err)
+		}
 		end := syntheticEvent(n-1, start).Event.Date
 		net := netip.MustParsePrefix("198.51.101.0/24")
 		for _, q := range []struct {
@@ -108,6 +165,24 @@ func BenchmarkStore(b *testing.B) {
 				b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 			})
 		}
+		// The lean read triage and bulk discovery use.
+		for _, q := range []struct {
+			name string
+			q    Query
+		}{
+			{"window48h-stored", Query{Since: end.Add(-48 * time.Hour), Stored: true}},
+			{"cidr24-newest", Query{Since: end.Add(-48 * time.Hour), Network: &net, NewestFirst: true}},
+		} {
+			b.Run(fmt.Sprintf("briefs/%d/%s", n, q.name), func(b *testing.B) {
+				rows := 0
+				for b.Loop() {
+					rows, _ = s.Briefs(context.Background(), q.q, func(*Brief) error { return nil })
+				}
+				b.ReportMetric(float64(rows), "rows")
+				b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+			})
+		}
+		_ = s.Close()
 	}
 }
 

@@ -47,6 +47,48 @@ func openSegment(path string) (*segment, error) {
 	return &segment{f: f, w: bufio.NewWriterSize(f, 1<<20), byID: map[string]int64{}, byIP: map[string][]int64{}, byUser: map[string][]int64{}, byType: map[string][]int64{}}, nil
 }
 
+// reopenSegment opens a segment file and rebuilds its indexes by reading
+// every record (the format keeps no index on disk).
+func reopenSegment(path string) (*segment, error) {
+	s, err := openSegment(path)
+	if err != nil {
+		return nil, err
+	}
+	br := bufio.NewReaderSize(s.f, 1<<20)
+	for {
+		line, err := br.ReadBytes('\n')
+		if err == io.EOF {
+			return s, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		var rec struct {
+			Event struct {
+				ID     string    `json:"log_id"`
+				Date   time.Time `json:"date"`
+				Type   string    `json:"type"`
+				IP     string    `json:"ip"`
+				UserID string    `json:"user_id"`
+			} `json:"e"`
+		}
+		if err := json.Unmarshal(line, &rec); err != nil {
+			return nil, err
+		}
+		e := rec.Event
+		s.index(e.ID, e.Date, e.IP, e.UserID, e.Type)
+		s.off += int64(len(line))
+	}
+}
+
+func (s *segment) index(id string, date time.Time, ip, userID, typ string) {
+	s.byID[id] = s.off
+	s.dates = append(s.dates, segDate{date.UnixMilli(), s.off})
+	s.byIP[ip] = append(s.byIP[ip], s.off)
+	s.byUser[userID] = append(s.byUser[userID], s.off)
+	s.byType[typ] = append(s.byType[typ], s.off)
+}
+
 func (s *segment) append(batch []auth0client.RawLog) error {
 	for _, r := range batch {
 		if _, ok := s.byID[r.Event.ID]; ok {
@@ -61,11 +103,7 @@ func (s *segment) append(batch []auth0client.RawLog) error {
 			return err
 		}
 		e := r.Event
-		s.byID[e.ID] = s.off
-		s.dates = append(s.dates, segDate{e.Date.UnixMilli(), s.off})
-		s.byIP[e.IP] = append(s.byIP[e.IP], s.off)
-		s.byUser[e.UserID] = append(s.byUser[e.UserID], s.off)
-		s.byType[e.Type] = append(s.byType[e.Type], s.off)
+		s.index(e.ID, e.Date, e.IP, e.UserID, e.Type)
 		s.off += int64(len(b))
 	}
 	if err := s.w.Flush(); err != nil {
@@ -138,10 +176,15 @@ func BenchmarkSegment(b *testing.B) {
 	}
 	for _, n := range sizes {
 		start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		path := b.TempDir() + "/seg.ndjson"
 		var seg *segment
 		b.Run(fmt.Sprintf("insert/%d", n), func(b *testing.B) {
 			for b.Loop() {
-				s, err := openSegment(b.TempDir() + "/seg.ndjson")
+				if seg != nil {
+					_ = seg.f.Close()
+				}
+				_ = os.Remove(path)
+				s, err := openSegment(path)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -153,7 +196,21 @@ func BenchmarkSegment(b *testing.B) {
 				seg = s
 			}
 			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+			b.ReportMetric(float64(seg.off)/float64(n), "B/event")
 		})
+		b.Run(fmt.Sprintf("reopen/%d", n), func(b *testing.B) {
+			for b.Loop() {
+				_ = seg.f.Close()
+				var err error
+				if seg, err = reopenSegment(path); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if len(seg.byID) != n {
+				b.Fatalf("reopened segment indexes %d events, want %d", len(seg.byID), n)
+			}
+		})
+		b.Cleanup(func() { _ = seg.f.Close() })
 		end := syntheticEvent(n-1, start).Event.Date
 		for _, q := range []struct {
 			name string

@@ -26,6 +26,8 @@ import (
 	"time"
 
 	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
+
+	"github.com/atoctl/atoctl/auth0client"
 )
 
 // Store is one tenant's event store. It is safe for concurrent use.
@@ -43,9 +45,12 @@ func (s *Store) LockSync() (unlock func()) {
 	return s.syncing.Unlock
 }
 
-// schemaVersion is bumped when the schema changes; an older file is refused
-// with advice rather than misread (it is a cache: delete it and sync).
-const schemaVersion = 1
+// schemaVersion is bumped when the schema changes; a file of version 1 is
+// migrated (migrate), anything else unknown is refused with advice rather
+// than misread (it is a cache: delete it and sync).
+//
+// Version 2 added ja3 and ja4 (the TLS fingerprints of security_context).
+const schemaVersion = 2
 
 // The events table holds the columns the views read (small rows, so a
 // window scan stays in a few pages per hundred events); Auth0's JSON sits
@@ -70,7 +75,9 @@ CREATE TABLE IF NOT EXISTS events (
 	city        TEXT NOT NULL DEFAULT '',
 	is_mobile   INTEGER NOT NULL DEFAULT 0,
 	details     TEXT NOT NULL DEFAULT '', -- cleaned details, JSON
-	feed        TEXT NOT NULL             -- which feed brought it first
+	feed        TEXT NOT NULL,            -- which feed brought it first
+	ja3         TEXT NOT NULL DEFAULT '', -- security_context.ja3, cleaned
+	ja4         TEXT NOT NULL DEFAULT ''  -- security_context.ja4, cleaned
 );
 CREATE INDEX IF NOT EXISTS events_date ON events(date);
 CREATE INDEX IF NOT EXISTS events_ip   ON events(ipkey, date);
@@ -138,7 +145,13 @@ func (s *Store) init(ctx context.Context) error {
 	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
 		return err
 	}
-	if v != 0 && v != schemaVersion {
+	switch v {
+	case schemaVersion:
+		return nil // made already: opening a store writes nothing (no commit, no fsync)
+	case 1:
+		return s.migrate1(ctx)
+	case 0:
+	default:
 		return fmt.Errorf("the store has schema version %d, this atoctl reads %d: delete the file and sync again", v, schemaVersion)
 	}
 	if _, err := s.db.ExecContext(ctx, schema); err != nil {
@@ -146,6 +159,62 @@ func (s *Store) init(ctx context.Context) error {
 	}
 	_, err := s.db.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion))
 	return err
+}
+
+// migrate1 brings a version 1 store to version 2: the fingerprint
+// columns, filled from each event's raw JSON (cleaned as auth0client
+// cleans them), in one transaction.
+func (s *Store) migrate1(ctx context.Context) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migrate the store to version %d: %w", schemaVersion, err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	for _, stmt := range []string{
+		`ALTER TABLE events ADD COLUMN ja3 TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE events ADD COLUMN ja4 TEXT NOT NULL DEFAULT ''`,
+	} {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("migrate the store to version %d: %w", schemaVersion, err)
+		}
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id, json FROM raw WHERE instr(CAST(json AS TEXT), '"security_context"') > 0`)
+	if err != nil {
+		return fmt.Errorf("migrate the store to version %d: %w", schemaVersion, err)
+	}
+	type fp struct {
+		id       int64
+		ja3, ja4 string
+	}
+	var fps []fp
+	for rows.Next() {
+		var id int64
+		var raw []byte
+		if err := rows.Scan(&id, &raw); err != nil {
+			rows.Close()
+			return fmt.Errorf("migrate the store to version %d: %w", schemaVersion, err)
+		}
+		if e, err := auth0client.ParseLog(raw); err == nil && (e.JA3 != "" || e.JA4 != "") {
+			fps = append(fps, fp{id, e.JA3, e.JA4})
+		}
+	}
+	err = rows.Err()
+	rows.Close()
+	if err != nil {
+		return fmt.Errorf("migrate the store to version %d: %w", schemaVersion, err)
+	}
+	for _, f := range fps {
+		if _, err := tx.ExecContext(ctx, `UPDATE events SET ja3 = ?, ja4 = ? WHERE id = ?`, f.ja3, f.ja4, f.id); err != nil {
+			return fmt.Errorf("migrate the store to version %d: %w", schemaVersion, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion)); err != nil {
+		return fmt.Errorf("migrate the store to version %d: %w", schemaVersion, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migrate the store to version %d: %w", schemaVersion, err)
+	}
+	return nil
 }
 
 // Path is where the store lives.
@@ -183,24 +252,34 @@ const NameMaxAge = time.Hour
 // user id holding each, "" for a name no account holds.
 func (s *Store) KnownNames(ctx context.Context, names []string, now time.Time) (map[string]string, error) {
 	out := map[string]string{}
-	if len(names) == 0 {
-		return out, nil
-	}
-	stmt, err := s.db.PrepareContext(ctx, `SELECT user_id FROM names WHERE name = ? AND resolved_at >= ?`)
-	if err != nil {
-		return nil, fmt.Errorf("read known user names: %w", err)
-	}
-	defer stmt.Close()
-	for _, n := range names {
-		var id string
-		err := stmt.QueryRowContext(ctx, n, now.Add(-NameMaxAge).UnixMilli()).Scan(&id)
-		if errors.Is(err, sql.ErrNoRows) {
-			continue
+	// A few hundred names a query: one round trip each, under SQLite's
+	// limit on parameters.
+	const batch = 500
+	for i := 0; i < len(names); i += batch {
+		part := names[i:min(i+batch, len(names))]
+		args := make([]any, 0, len(part)+1)
+		args = append(args, now.Add(-NameMaxAge).UnixMilli())
+		for _, n := range part {
+			args = append(args, n)
 		}
+		rows, err := s.db.QueryContext(ctx, `SELECT name, user_id FROM names WHERE resolved_at >= ? AND name IN (`+
+			strings.TrimSuffix(strings.Repeat("?,", len(part)), ",")+`)`, args...)
 		if err != nil {
 			return nil, fmt.Errorf("read known user names: %w", err)
 		}
-		out[n] = id
+		for rows.Next() {
+			var n, id string
+			if err := rows.Scan(&n, &id); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("read known user names: %w", err)
+			}
+			out[n] = id
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("read known user names: %w", err)
+		}
 	}
 	return out, nil
 }

@@ -120,6 +120,10 @@ type BulkDiscovery struct {
 	// Events is set (tests, exports).
 	Client *auth0client.Client
 	Events func(ctx context.Context, prefix netip.Prefix) ([]auth0client.LogEvent, error)
+	// Read, if set, wins over Events and Client: it hands each of a
+	// target's events to add as it reads them and returns how many
+	// (EventSource.BulkRead: the local store's lean read).
+	Read func(ctx context.Context, prefix netip.Prefix, add func(TriageEvent)) (int, error)
 	// Searched, if set, hears how many events each target had.
 	Searched func(prefix netip.Prefix, events int)
 	// AllowWide lets networks as wide as /AllowWide through the blast-radius
@@ -183,6 +187,21 @@ func (d BulkDiscovery) events(ctx context.Context, p netip.Prefix) ([]auth0clien
 	return SearchLogs(ctx, d.Client, LogSearch{Filter: LogFilter{Network: &p}, Since: d.Since, Limit: MaxSearchLimit})
 }
 
+// read hands one target's events in the window to add.
+func (d BulkDiscovery) read(ctx context.Context, p netip.Prefix, add func(TriageEvent)) (int, error) {
+	if d.Read != nil {
+		return d.Read(ctx, p, add)
+	}
+	events, err := d.events(ctx, p)
+	if err != nil {
+		return 0, err
+	}
+	for _, e := range events {
+		add(TriageEventFrom(e))
+	}
+	return len(events), nil
+}
+
 // DiscoverBulk reads the targets' events in the window, triages them, and
 // decides which networks may be blocked: never shared infrastructure (an
 // address many accounts sign in from), an allowlisted network or the
@@ -198,15 +217,12 @@ func DiscoverBulk(ctx context.Context, d BulkDiscovery) (BulkPlan, error) {
 	plan := BulkPlan{Since: d.Since, AllowWide: d.AllowWide}
 	for _, t := range d.Targets {
 		plan.Targets = append(plan.Targets, t.String())
-		events, err := d.events(ctx, t)
+		n, err := d.read(ctx, t, tri.Add)
 		if err != nil {
 			return plan, fmt.Errorf("discover %s: %w", t, err)
 		}
 		if d.Searched != nil {
-			d.Searched(t, len(events))
-		}
-		for _, e := range events {
-			tri.Add(TriageEventFrom(e))
+			d.Searched(t, n)
 		}
 	}
 	res := tri.Result()

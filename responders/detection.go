@@ -178,7 +178,6 @@ func DetectTenant(ctx context.Context, c *auth0client.Client, cfg DetectConfig, 
 // DetectTenantFrom is DetectTenant reading the events from src (the local
 // store, when it has one); sessions and tokens still come from the tenant.
 func DetectTenantFrom(ctx context.Context, src EventSource, cfg DetectConfig, limit int, progress func(events int)) (Detected, error) {
-	c := src.Client
 	if limit == 0 {
 		limit = DefaultTriageLimit
 	}
@@ -212,6 +211,12 @@ func DetectTenantFrom(ctx context.Context, src EventSource, cfg DetectConfig, li
 	if len(cands) > maxSessionReads {
 		out.Notes = append(out.Notes, fmt.Sprintf("%d accounts to check for hijacked sessions; read the first %d", len(cands), maxSessionReads))
 		cands = cands[:maxSessionReads]
+	}
+	var c *auth0client.Client
+	if len(cands) > 0 {
+		if c, err = src.tenant(ctx); err != nil {
+			return Detected{}, err
+		}
 	}
 	for _, id := range cands {
 		sessions, err := c.Sessions(ctx, id)

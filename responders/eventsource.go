@@ -21,6 +21,11 @@ const DefaultStoreMaxAge = time.Minute
 // else the Management API.
 type EventSource struct {
 	Client *auth0client.Client
+	// Tenant, when Client is nil, builds the client the first time one is
+	// needed: a view the store answers alone (fresh, every user name known)
+	// never waits for it. The training tenant is started so, in the
+	// background, while the view reads the store.
+	Tenant func(context.Context) (*auth0client.Client, error)
 	// Store, if set, is read instead of the API.
 	Store *eventstore.Store
 	// MaxAge: 0 is DefaultStoreMaxAge.
@@ -35,6 +40,14 @@ type EventSource struct {
 
 // APIEvents reads the Management API directly.
 func APIEvents(c *auth0client.Client) EventSource { return EventSource{Client: c} }
+
+// tenant is the client, built on first need (see Tenant).
+func (s EventSource) tenant(ctx context.Context) (*auth0client.Client, error) {
+	if s.Client != nil || s.Tenant == nil {
+		return s.Client, nil
+	}
+	return s.Tenant(ctx)
+}
 
 func (s EventSource) now() time.Time {
 	if s.Now != nil {
@@ -62,7 +75,11 @@ func (s EventSource) Ready(ctx context.Context, since time.Time) (f eventstore.F
 	if !f.Covers(since) && !s.Fill {
 		return f, false, nil
 	}
-	if s.Client == nil {
+	c, err := s.tenant(ctx)
+	if err != nil {
+		return f, false, err
+	}
+	if c == nil {
 		return f, false, fmt.Errorf("the event store does not hold the window since %s and there is no tenant to sync it from", since.UTC().Format(time.RFC3339))
 	}
 	// Another sync of this process may be filling it: wait for it, look
@@ -71,7 +88,7 @@ func (s EventSource) Ready(ctx context.Context, since time.Time) (f eventstore.F
 	if f, err = s.Store.Feed(ctx, eventstore.FeedAPI); err != nil || fresh(f) {
 		return f, err == nil, err
 	}
-	res, err := SyncEvents(ctx, s.Client, s.Store, since, nil)
+	res, err := SyncEvents(ctx, c, s.Store, since, nil)
 	return res.Feed, err == nil, err
 }
 
@@ -111,9 +128,13 @@ func (s EventSource) ReadSince(ctx context.Context, since time.Time, limit int, 
 		return 0, false, nil, err
 	}
 	if !useStore {
-		n, limited, err = ReadLogsSince(ctx, s.Client, since, limit, add)
+		c, err := s.tenant(ctx)
+		if err != nil {
+			return 0, false, nil, err
+		}
+		n, limited, err = ReadLogsSince(ctx, c, since, limit, add)
 		if err == nil && !limited {
-			if note := RetentionNote(ctx, s.Client, since); note != "" {
+			if note := RetentionNote(ctx, c, since); note != "" {
 				notes = append(notes, note)
 			}
 		}
@@ -135,6 +156,55 @@ func (s EventSource) ReadSince(ctx context.Context, since time.Time, limit int, 
 	return read, false, s.storeNotes(f, since), nil
 }
 
+// triageEventOf is a stored event's brief as triage weighs it.
+func triageEventOf(b *eventstore.Brief) TriageEvent {
+	return TriageEvent{LogID: b.LogID, Date: b.Date, Type: b.Type, IP: b.IP, UserID: b.UserID, UserName: b.UserName,
+		Country: b.Country, Agent: AgentHash(b.UserAgent), RequiresVerification: b.RequiresVerification}
+}
+
+// readTriageSince is ReadSince for a triage: from the store it reads each
+// event's brief only (Store.Briefs: no details to decode); add gets the
+// event as triage weighs it and, for the fingerprint groups, the event
+// whole from the API, or from the store its address, type and TLS
+// fingerprints (nil when it has none).
+func (s EventSource) readTriageSince(ctx context.Context, since time.Time, limit int, add func(TriageEvent, *auth0client.LogEvent)) (n int, limited bool, notes []string, err error) {
+	f, useStore, err := s.Ready(ctx, since)
+	if err != nil {
+		return 0, false, nil, err
+	}
+	if !useStore {
+		c, err := s.tenant(ctx)
+		if err != nil {
+			return 0, false, nil, err
+		}
+		n, limited, err = ReadLogsSince(ctx, c, since, limit, func(e auth0client.LogEvent) { add(TriageEventFrom(e), &e) })
+		if err == nil && !limited {
+			if note := RetentionNote(ctx, c, since); note != "" {
+				notes = append(notes, note)
+			}
+		}
+		return n, limited, notes, err
+	}
+	read := 0
+	_, err = s.Store.Briefs(ctx, eventstore.Query{Since: since, Limit: limit + 1, Stored: true}, func(b *eventstore.Brief) error {
+		if read++; read <= limit {
+			var fp *auth0client.LogEvent
+			if b.JA3 != "" || b.JA4 != "" {
+				fp = &auth0client.LogEvent{IP: b.IP, Type: b.Type, JA3: b.JA3, JA4: b.JA4}
+			}
+			add(triageEventOf(b), fp)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, false, nil, err
+	}
+	if read > limit {
+		return limit, true, nil, nil
+	}
+	return read, false, s.storeNotes(f, since), nil
+}
+
 // Search is SearchLogs over the source: from the store when it has one (the
 // analyst's extra Lucene, which only Auth0 evaluates, goes to the API).
 func (s EventSource) Search(ctx context.Context, q LogSearch) ([]auth0client.LogEvent, []string, error) {
@@ -143,10 +213,14 @@ func (s EventSource) Search(ctx context.Context, q LogSearch) ([]auth0client.Log
 		return nil, nil, err
 	}
 	if !useStore || q.Query != "" {
-		events, err := SearchLogs(ctx, s.Client, q)
+		c, err := s.tenant(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		events, err := SearchLogs(ctx, c, q)
 		var notes []string
 		if err == nil && (q.Limit == 0 || len(events) < q.Limit) {
-			if note := RetentionNote(ctx, s.Client, q.Since); note != "" {
+			if note := RetentionNote(ctx, c, q.Since); note != "" {
 				notes = append(notes, note)
 			}
 		}
@@ -168,19 +242,30 @@ func (s EventSource) Search(ctx context.Context, q LogSearch) ([]auth0client.Log
 	return out, s.storeNotes(f, q.Since), nil
 }
 
-// BulkEvents is a BulkDiscovery's Events reading the source: every event of
-// a target network in the window.
-func (s EventSource) BulkEvents(since time.Time) func(ctx context.Context, p netip.Prefix) ([]auth0client.LogEvent, error) {
-	return func(ctx context.Context, p netip.Prefix) ([]auth0client.LogEvent, error) {
-		q := LogSearch{Filter: LogFilter{Network: &p}, Since: since, Limit: MaxSearchLimit}
-		if _, useStore, err := s.Ready(ctx, since); err != nil || !useStore {
-			if err != nil {
-				return nil, err
-			}
-			return SearchLogs(ctx, s.Client, q)
+// BulkRead is a BulkDiscovery's Read over the source: a target network's
+// events in the window, newest first and capped as a log search is, handed
+// to the triage as they are read (from the store, their briefs only).
+func (s EventSource) BulkRead(since time.Time) func(ctx context.Context, p netip.Prefix, add func(TriageEvent)) (int, error) {
+	return func(ctx context.Context, p netip.Prefix, add func(TriageEvent)) (int, error) {
+		_, useStore, err := s.Ready(ctx, since)
+		if err != nil {
+			return 0, err
 		}
-		events, _, err := s.Search(ctx, q)
-		return events, err
+		if !useStore {
+			c, err := s.tenant(ctx)
+			if err != nil {
+				return 0, err
+			}
+			events, err := SearchLogs(ctx, c, LogSearch{Filter: LogFilter{Network: &p}, Since: since, Limit: MaxSearchLimit})
+			for _, e := range events {
+				add(TriageEventFrom(e))
+			}
+			return len(events), err
+		}
+		return s.Store.Briefs(ctx, eventstore.Query{Since: since, Network: &p, Limit: MaxSearchLimit, NewestFirst: true}, func(b *eventstore.Brief) error {
+			add(triageEventOf(b))
+			return nil
+		})
 	}
 }
 
@@ -214,7 +299,11 @@ func (k *knownNames) ResolveNames(ids map[string]string) {
 // unresolved.
 func (s EventSource) resolveNames(ctx context.Context, r NameResolver) (int, string, error) {
 	if s.Store == nil {
-		return resolveTriageNames(ctx, s.Client, r)
+		c, err := s.tenant(ctx)
+		if err != nil {
+			return 0, "", err
+		}
+		return resolveTriageNames(ctx, c, r)
 	}
 	now := s.now()
 	asked := r.UnresolvedNames()
@@ -231,9 +320,15 @@ func (s EventSource) resolveNames(ctx context.Context, r NameResolver) (int, str
 	r.ResolveNames(found)
 	k := &knownNames{NameResolver: r, known: known}
 	pending := k.UnresolvedNames()
-	unresolved, note, err := resolveTriageNames(ctx, s.Client, k)
-	if err != nil {
-		return 0, "", err
+	unresolved, note := 0, ""
+	if len(pending) > 0 {
+		c, err := s.tenant(ctx)
+		if err != nil {
+			return 0, "", err
+		}
+		if unresolved, note, err = resolveTriageNames(ctx, c, k); err != nil {
+			return 0, "", err
+		}
 	}
 	// Keep what was looked up: the ids found and the names no account holds
 	// (not those past the look-up cap, which were not asked).

@@ -171,6 +171,10 @@ func TestViewsReadTheStoreWithoutLogRequests(t *testing.T) {
 			fromStore.Read, fromAPI.Read, verdicts(fromStore.TriageResult), verdicts(fromAPI.TriageResult))
 	}
 	checkAgainstKey(t, fromStore.TriageResult, st.key)
+	// The TLS fingerprint groups too (the store keeps security_context).
+	if len(fromAPI.Fingerprints) == 0 || !reflect.DeepEqual(fromStore.Fingerprints, fromAPI.Fingerprints) {
+		t.Errorf("fingerprints from the store %+v, from the API %+v", fromStore.Fingerprints, fromAPI.Fingerprints)
+	}
 
 	// Again: the names the first triage looked up are kept, so the second
 	// sends no user search either.
@@ -212,7 +216,7 @@ func TestViewsReadTheStoreWithoutLogRequests(t *testing.T) {
 
 	net24 := netip.MustParsePrefix(attacker + "/24").Masked()
 	began = time.Now()
-	plan, err := DiscoverBulk(ctx, BulkDiscovery{Targets: []netip.Prefix{net24}, Since: st.since, Events: src.BulkEvents(st.since)})
+	plan, err := DiscoverBulk(ctx, BulkDiscovery{Targets: []netip.Prefix{net24}, Since: st.since, Read: src.BulkRead(st.since)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -94,7 +94,14 @@ func FindLogs(ctx context.Context, c *auth0client.Client, r LogRequest) (FoundLo
 
 // FindLogsFrom is FindLogs reading src (the local store, when it has one).
 func FindLogsFrom(ctx context.Context, src EventSource, r LogRequest) (FoundLogs, error) {
-	s, err := r.Resolve(ctx, src.Client)
+	c := src.Client
+	if r.User != "" { // only a user to resolve needs the tenant before the store is read
+		var err error
+		if c, err = src.tenant(ctx); err != nil {
+			return FoundLogs{}, err
+		}
+	}
+	s, err := r.Resolve(ctx, c)
 	if err != nil {
 		return FoundLogs{}, err
 	}
@@ -139,9 +146,11 @@ func TriageTenantFrom(ctx context.Context, src EventSource, cfg TriageConfig, li
 	}
 	tr := NewTriage(cfg)
 	fps := NewFingerprintAgg()
-	n, limited, notes, err := src.ReadSince(ctx, cfg.Since, limit, func(e auth0client.LogEvent) {
-		tr.Add(TriageEventFrom(e))
-		fps.Add(e)
+	n, limited, notes, err := src.readTriageSince(ctx, cfg.Since, limit, func(ev TriageEvent, e *auth0client.LogEvent) {
+		tr.Add(ev)
+		if e != nil {
+			fps.Add(*e)
+		}
 		if progress != nil {
 			if n := tr.events; n%500 == 0 {
 				progress(int(n))

@@ -101,15 +101,16 @@ func runDetect(ctx context.Context, env *environment, o *detectOptions) error {
 			out.Notes = append(out.Notes, fmt.Sprintf("%d malformed lines skipped", malformed))
 		}
 	} else {
-		c, err := env.tenant(ctx)
-		if err != nil {
-			return err
-		}
-		src, err := env.events(ctx)
+		// Events first: a training tenant then starts beside the store read.
+		src, err := env.events(ctx, true)
 		if err != nil {
 			return err
 		}
 		if det, err = responders.DetectTenantFrom(ctx, src, cfg, o.limit, nil); err != nil {
+			return err
+		}
+		c, err := env.tenant(ctx)
+		if err != nil {
 			return err
 		}
 		path, err := env.findingsPath(c.Tenant())

@@ -136,7 +136,7 @@ func runIPTriage(ctx context.Context, env *environment, o *ipTriageOptions, sinc
 	}
 
 	cfg.Since = since
-	src, err := env.events(ctx)
+	src, err := env.events(ctx, false)
 	if err != nil {
 		return err
 	}

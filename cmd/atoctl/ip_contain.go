@@ -148,6 +148,15 @@ func runIPContain(ctx context.Context, env *environment, args []string, o *ipCon
 		}
 	}
 
+	var plan bulkPlan
+	if !o.resume {
+		// Discovery before the tenant: a training tenant then starts
+		// beside the store read.
+		if plan, err = discover(ctx, env, targets, since, guard, allowWide); err != nil {
+			return err
+		}
+		responders.BulkSettings{ACL: o.acl, ResetTargeted: o.resetTargeted, ResetMFAStopped: o.resetMFAStopped}.Apply(&plan)
+	}
 	c, err := env.tenant(ctx)
 	if err != nil {
 		return err
@@ -157,19 +166,11 @@ func runIPContain(ctx context.Context, env *environment, args []string, o *ipCon
 		return err
 	}
 	defer j.Close()
-
-	var plan bulkPlan
 	if o.resume {
 		if plan, err = journaledBulkPlan(j.Records()); err != nil {
 			return err
 		}
 		fmt.Fprintf(env.stderr, "resuming incident %s: %d compromised, %d stopped by MFA, %d targeted\n", incident, len(plan.Compromised), len(plan.StoppedByMFA), len(plan.Targeted))
-	} else {
-		plan, err = discover(ctx, env, c, targets, since, guard, allowWide)
-		if err != nil {
-			return err
-		}
-		responders.BulkSettings{ACL: o.acl, ResetTargeted: o.resetTargeted, ResetMFAStopped: o.resetMFAStopped}.Apply(&plan)
 	}
 
 	err = runBulkPlan(ctx, env, c, j, plan, bulkRun{yes: o.yes, resume: o.resume, resend: o.resend, workers: o.concurrency, verifyTimeout: o.verifyTimeout})
@@ -241,13 +242,16 @@ func runBulkPlan(ctx context.Context, env *environment, c *auth0client.Client, j
 
 // discover reads the addresses' events in the window and triages them,
 // never blocking the allowlisted networks or the operator's own.
-func discover(ctx context.Context, env *environment, c *auth0client.Client, targets []netip.Prefix, since time.Time, guard responders.Guard, allowWide int) (bulkPlan, error) {
-	src, err := env.events(ctx)
+func discover(ctx context.Context, env *environment, targets []netip.Prefix, since time.Time, guard responders.Guard, allowWide int) (bulkPlan, error) {
+	src, err := env.events(ctx, true)
 	if err != nil {
 		return bulkPlan{}, err
 	}
-	return responders.DiscoverBulk(ctx, responders.BulkDiscovery{Targets: targets, Since: since, Guard: guard, Client: c, AllowWide: allowWide,
-		Events: src.BulkEvents(since),
+	if src.Store != nil {
+		fmt.Fprintf(env.stderr, "note: events from the local store (%s)\n", src.Store.Path())
+	}
+	return responders.DiscoverBulk(ctx, responders.BulkDiscovery{Targets: targets, Since: since, Guard: guard, AllowWide: allowWide,
+		Read: src.BulkRead(since),
 		Searched: func(t netip.Prefix, n int) {
 			fmt.Fprintf(env.stderr, "%s: %d events since %s\n", t, n, fmtTime(since))
 		}})

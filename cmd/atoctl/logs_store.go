@@ -55,6 +55,11 @@ type syncOutput struct {
 	Checkpoint string    `json:"checkpoint"`
 	CoversFrom time.Time `json:"covers_from,omitzero"`
 	CaughtUpAt time.Time `json:"caught_up_at,omitzero"`
+	// Names counts the user names the window's events give without an
+	// account id; NamesLookedUp those this sync looked up (the rest were
+	// known within the hour).
+	Names         int `json:"names"`
+	NamesLookedUp int `json:"names_looked_up"`
 }
 
 func runLogsSync(ctx context.Context, env *environment, o *logsSyncOptions) error {
@@ -86,17 +91,32 @@ func runLogsSync(ctx context.Context, env *environment, o *logsSyncOptions) erro
 		}
 		return err
 	}
+	took := time.Since(began)
+	// The names events give without an account id are looked up now, once,
+	// not by the first view after the sync.
+	names, err := responders.PrepareNames(ctx, responders.EventSource{Client: c, Store: st}, since)
+	if err != nil {
+		return err
+	}
+	if names.Note != "" {
+		fmt.Fprintln(env.stderr, "note: "+names.Note)
+	}
 	n, err := st.Count(ctx)
 	if err != nil {
 		return err
 	}
 	out := syncOutput{Store: st.Path(), Pages: res.Pages, Fetched: res.Fetched, Added: res.Added, Events: n,
-		Checkpoint: res.Feed.Checkpoint, CoversFrom: res.Feed.CoversFrom, CaughtUpAt: res.Feed.CaughtUpAt}
+		Checkpoint: res.Feed.Checkpoint, CoversFrom: res.Feed.CoversFrom, CaughtUpAt: res.Feed.CaughtUpAt,
+		Names: names.Asked, NamesLookedUp: names.Asked - names.Known}
 	if env.opts.json {
 		return printJSON(env.stdout, out)
 	}
 	fmt.Fprintf(env.stdout, "synced %d events (%d new) in %d requests and %s; the store holds %d events since %s (%s)\n",
-		out.Fetched, out.Added, out.Pages, time.Since(began).Round(time.Millisecond), n, fmtTime(out.CoversFrom), out.Store)
+		out.Fetched, out.Added, out.Pages, took.Round(time.Millisecond), n, fmtTime(out.CoversFrom), out.Store)
+	if out.NamesLookedUp > 0 {
+		fmt.Fprintf(env.stdout, "looked up %d user names the events give without an account id, in %s (%d no account holds)\n",
+			out.NamesLookedUp, (time.Since(began) - took).Round(time.Millisecond), names.Unresolved)
+	}
 	return nil
 }
 

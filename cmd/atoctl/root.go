@@ -32,6 +32,10 @@ type environment struct {
 	sandbox *trainingSandbox
 	// store is the tenant's local event store, once opened (store.go).
 	store *eventstore.Store
+	// starting is the tenant being built in the background (startTenant);
+	// bannerShown, that the training banner was printed.
+	starting    chan builtTenant
+	bannerShown bool
 	// observer, if set before the client is built, sees every request
 	// (the console's command log).
 	observer func(auth0client.CallInfo)
@@ -226,39 +230,81 @@ func completionExamples(cmd *cobra.Command) {
 }
 
 // tenant returns the client for the configured tenant, building it (and,
-// with --training, starting the in-process sandbox) on first use.
+// with --training, starting the in-process sandbox) on first use, or
+// waiting for the build startTenant began.
 func (env *environment) tenant(ctx context.Context) (*auth0client.Client, error) {
 	if env.client != nil {
 		return env.client, nil
 	}
+	var b builtTenant
+	if env.starting != nil {
+		b = <-env.starting
+		env.starting = nil
+	} else {
+		b = env.buildTenant(ctx)
+	}
+	env.sandbox = b.sandbox
+	if b.sandbox != nil && !env.bannerShown {
+		fmt.Fprintf(env.stderr, "TRAINING: scenario %s (fake tenant at %s; nothing real is touched)\n", env.opts.scenario, b.sandbox.url)
+		env.bannerShown = true
+	}
+	env.client = b.client
+	return b.client, b.err
+}
+
+// builtTenant is a tenant's client and, in training, its sandbox.
+type builtTenant struct {
+	client  *auth0client.Client
+	sandbox *trainingSandbox
+	err     error
+}
+
+// startTenant builds the training tenant in the background (it takes most
+// of a second to generate), for a view that reads the event store
+// meanwhile; tenant waits for it. The build writes nothing to the
+// environment (a real tenant's, which may print warnings, is not started
+// so: it is quick to build).
+func (env *environment) startTenant(ctx context.Context) {
+	if !env.opts.training || env.client != nil || env.starting != nil {
+		return
+	}
+	done := make(chan builtTenant, 1)
+	env.starting = done
+	go func() { done <- env.buildTenant(ctx) }()
+}
+
+// buildTenant builds the client (and the training sandbox) without
+// touching the environment.
+func (env *environment) buildTenant(ctx context.Context) builtTenant {
 	// The flag checks what it parses; this catches options built otherwise.
 	if r := env.opts.maxRate; r != 0 {
 		if err := checkMaxRate(r); err != nil {
-			return nil, usagef("--max-rate %g: %v", r, err)
+			return builtTenant{err: usagef("--max-rate %g: %v", r, err)}
 		}
 	}
+	var b builtTenant
 	var cfg auth0client.Config
 	var err error
 	if env.opts.training {
 		if env.opts.domain != "" || env.opts.clientID != "" || env.opts.clientSecretFile != "" || env.opts.clientKeyFile != "" || env.opts.profile != "" {
-			return nil, usagef("--training cannot be combined with --domain, --client-id, --client-secret-file, --client-key-file or --profile: training never reaches a real tenant")
+			return builtTenant{err: usagef("--training cannot be combined with --domain, --client-id, --client-secret-file, --client-key-file or --profile: training never reaches a real tenant")}
 		}
-		env.sandbox, err = startTrainingSandbox(env.opts.scenario, env.getenv, trainingOptions(ctx)...)
+		b.sandbox, err = startTrainingSandbox(env.opts.scenario, env.getenv, trainingOptions(ctx)...)
 		if err != nil {
-			return nil, err
+			return builtTenant{err: err}
 		}
-		fmt.Fprintf(env.stderr, "TRAINING: scenario %s (fake tenant at %s; nothing real is touched)\n", env.opts.scenario, env.sandbox.url)
-		cfg, err = env.sandbox.config()
+		cfg, err = b.sandbox.config()
 	} else {
 		cfg, err = env.realConfig()
 	}
 	if err != nil {
-		return nil, err
+		b.err = err
+		return b
 	}
 	cfg.MaxRate = env.opts.maxRate
 	cfg.Observer = env.observer
-	env.client, err = auth0client.New(cfg)
-	return env.client, err
+	b.client, b.err = auth0client.New(cfg)
+	return b
 }
 
 // realConfig resolves credentials: flags > environment > profile.
@@ -325,6 +371,11 @@ func (f rateFlag) Set(s string) error {
 
 func (env *environment) closeSandbox() {
 	env.closeStore()
+	if env.starting != nil { // started for a view that did not need it
+		b := <-env.starting
+		env.starting = nil
+		env.sandbox = b.sandbox
+	}
 	if env.sandbox != nil {
 		env.sandbox.close()
 		env.sandbox = nil
