@@ -31,7 +31,10 @@ func newCLI(t *testing.T) *cli {
 
 func (c *cli) run(args ...string) result {
 	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	// A guard against a hang, not a speed check: six of these tests share
+	// two cores, and a sync of the whole scenario took over two minutes
+	// of wall time there (35 s alone).
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	return c.runCtx(ctx, false, args...)
 }
