@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -124,6 +125,12 @@ type BulkDiscovery struct {
 	// target's events to add as it reads them and returns how many
 	// (EventSource.BulkRead: the local store's lean read).
 	Read func(ctx context.Context, prefix netip.Prefix, add func(TriageEvent)) (int, error)
+	// Resolve, if set, ties the user names the events give without an
+	// account id (captcha failures, pwd_leak) to their accounts, as the
+	// window's triage does (EventSource.BulkResolve): otherwise an account
+	// tried only that way is counted as an unknown name, and a bulk run's
+	// resets of the targeted would miss it.
+	Resolve func(ctx context.Context, r NameResolver) error
 	// Searched, if set, hears how many events each target had.
 	Searched func(prefix netip.Prefix, events int)
 	// AllowWide lets networks as wide as /AllowWide through the blast-radius
@@ -223,6 +230,11 @@ func DiscoverBulk(ctx context.Context, d BulkDiscovery) (BulkPlan, error) {
 		}
 		if d.Searched != nil {
 			d.Searched(t, n)
+		}
+	}
+	if d.Resolve != nil {
+		if err := d.Resolve(ctx, tri); err != nil {
+			return plan, fmt.Errorf("discover %s: %w", strings.Join(plan.Targets, ", "), err)
 		}
 	}
 	res := tri.Result()

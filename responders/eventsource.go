@@ -269,6 +269,16 @@ func (s EventSource) BulkRead(since time.Time) func(ctx context.Context, p netip
 	}
 }
 
+// BulkResolve is a BulkDiscovery's Resolve over the source: the names the
+// store looked up (logs sync does, for its window) answer first, the
+// tenant's user search the rest.
+func (s EventSource) BulkResolve() func(ctx context.Context, r NameResolver) error {
+	return func(ctx context.Context, r NameResolver) error {
+		_, _, err := s.resolveNames(ctx, r)
+		return err
+	}
+}
+
 // knownNames hides the names the store already looked up from a resolver:
 // the rest go to the tenant's user search.
 type knownNames struct {

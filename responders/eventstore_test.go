@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -226,6 +227,33 @@ func TestViewsReadTheStoreWithoutLogRequests(t *testing.T) {
 	}
 	if n := st.logRequests(); n != 0 {
 		t.Errorf("views after a sync sent %d log requests (%v), want none", n, st.srv.Stats().ByRoute)
+	}
+
+	// With the names the events give without an id tied to their accounts
+	// (as the window's triage and the console's IP page do), the accounts
+	// tried only that way count too: the same plan, and more targeted, each
+	// an account the window's triage knows.
+	resolved, err := DiscoverBulk(ctx, BulkDiscovery{Targets: []netip.Prefix{net24}, Since: st.since, Read: src.BulkRead(st.since),
+		Resolve: src.BulkResolve()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inWindow := map[string]bool{}
+	for _, a := range fromStore.Accounts {
+		inWindow[a.UserID] = true
+	}
+	extra := 0
+	for _, id := range resolved.Targeted {
+		if !slices.Contains(plan.Targeted, id) {
+			extra++
+			if !inWindow[id] {
+				t.Errorf("bulk discovery with names resolved targets %s, which the window's triage does not know", id)
+			}
+		}
+	}
+	if extra == 0 || !reflect.DeepEqual(resolved.Compromised, plan.Compromised) || len(resolved.Targeted) != len(plan.Targeted)+extra {
+		t.Errorf("with names resolved: %d compromised (want %d), %d targeted of which %d new (want some new, none lost)",
+			len(resolved.Compromised), len(plan.Compromised), len(resolved.Targeted), extra)
 	}
 
 	// The same discovery from the API finds the same plan.

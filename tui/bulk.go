@@ -207,7 +207,7 @@ func (b *bulk) init() tea.Cmd {
 			// The same discovery as ip contain: the guard's networks are
 			// never blocked, the operator's addresses never evidence.
 			m.plan, m.err = responders.DiscoverBulk(ctx, responders.BulkDiscovery{Targets: prefixes, Since: since, Guard: o.Guard, Client: o.Client, AllowWide: o.Bulk.AllowWide,
-				Read: o.events().BulkRead(since)})
+				Read: o.events().BulkRead(since), Resolve: o.events().BulkResolve()})
 			if m.err != nil {
 				return m
 			}

@@ -251,7 +251,7 @@ func discover(ctx context.Context, env *environment, targets []netip.Prefix, sin
 		fmt.Fprintf(env.stderr, "note: events from the local store (%s)\n", src.Store.Path())
 	}
 	return responders.DiscoverBulk(ctx, responders.BulkDiscovery{Targets: targets, Since: since, Guard: guard, AllowWide: allowWide,
-		Read: src.BulkRead(since),
+		Read: src.BulkRead(since), Resolve: src.BulkResolve(),
 		Searched: func(t netip.Prefix, n int) {
 			fmt.Fprintf(env.stderr, "%s: %d events since %s\n", t, n, fmtTime(since))
 		}})
