@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/auth0/go-auth0/management"
 )
@@ -83,20 +82,8 @@ func ParseLogWithID(raw []byte, id string) (LogEvent, error) {
 
 // RawSearchLogs is SearchLogs keeping Auth0's JSON of each event.
 func (c *Client) RawSearchLogs(ctx context.Context, q LogQuery) ([]RawLog, error) {
-	per := q.PerPage
-	if per <= 0 || per > MaxPerPage {
-		per = MaxPerPage
-	}
-	sort := "date:-1"
-	if q.Ascending {
-		sort = "date:1"
-	}
-	opts := []management.RequestOption{management.Page(q.Page), management.PerPage(per), management.Sort(sort)}
-	if strings.TrimSpace(q.Q) != "" {
-		opts = append(opts, management.Query(q.Q))
-	}
 	var raws []json.RawMessage
-	if err := c.m.Request(ctx, "GET", c.m.URI("logs"), &raws, opts...); err != nil {
+	if err := c.m.Request(ctx, "GET", c.m.URI("logs"), &raws, q.options()...); err != nil {
 		return nil, wrapErr("search logs", err)
 	}
 	return rawLogs("search logs", raws)

@@ -20,9 +20,8 @@ type LogQuery struct {
 	Ascending bool
 }
 
-// SearchLogs returns one page of a log search. include_totals is never sent:
-// it changes the body to an envelope go-auth0 cannot decode for logs.
-func (c *Client) SearchLogs(ctx context.Context, q LogQuery) ([]LogEvent, error) {
+// options are the request's page, page size, order and query.
+func (q LogQuery) options() []management.RequestOption {
 	per := q.PerPage
 	if per <= 0 || per > MaxPerPage {
 		per = MaxPerPage
@@ -35,7 +34,13 @@ func (c *Client) SearchLogs(ctx context.Context, q LogQuery) ([]LogEvent, error)
 	if strings.TrimSpace(q.Q) != "" {
 		opts = append(opts, management.Query(q.Q))
 	}
-	ls, err := c.listLogs(ctx, opts...)
+	return opts
+}
+
+// SearchLogs returns one page of a log search. include_totals is never sent:
+// it changes the body to an envelope go-auth0 cannot decode for logs.
+func (c *Client) SearchLogs(ctx context.Context, q LogQuery) ([]LogEvent, error) {
+	ls, err := c.listLogs(ctx, q.options()...)
 	if err != nil {
 		return nil, wrapErr("search logs", err)
 	}

@@ -128,17 +128,7 @@ func (s EventSource) ReadSince(ctx context.Context, since time.Time, limit int, 
 		return 0, false, nil, err
 	}
 	if !useStore {
-		c, err := s.tenant(ctx)
-		if err != nil {
-			return 0, false, nil, err
-		}
-		n, limited, err = ReadLogsSince(ctx, c, since, limit, add)
-		if err == nil && !limited {
-			if note := RetentionNote(ctx, c, since); note != "" {
-				notes = append(notes, note)
-			}
-		}
-		return n, limited, notes, err
+		return s.readAPISince(ctx, since, limit, add)
 	}
 	read := 0
 	_, err = s.Store.Events(ctx, eventstore.Query{Since: since, Limit: limit + 1, Stored: true}, func(e auth0client.LogEvent) error {
@@ -154,6 +144,22 @@ func (s EventSource) ReadSince(ctx context.Context, since time.Time, limit int, 
 		return limit, true, nil, nil
 	}
 	return read, false, s.storeNotes(f, since), nil
+}
+
+// readAPISince is ReadSince from the Management API, with the retention
+// note when the window reaches past what the tenant keeps.
+func (s EventSource) readAPISince(ctx context.Context, since time.Time, limit int, add func(auth0client.LogEvent)) (n int, limited bool, notes []string, err error) {
+	c, err := s.tenant(ctx)
+	if err != nil {
+		return 0, false, nil, err
+	}
+	n, limited, err = ReadLogsSince(ctx, c, since, limit, add)
+	if err == nil && !limited {
+		if note := RetentionNote(ctx, c, since); note != "" {
+			notes = append(notes, note)
+		}
+	}
+	return n, limited, notes, err
 }
 
 // triageEventOf is a stored event's brief as triage weighs it.
@@ -173,17 +179,7 @@ func (s EventSource) readTriageSince(ctx context.Context, since time.Time, limit
 		return 0, false, nil, err
 	}
 	if !useStore {
-		c, err := s.tenant(ctx)
-		if err != nil {
-			return 0, false, nil, err
-		}
-		n, limited, err = ReadLogsSince(ctx, c, since, limit, func(e auth0client.LogEvent) { add(TriageEventFrom(e), &e) })
-		if err == nil && !limited {
-			if note := RetentionNote(ctx, c, since); note != "" {
-				notes = append(notes, note)
-			}
-		}
-		return n, limited, notes, err
+		return s.readAPISince(ctx, since, limit, func(e auth0client.LogEvent) { add(TriageEventFrom(e), &e) })
 	}
 	read := 0
 	_, err = s.Store.Briefs(ctx, eventstore.Query{Since: since, Limit: limit + 1, Stored: true}, func(b *eventstore.Brief) error {
