@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -227,4 +228,50 @@ func FuzzReadLogStream(f *testing.F) {
 			t.Fatalf("parallel stats %+v, sequential %+v", pstats, stats)
 		}
 	})
+}
+
+// FuzzQuoteMasks checks quoteMasks (AVX2 on amd64) against
+// quoteMasksGeneric on any bytes.
+func FuzzQuoteMasks(f *testing.F) {
+	f.Add([]byte(`{"a":"b\\"c","d":[1,2,{"e":null}]}` + strings.Repeat(`"x" `, 40)))
+	f.Add(bytes.Repeat([]byte{'"', 0x1f, 0x80, '\\', ' ', 0x7f, 0xff}, 30))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		n := len(b) / 64
+		got, want := make([]uint64, n), make([]uint64, n)
+		gf, wf := quoteMasks(b, got), quoteMasksGeneric(b, want)
+		if gf != wf || !slices.Equal(got, want) {
+			t.Fatalf("flags %b masks %x, want %b %x", gf, got, wf, want)
+		}
+	})
+}
+
+// TestFastPathTakesExportLines: the lines of a generated export, and the
+// same lines with spaces, CRLF-free non-ASCII text and the envelope
+// removed, are read by the fast path (a regression that sent them to the
+// general scanner would only show as a slower triage), and read alike.
+func TestFastPathTakesExportLines(t *testing.T) {
+	lines, _ := parseBenchLines()
+	variants := []func([]byte) []byte{
+		func(l []byte) []byte { return l },
+		func(l []byte) []byte { return bytes.ReplaceAll(l, []byte(`":`), []byte(`" : `)) },
+		func(l []byte) []byte { return bytes.Replace(l, []byte(`"country_code"`), []byte(`"city":"Zürich – Genève","country_code"`), 1) },
+		func(l []byte) []byte {
+			i := bytes.Index(l, []byte(`"data":`))
+			return l[i+len(`"data":`) : len(l)-1]
+		},
+	}
+	for v, variant := range variants {
+		for i, line := range lines[:500] {
+			line = variant(slices.Clone(line))
+			var fast eventFields
+			if !fast.parseClean(line) {
+				t.Fatalf("variant %d, line %d: not read by the fast path: %s", v, i, line)
+			}
+			got, _ := ParseLogEvent(line)
+			want, ok := referenceEvent(line)
+			if !ok || got != want {
+				t.Fatalf("variant %d, line %d:\n got %+v\nwant %+v", v, i, got, want)
+			}
+		}
+	}
 }

@@ -65,13 +65,13 @@ type Triage struct {
 	// address, account and pair keeps its key.
 	seeds    triageSeeds
 	ips      []ipStats
-	ipIndex  map[uint64]uint32 // address key → address
+	ipIndex  keyIndex // address key → address
 	accts    []acctStats
-	idIndex  map[uint64]uint32 // user id key → account
-	nameIdx  map[uint64]uint32 // lowercased user_name key → name-only account
+	idIndex  keyIndex // user id key → account
+	nameIdx  keyIndex // lowercased user_name key → name-only account
 	pairs    []pairStats
-	pairIdx  map[uint64]uint32 // pairKey(address, account) → pair
-	lastPair uint64            // one-entry cache: bursts of one bot against one account
+	pairIdx  keyIndex // pairKey(address, account) → pair
+	lastPair uint64   // one-entry cache: bursts of one bot against one account
 	lastIdx  uint32
 	// unindexed: the addresses and pairs from staleIPs and stalePairs on,
 	// appended by mergeShare, are not in ipIndex and pairIdx yet (Result
@@ -80,6 +80,8 @@ type Triage struct {
 	staleIPs, stalePairs int
 	oddIDs               []string
 	oddIndex             map[string]uint32
+	// touched sums what foldBatch reads ahead (so that the reads stay).
+	touched int64
 }
 
 // TriageConfig tunes Triage. The zero value works: defaults are filled in.
@@ -335,7 +337,6 @@ func NewTriage(cfg TriageConfig) *Triage { return newTriage(cfg, newTriageSeeds(
 // shares of TriageLogStream use the same ones).
 func newTriage(cfg TriageConfig, seeds triageSeeds) *Triage {
 	return &Triage{cfg: cfg.withDefaults(), from: noTime, to: math.MinInt64, seeds: seeds,
-		ipIndex: map[uint64]uint32{}, idIndex: map[uint64]uint32{}, nameIdx: map[uint64]uint32{}, pairIdx: map[uint64]uint32{},
 		lastPair: 0, oddIndex: map[string]uint32{}}
 }
 
@@ -347,13 +348,17 @@ func (t *Triage) Events() int64 { return t.events }
 // give each goroutine its own Triage and Merge them.
 func (t *Triage) Add(e TriageEvent) {
 	addEvent(t, t.seeds.stringKeys(e.IP, e.UserID, e.UserName), eventSlot(e.Type, e.RequiresVerification), e.LogID, e.IP,
-		e.UserID, e.UserName, e.Country, e.ASN, e.Date, e.Agent)
+		e.UserID, e.UserName, e.Country, e.ASN, e.Date, e.Agent, noPair)
 }
+
+// noPair is "not known yet" for addEvent's pair hint.
+const noPair = math.MaxUint32
 
 // addEvent is Add over strings or byte slices: the log-stream reader hands
 // in slices of its read buffer, and only what is kept is copied. k are
-// the event's keys (t.seeds'): a known pair is found by one lookup.
-func addEvent[S string | []byte](t *Triage, k eventKeys, slot int, logID, ip, userID, userName, country, asn S, date time.Time, agent uint64) {
+// the event's keys (t.seeds'): a known pair is found by one lookup, or
+// given (hint: its index, noPair when not known).
+func addEvent[S string | []byte](t *Triage, k eventKeys, slot int, logID, ip, userID, userName, country, asn S, date time.Time, agent uint64, hint uint32) {
 	if t.unindexed {
 		t.reindex()
 	}
@@ -375,10 +380,13 @@ func addEvent[S string | []byte](t *Triage, k eventKeys, slot int, logID, ip, us
 	pk := pairKey(k.ip, k.acct)
 	if k.acct != 0 {
 		ok := true
-		if pk == t.lastPair {
+		switch {
+		case hint != noPair:
+			pi = hint
+		case pk == t.lastPair:
 			pi = t.lastIdx
-		} else {
-			pi, ok = t.pairIdx[pk]
+		default:
+			pi, ok = t.pairIdx.get(pk)
 		}
 		if ok {
 			p = &t.pairs[pi]
@@ -415,7 +423,7 @@ func addEvent[S string | []byte](t *Triage, k eventKeys, slot int, logID, ip, us
 	if p == nil {
 		ai = accountOf(t, k, userID, userName, at)
 		pi = uint32(len(t.pairs))
-		t.pairIdx[pk] = pi
+		t.pairIdx.put(pk, pi)
 		t.pairs = append(t.pairs, pairStats{ip: ipi, acct: ai, first: noTime, firstFail: noTime, firstSucc: noTime, firstChall: noTime})
 		p = &t.pairs[pi]
 	}
@@ -454,10 +462,10 @@ func addEvent[S string | []byte](t *Triage, k eventKeys, slot int, logID, ip, us
 
 // addressOf finds (or adds) the address with key k.
 func addressOf[S string | []byte](t *Triage, k uint64, ip S) uint32 {
-	ipi, ok := t.ipIndex[k]
+	ipi, ok := t.ipIndex.get(k)
 	if !ok {
 		ipi = uint32(len(t.ips))
-		t.ipIndex[k] = ipi
+		t.ipIndex.put(k, ipi)
 		t.ips = append(t.ips, ipStats{key: k, ip: string(ip), first: noTime, last: math.MinInt64, countryAt: noTime})
 	}
 	return ipi
@@ -467,16 +475,16 @@ func addressOf[S string | []byte](t *Triage, k uint64, ip S) uint32 {
 // for an event naming only a user name, that name's (Auth0 sends user
 // names as typed; name-only accounts compare case-blind).
 func accountOf[S string | []byte](t *Triage, k eventKeys, userID, userName S, at int64) uint32 {
-	index := t.idIndex
+	index := &t.idIndex
 	if k.byName {
-		index = t.nameIdx
+		index = &t.nameIdx
 	}
-	ai, ok := index[k.acct]
+	ai, ok := index.get(k.acct)
 	if ok {
 		return ai
 	}
 	ai = uint32(len(t.accts))
-	index[k.acct] = ai
+	index.put(k.acct, ai)
 	if k.byName {
 		t.accts = append(t.accts, acctStats{hash: k.acct, key: string(lowerASCII(userName)), byName: true, nameAt: noTime})
 		noteName(&t.accts[ai], userName, at)
@@ -630,10 +638,10 @@ func (t *Triage) Merge(o *Triage) {
 		src := &o.pairs[i]
 		ipi, ai := ipMap[src.ip], acctMap[src.acct]
 		pk := pairKey(t.ips[ipi].key, t.accts[ai].hash)
-		pi, ok := t.pairIdx[pk]
+		pi, ok := t.pairIdx.get(pk)
 		if !ok {
 			pi = uint32(len(t.pairs))
-			t.pairIdx[pk] = pi
+			t.pairIdx.put(pk, pi)
 			t.pairs = append(t.pairs, pairStats{ip: ipi, acct: ai, first: noTime, firstFail: noTime, firstSucc: noTime, firstChall: noTime})
 		}
 		t.pairs[pi].merge(t, src, o)
@@ -645,18 +653,18 @@ func (t *Triage) mergeAccounts(o *Triage, sameSeeds bool) []uint32 {
 	acctMap := make([]uint32, len(o.accts))
 	for i := range o.accts {
 		src := &o.accts[i]
-		index := t.idIndex
+		index := &t.idIndex
 		if src.byName {
-			index = t.nameIdx
+			index = &t.nameIdx
 		}
 		k := src.hash
 		if !sameSeeds {
 			k = t.seeds.acctKey(src.key, src.byName)
 		}
-		ai, ok := index[k]
+		ai, ok := index.get(k)
 		if !ok {
 			ai = uint32(len(t.accts))
-			index[k] = ai
+			index.put(k, ai)
 			t.accts = append(t.accts, acctStats{hash: k, key: src.key, byName: src.byName, nameAt: noTime})
 		}
 		acctMap[i] = ai
@@ -713,11 +721,11 @@ func (t *Triage) repack(id packedID, o *Triage) packedID {
 // reindex adds the addresses and pairs mergeShare appended to the indexes.
 func (t *Triage) reindex() {
 	for i := t.staleIPs; i < len(t.ips); i++ {
-		t.ipIndex[t.ips[i].key] = uint32(i)
+		t.ipIndex.put(t.ips[i].key, uint32(i))
 	}
 	for i := t.stalePairs; i < len(t.pairs); i++ {
 		p := &t.pairs[i]
-		t.pairIdx[pairKey(t.ips[p.ip].key, t.accts[p.acct].hash)] = uint32(i)
+		t.pairIdx.put(pairKey(t.ips[p.ip].key, t.accts[p.acct].hash), uint32(i))
 	}
 	t.unindexed = false
 }
@@ -936,10 +944,10 @@ func (t *Triage) ResolveNames(ids map[string]string) {
 			continue
 		}
 		k := hashKey(t.seeds.key, id)
-		ai, ok := t.idIndex[k]
+		ai, ok := t.idIndex.get(k)
 		if !ok {
 			ai = uint32(len(t.accts))
-			t.idIndex[k] = ai
+			t.idIndex.put(k, ai)
 			t.accts = append(t.accts, acctStats{hash: k, key: id, nameAt: noTime})
 		}
 		noteName(&t.accts[ai], lowerASCII(name), noTime)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -304,3 +305,47 @@ var parseBenchLines = sync.OnceValues(func() ([][]byte, int64) {
 	}
 	return bytes.Split(bytes.TrimSuffix(buf.Bytes(), []byte{'\n'}), []byte{'\n'}), int64(buf.Len())
 })
+
+// BenchmarkTriageFold is the fold alone, one goroutine: events of the
+// benchmark population, parsed and hashed beforehand, added to one triage
+// in batches as TriageLogStream's folders add a block's share (about 370
+// events). Its figure is mostly memory latency: each event reads its
+// pair, address and account. ATOCTL_BENCH_FOLD_EVENTS sets the number
+// (default 1,000,000).
+//
+//	go test ./responders -run '^$' -bench TriageFold -benchtime 3x
+func BenchmarkTriageFold(b *testing.B) {
+	n := 1_000_000
+	if env := os.Getenv("ATOCTL_BENCH_FOLD_EVENTS"); env != "" {
+		v, err := strconv.Atoi(env)
+		if err != nil || v <= 0 {
+			b.Fatalf("ATOCTL_BENCH_FOLD_EVENTS=%q: want a positive count", env)
+		}
+		n = v
+	}
+	seeds := newTriageSeeds()
+	events := make([]rawEvent, 0, n)
+	pr, pw := io.Pipe()
+	go func() { _, err := logexport.Write(pw, logexport.Default(n)); pw.CloseWithError(err) }()
+	if _, err := ReadLogStream(context.Background(), pr, 0, func(e TriageEvent) error {
+		keys, _ := seeds.keysOf([]byte(e.IP), []byte(e.UserID), []byte(e.UserName), nil)
+		events = append(events, rawEvent{keys: keys, logID: []byte(e.LogID), ip: []byte(e.IP), userID: []byte(e.UserID),
+			userName: []byte(e.UserName), country: []byte(e.Country), date: e.Date, agent: e.Agent,
+			slot: uint8(eventSlot(e.Type, e.RequiresVerification))})
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	const batch = 370
+	b.ResetTimer()
+	for range b.N {
+		t := newTriage(TriageConfig{}, seeds)
+		for i := 0; i < len(events); i += batch {
+			t.foldBatch(events[i:min(i+batch, len(events))])
+		}
+		if t.Events() != int64(n) {
+			b.Fatalf("%d events folded, want %d", t.Events(), n)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n*b.N), "ns/event")
+}

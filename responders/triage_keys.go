@@ -84,9 +84,10 @@ func (sd triageSeeds) acctKey(key string, byName bool) uint64 {
 	return hashKey(sd.key, key)
 }
 
-// pairKey is the key of an (address, account) pair.
+// pairKey is the key of an (address, account) pair (never zero, like
+// every key).
 func pairKey(ip, acct uint64) uint64 {
-	return ip ^ bits.RotateLeft64(acct, 29)
+	return (ip ^ bits.RotateLeft64(acct, 29)) | 1
 }
 
 func appendLowerASCII(dst, s []byte) []byte {
@@ -97,4 +98,70 @@ func appendLowerASCII(dst, s []byte) []byte {
 		dst = append(dst, c)
 	}
 	return dst
+}
+
+// keyIndex maps keys (non-zero seeded hashes) to indexes: an open
+// addressing table with linear probing, half full at most. A lookup reads
+// one 16-byte slot, mostly, where a Go map reads a group's control word
+// and then its slot: the fold of a large export is bound by such reads.
+// Linear probing is safe here because the keys are seeded hashes, which
+// a hostile export cannot make collide.
+type keyIndex struct {
+	slots []keySlot // a power of two of them
+	n     int
+}
+
+type keySlot struct {
+	key uint64 // 0: empty
+	val uint32
+}
+
+// get returns the index of k.
+func (x *keyIndex) get(k uint64) (uint32, bool) {
+	if len(x.slots) == 0 {
+		return 0, false
+	}
+	mask := uint64(len(x.slots) - 1)
+	for i := k & mask; ; i = (i + 1) & mask {
+		s := &x.slots[i]
+		if s.key == k {
+			return s.val, true
+		}
+		if s.key == 0 {
+			return 0, false
+		}
+	}
+}
+
+// put sets the index of k.
+func (x *keyIndex) put(k uint64, v uint32) {
+	if 2*(x.n+1) > len(x.slots) {
+		x.grow()
+	}
+	mask := uint64(len(x.slots) - 1)
+	for i := k & mask; ; i = (i + 1) & mask {
+		s := &x.slots[i]
+		if s.key == k {
+			s.val = v
+			return
+		}
+		if s.key == 0 {
+			*s = keySlot{k, v}
+			x.n++
+			return
+		}
+	}
+}
+
+// len is the number of keys.
+func (x *keyIndex) len() int { return x.n }
+
+func (x *keyIndex) grow() {
+	old := x.slots
+	x.slots, x.n = make([]keySlot, max(2*len(old), 64)), 0
+	for _, s := range old {
+		if s.key != 0 {
+			x.put(s.key, s.val)
+		}
+	}
 }
