@@ -254,7 +254,9 @@ func TestFastPathTakesExportLines(t *testing.T) {
 	variants := []func([]byte) []byte{
 		func(l []byte) []byte { return l },
 		func(l []byte) []byte { return bytes.ReplaceAll(l, []byte(`":`), []byte(`" : `)) },
-		func(l []byte) []byte { return bytes.Replace(l, []byte(`"country_code"`), []byte(`"city":"Zürich – Genève","country_code"`), 1) },
+		func(l []byte) []byte {
+			return bytes.Replace(l, []byte(`"country_code"`), []byte(`"city":"Zürich – Genève","country_code"`), 1)
+		},
 		func(l []byte) []byte {
 			i := bytes.Index(l, []byte(`"data":`))
 			return l[i+len(`"data":`) : len(l)-1]
