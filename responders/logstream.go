@@ -508,8 +508,10 @@ func (f *eventFields) parseLine(line []byte) bool {
 type scanner struct {
 	b []byte
 	i int
-	// quotes are the masks of a clean line's quotes (the fast path's).
-	quotes []uint64
+	// quotes are the masks of a clean line's quotes, compact says it has
+	// no space outside strings (the fast path's).
+	quotes  []uint64
+	compact bool
 }
 
 const maxDepth = 512

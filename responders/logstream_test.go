@@ -237,10 +237,28 @@ func FuzzQuoteMasks(f *testing.F) {
 	f.Add(bytes.Repeat([]byte{'"', 0x1f, 0x80, '\\', ' ', 0x7f, 0xff}, 30))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		n := len(b) / 64
-		got, want := make([]uint64, n), make([]uint64, n)
-		gf, wf := quoteMasks(b, got), quoteMasksGeneric(b, want)
-		if gf != wf || !slices.Equal(got, want) {
-			t.Fatalf("flags %b masks %x, want %b %x", gf, got, wf, want)
+		for _, inString := range []bool{false, true} {
+			got, want := make([]uint64, n), make([]uint64, n)
+			gf, wf := quoteMasks(b, got, inString), quoteMasksGeneric(b, want, inString)
+			if gf != wf || !slices.Equal(got, want) {
+				t.Fatalf("in string %v: flags %b masks %x, want %b %x", inString, gf, got, wf, want)
+			}
+		}
+		// A line's flags: spaces outside its strings, wherever they are.
+		var f eventFields
+		if _, compact, ok := f.quoteMasks(b); ok {
+			spaced, in := false, false
+			for _, c := range b {
+				switch {
+				case c == '"':
+					in = !in
+				case c == ' ' && !in:
+					spaced = true
+				}
+			}
+			if compact == spaced {
+				t.Fatalf("compact %v, but spaces outside strings: %v", compact, spaced)
+			}
 		}
 	})
 }

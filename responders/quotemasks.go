@@ -15,25 +15,35 @@ const (
 	maskNotClean = 1 << iota
 	// maskNonASCII: a byte of 0x80 or more (the line must be valid UTF-8).
 	maskNonASCII
+	// maskSpaced: a space outside strings (strings cut at every quote).
+	maskSpaced
+	// maskOpenString: the bytes end inside a string.
+	maskOpenString
 )
 
 // quoteMasksGeneric writes, for each whole 64-byte block of b, the mask of
 // its quotes to masks (bit i is the block's byte i), and returns the flags
-// of all the blocks.
-func quoteMasksGeneric(b []byte, masks []uint64) (flags uint64) {
+// of all the blocks; inString says b starts inside a string.
+func quoteMasksGeneric(b []byte, masks []uint64, inString bool) (flags uint64) {
 	for blk := 0; blk+64 <= len(b); blk += 64 {
 		var q uint64
 		for i, c := range b[blk : blk+64] {
 			switch {
 			case c == '"':
 				q |= 1 << i
+				inString = !inString
 			case c == '\\' || c < 0x20:
 				flags |= maskNotClean
 			case c >= 0x80:
 				flags |= maskNonASCII
+			case c == ' ' && !inString:
+				flags |= maskSpaced
 			}
 		}
 		masks[blk/64] = q
+	}
+	if inString {
+		flags |= maskOpenString
 	}
 	return flags
 }
