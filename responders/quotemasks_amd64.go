@@ -12,7 +12,8 @@ import "golang.org/x/sys/cpu"
 func quoteMasksAVX2(b *byte, blocks int, masks *uint64, inString uint64) (flags uint64)
 
 // hasAVX2 is read once: the processor does not change under a process.
-var hasAVX2 = cpu.X86.HasAVX2
+// (The assembly also multiplies without carries: PCLMULQDQ.)
+var hasAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasPCLMULQDQ
 
 // quoteMasks is quoteMasksGeneric, in AVX2 where the processor has it.
 func quoteMasks(b []byte, masks []uint64, inString bool) uint64 {
