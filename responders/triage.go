@@ -3,6 +3,7 @@ package responders
 import (
 	"cmp"
 	"fmt"
+	"hash/maphash"
 	"iter"
 	"math"
 	"net/netip"
@@ -143,18 +144,28 @@ type TriageEvent struct {
 	RequiresVerification bool
 }
 
-// AgentHash fingerprints a user agent (FNV-1a, 64 bits); "" hashes to 0.
+// AgentHash fingerprints a user agent (64 bits, never 0); "" hashes to 0.
+// The hash is seeded once per process (agentSeed): user agents are
+// attacker-controlled, and a bot must not be able to make its agent's
+// fingerprint equal a popular browser's. It is also some ten times
+// faster than the byte-at-a-time FNV-1a it replaces, on every event of a
+// triage.
 func AgentHash[S string | []byte](ua S) uint64 {
 	if len(ua) == 0 {
 		return 0
 	}
-	h := uint64(14695981039346656037)
-	for i := 0; i < len(ua); i++ {
-		h ^= uint64(ua[i])
-		h *= 1099511628211
+	switch ua := any(ua).(type) {
+	case string:
+		return maphash.String(agentSeed, ua) | 1
+	case []byte:
+		return maphash.Bytes(agentSeed, ua) | 1
 	}
-	return h | 1
+	panic("unreachable")
 }
+
+// agentSeed is AgentHash's seed: fingerprints compare within a process
+// only (none is stored).
+var agentSeed = maphash.MakeSeed()
 
 // TriageEventFrom converts a log event read through auth0client.
 func TriageEventFrom(e auth0client.LogEvent) TriageEvent {
