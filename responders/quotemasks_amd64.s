@@ -49,7 +49,7 @@ loop:
 	// Inside strings: a prefix XOR of the quotes (from an opening quote,
 	// included, to its closing quote, excluded), carried across blocks.
 	VMOVQ AX, X13
-	PCLMULQDQ $0x00, X12, X13
+	VPCLMULQDQ $0x00, X12, X13, X13
 	VMOVQ X13, DX
 	XORQ R8, DX
 	MOVQ DX, R8
