@@ -857,10 +857,13 @@ func parseAuth0Time(b []byte) time.Time {
 		hour, ok4 := digitsAt(b, 11, 2)
 		minute, ok5 := digitsAt(b, 14, 2)
 		sec, ok6 := digitsAt(b, 17, 2)
-		ms, ok7 := digitsAt(b, 20, 3)
+		ms3, ok7 := digitsAt(b, 20, 3)
 		if ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7 && month >= 1 && month <= 12 && day >= 1 &&
-			day <= daysIn(time.Month(month), year) && hour < 24 && minute < 60 && sec < 60 {
-			return time.Date(year, time.Month(month), day, hour, minute, sec, ms*1e6, time.UTC)
+			day <= daysIn(month, year) && hour < 24 && minute < 60 && sec < 60 {
+			// time.Date normalizes; these fields need none, and the
+			// day number is arithmetic (every event of an export).
+			ms := ((daysFromCivil(year, month, day)*24+int64(hour))*60+int64(minute))*60 + int64(sec)
+			return time.UnixMilli(ms*1000 + int64(ms3)).UTC()
 		}
 	}
 	if len(b) == 0 {
@@ -884,6 +887,31 @@ func digitsAt(b []byte, at, n int) (int, bool) {
 	return v, true
 }
 
-func daysIn(m time.Month, year int) int {
-	return time.Date(year, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
+// daysIn is the number of days of month m (1–12) of year.
+func daysIn(m, year int) int {
+	if m == 2 {
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	}
+	return 30 + (m+m/8)%2 // 31 in January, March, May, July, August, October, December
+}
+
+// daysFromCivil is the number of days from 1970-01-01 to year-month-day
+// of the proleptic Gregorian calendar (Howard Hinnant's algorithm).
+func daysFromCivil(year, month, day int) int64 {
+	y := int64(year)
+	if month <= 2 {
+		y--
+	}
+	era := y / 400
+	if y < 0 && y%400 != 0 {
+		era--
+	}
+	yoe := y - era*400                     // [0, 399]
+	mp := (int64(month) + 9) % 12          // March = 0
+	doy := (153*mp+2)/5 + int64(day) - 1   // [0, 365]
+	doe := yoe*365 + yoe/4 - yoe/100 + doy // [0, 146096]
+	return era*146097 + doe - 719468
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -182,6 +183,24 @@ func TestParseAuth0TimeAgreesWithTimeParse(t *testing.T) {
 		}
 		if got := parseAuth0Time([]byte(s)); !got.Equal(want) {
 			t.Errorf("%q: got %v, want %v", s, got, want)
+		}
+	}
+	// Every day of every month (and the days past their ends) of years
+	// around the calendar's corners, at a few times of day.
+	for _, year := range []int{0, 1, 4, 99, 100, 400, 1582, 1899, 1900, 1969, 1970, 1999, 2000, 2024, 2025, 2026, 2100, 2400, 9999} {
+		for month := 1; month <= 12; month++ {
+			for day := 1; day <= 31; day++ {
+				for _, hms := range []string{"00:00:00.000", "13:07:59.123", "23:59:59.999"} {
+					s := fmt.Sprintf("%04d-%02d-%02dT%sZ", year, month, day, hms)
+					want, err := time.Parse(time.RFC3339Nano, s)
+					if err != nil {
+						want = time.Time{}
+					}
+					if got := parseAuth0Time([]byte(s)); !got.Equal(want) || got.Location() != time.UTC {
+						t.Fatalf("%q: got %v, want %v", s, got, want)
+					}
+				}
+			}
 		}
 	}
 }
