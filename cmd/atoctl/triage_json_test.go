@@ -58,7 +58,7 @@ func triageJSONCases() ([]responders.IPReport, []responders.AccountVerdict) {
 		{},
 		{UserID: "auth0|fffe2d52125358780000daf7", UserName: "elena.dubois56055@gmx.net", Verdict: responders.VerdictTargeted,
 			Reasons: []string{"18 failed logins from 3 addresses flagged, 1 attack-protection event"},
-			IPs: []string{"45.134.26.164", "45.134.26.169"}, Evidence: []string{"90020261128043717184000000000000000000000000000000096280"},
+			IPs:     []string{"45.134.26.164", "45.134.26.169"}, Evidence: []string{"90020261128043717184000000000000000000000000000000096280"},
 			EvidenceEvents: 19, FirstAttack: jsonTime("2026-11-28T04:37:17.184Z")},
 		{UserID: "x", Verdict: responders.VerdictCompromised, Reasons: []string{}, IPs: []string{}, Evidence: []string{}},
 	}
