@@ -53,6 +53,20 @@ type ipView struct {
 	reasons                          []string
 }
 
+// runPair is a pair as an account's run in Result holds it: what orders
+// the run and what the rules read of every pair, beside the pair's index
+// (resultPairs.pair) for the rest: a verdict reads the pairs of flagged
+// addresses and successes only.
+type runPair struct {
+	first int64
+	ip    uint32
+	e     uint32 // the pair's index, with runSucc when it has successes
+}
+
+// runSucc marks a runPair with successes (a triage has far fewer than
+// 2^31 pairs: each costs 160 bytes).
+const runSucc = 1 << 31
+
 // ipCounts are an address's account counts (from its pairs).
 type ipCounts struct {
 	tried, failed, succeeded, active int32
@@ -150,23 +164,26 @@ func (r *resultPairs) fold(canon []uint32) {
 	}
 	// The affected pairs grouped by account (a counting sort: in pair
 	// order within an account).
+	// (One scan of the pairs finds them, with their accounts: the second
+	// reads only theirs.)
 	start := make([]uint32, len(t.accts)+1)
+	type found struct{ i, c uint32 }
+	var all []found
 	for i := range t.pairs {
 		if a := t.pairs[i].acct; affected[a] {
-			start[canon[a]+1]++
+			c := canon[a]
+			start[c+1]++
+			all = append(all, found{uint32(i), c})
 		}
 	}
 	for a := range len(t.accts) {
 		start[a+1] += start[a]
 	}
-	touched := make([]uint32, start[len(t.accts)])
+	touched := make([]uint32, len(all))
 	next := slices.Clone(start[:len(t.accts)])
-	for i := range t.pairs {
-		if a := t.pairs[i].acct; affected[a] {
-			c := canon[a]
-			touched[next[c]] = uint32(i)
-			next[c]++
-		}
+	for _, f := range all {
+		touched[next[f.c]] = f.i
+		next[f.c]++
 	}
 	r.gone = make([]bool, len(t.pairs))
 	// An account's pairs by address: a pair of t.pairs (below n) or of
@@ -253,10 +270,14 @@ func (t *Triage) Result() TriageResult {
 	if canon, folded := t.canonical(); folded {
 		rp.fold(canon)
 	}
+	named := make([]bool, len(t.accts)) // name-only accounts
+	for a := range t.accts {
+		named[a] = t.accts[a].byName
+	}
 	counts := make([]ipCounts, len(t.ips))
 	start := make([]uint32, len(t.accts)+1)
 	rp.each(func(_ uint32, p *pairStats) {
-		counts[p.ip].count(p, t.accts[p.acct].byName)
+		counts[p.ip].count(p, named[p.acct])
 		start[p.acct+1]++
 	})
 
@@ -266,9 +287,14 @@ func (t *Triage) Result() TriageResult {
 	views := make([]ipView, 0, 1024)
 	needAddr := len(t.cfg.OperatorIPs) > 0 || len(t.cfg.Allowlist) > 0
 	for i := range t.ips {
+		c := &counts[i]
+		if t.cfg.OmitOrdinaryIPs && !needAddr && t.surelyOrdinary(&t.ips[i].counts, c) {
+			res.OrdinaryIPs++
+			viewOf[i] = -1
+			continue
+		}
 		v := ipView{ip: uint32(i)}
 		v.fails, v.ap, v.succ, v.chall = t.ips[i].counts.totals()
-		c := &counts[i]
 		v.tried, v.failed, v.succeeded, v.active = int(c.tried), int(c.failed), int(c.succeeded), int(c.active)
 		if needAddr {
 			v.addr = parseAddr(t.ips[i].ip)
@@ -358,25 +384,25 @@ func (t *Triage) Result() TriageResult {
 	for a := range len(t.accts) {
 		start[a+1] += start[a]
 	}
-	grouped := make([]uint32, start[len(t.accts)])
+	grouped := make([]runPair, start[len(t.accts)])
 	next := slices.Clone(start[:len(t.accts)])
 	candidate := make([]bool, len(t.accts))
 	var netAccts []uint64 // network index << 32 | account
 	rp.each(func(e uint32, p *pairStats) {
-		grouped[next[p.acct]] = e
+		k := runPair{p.first, p.ip, e}
+		if p.succ > 0 {
+			k.e |= runSucc
+		}
+		grouped[next[p.acct]] = k
 		next[p.acct]++
 		c := cls[p.ip]
 		switch {
 		case c.flagged():
 			candidate[p.acct] = true
-		case p.succ > 0 && len(attackerAgents) > 0 && !c.operator():
-			for _, h := range p.agents {
-				if h != 0 && slices.Contains(attackerAgents, h) {
-					candidate[p.acct] = true
-				}
-			}
+		case p.succ > 0 && !c.operator() && hasAgent(p, attackerAgents):
+			candidate[p.acct] = true
 		}
-		if k := viewOf[p.ip]; k >= 0 && p.succ > 0 && (!t.accts[p.acct].byName || p.fails+p.ap == 0) {
+		if k := viewOf[p.ip]; k >= 0 && p.succ > 0 && (!named[p.acct] || p.fails+p.ap == 0) {
 			views[k].succFor = append(views[k].succFor, p.acct)
 		}
 		if nets.member != nil && p.fails+p.ap > 0 {
@@ -414,39 +440,25 @@ func (t *Triage) Result() TriageResult {
 		wg.Go(func() {
 			r := &results[k]
 			var sc verdictScratch
-			type key struct {
-				first int64
-				ip    uint32
-				p     *pairStats
-			}
-			var keys []key
 			for ci := parts[k]; ci < parts[k+1]; ci++ {
 				a := cands[ci]
-				keys = keys[:0]
-				for _, e := range grouped[start[a]:start[a+1]] {
-					p := rp.pair(e)
-					keys = append(keys, key{p.first, p.ip, p})
-				}
-				slices.SortFunc(keys, func(a, b key) int {
+				run := append(sc.run[:0], grouped[start[a]:start[a+1]]...)
+				slices.SortFunc(run, func(a, b runPair) int {
 					if a.first != b.first {
 						return cmp.Compare(a.first, b.first)
 					}
 					return cmp.Compare(t.ips[a.ip].ip, t.ips[b.ip].ip)
 				})
-				run := sc.run[:0]
-				for _, k := range keys {
-					run = append(run, k.p)
-				}
 				sc.run = run
-				if t.accts[a].byName {
-					for _, p := range run {
-						if cls[p.ip].flagged() && p.fails+p.ap > 0 {
+				if named[a] {
+					for _, k := range run {
+						if p := rp.pair(k.e &^ runSucc); cls[k.ip].flagged() && p.fails+p.ap > 0 {
 							r.unknown++
 							break
 						}
 					}
 				} else {
-					decided[ci] = t.verdict(&verdicts[ci], a, run, cls, ipText, attackerAgent, &r.marks, &sc)
+					decided[ci] = t.verdict(&verdicts[ci], a, run, rp, cls, ipText, attackerAgents, &r.marks, &sc)
 				}
 			}
 		})
@@ -471,17 +483,9 @@ func (t *Triage) Result() TriageResult {
 			}
 		}
 	}
-	res.Accounts = sortAccounts(verdicts, decided)
-	for _, a := range res.Accounts {
-		switch a.Verdict {
-		case VerdictCompromised:
-			res.Compromised++
-		case VerdictStoppedByMFA:
-			res.StoppedByMFA++
-		case VerdictTargeted:
-			res.Targeted++
-		}
-	}
+	// The accounts sort while the addresses are scored and reported.
+	sorted := make(chan []AccountVerdict, 1)
+	go func() { sorted <- sortAccounts(verdicts, decided) }()
 
 	for i := range views {
 		t.score(&views[i])
@@ -498,6 +502,17 @@ func (t *Triage) Result() TriageResult {
 		res.IPs[i].Rank = i + 1
 	}
 	res.Clusters = t.clusters(nets, views, viewOf, cls, netAccts)
+	res.Accounts = <-sorted
+	for _, a := range res.Accounts {
+		switch a.Verdict {
+		case VerdictCompromised:
+			res.Compromised++
+		case VerdictStoppedByMFA:
+			res.StoppedByMFA++
+		case VerdictTargeted:
+			res.Targeted++
+		}
+	}
 	return res
 }
 
@@ -534,6 +549,19 @@ func sortAccounts(accts []AccountVerdict, decided []bool) []AccountVerdict {
 	return sorted
 }
 
+// hasAgent says whether one of p's success user agents is in agents.
+func hasAgent(p *pairStats, agents []uint64) bool {
+	if len(agents) == 0 {
+		return false
+	}
+	for _, h := range p.agents {
+		if h != 0 && slices.Contains(agents, h) {
+			return true
+		}
+	}
+	return false
+}
+
 // verdictRank orders the accounts of a result: compromised, stopped by
 // MFA, targeted.
 func verdictRank(v Verdict) int {
@@ -551,13 +579,24 @@ func verdictRank(v Verdict) int {
 // totals are an address's failures, attack-protection events, successes
 // and MFA challenges.
 func (c *slotCounts) totals() (fails, ap, succ, chall int64) {
+	// The slots of isAttackProtection.
 	fails = c.n(slotF) + c.n(slotFP) + c.n(slotFU)
-	for s := range nSlots {
-		if isAttackProtection(s) {
-			ap += c.n(s)
-		}
-	}
+	ap = c.n(slotLimitWC) + c.n(slotLimitMU) + c.n(slotLimitSUL) + c.n(slotPwdLeak) + c.n(slotResetPwdLeak) + c.n(slotSignupPwdLeak) +
+		c.n(slotPLAVerify)
 	return fails, ap, c.n(slotS) + c.n(slotSS), c.n(slotMFAR) + c.n(slotGDSend)
+}
+
+// surelyOrdinary says, without a view, that label leaves an address of
+// these counts unlabelled and unflagged (no operator or allowlist
+// configured): no attack-protection event, failures for fewer accounts
+// than make it suspicious or stuffing, not shared. Most addresses of an
+// export are one customer's home.
+func (t *Triage) surelyOrdinary(sc *slotCounts, c *ipCounts) bool {
+	if c.failed >= 2 || int(c.failed) >= t.cfg.MinAccountsTried || int(c.active) >= t.cfg.MinSharedAccounts && c.failed*4 <= c.active {
+		return false
+	}
+	_, ap, _, _ := sc.totals()
+	return ap == 0
 }
 
 // parseAddr parses an address as Result reads it (an IPv4-mapped IPv6
@@ -644,27 +683,46 @@ func (t *Triage) label(v *ipView) {
 
 // verdictScratch is the working space of one goroutine's verdicts.
 type verdictScratch struct {
-	run                 []*pairStats
+	run                 []runPair
 	succ, chall, fail   []*pairStats
 	succEv, challEv, ev []logRef
 	failEv              []logRef
-	ips                 []string
+	ips, reasons        []string
+	evidence            []string
 	text                []byte
 	ends                []int
+	// strs is where the verdicts' lists are cut from: one allocation for
+	// many verdicts (each list capped, so that an append copies).
+	strs []string
+}
+
+// strings returns a copy of list cut from sc.strs (nil for none).
+func (sc *verdictScratch) strings(list []string) []string {
+	if len(list) == 0 {
+		return nil
+	}
+	if cap(sc.strs)-len(sc.strs) < len(list) {
+		sc.strs = make([]string, 0, max(4096, len(list)))
+	}
+	n := len(sc.strs)
+	sc.strs = append(sc.strs, list...)
+	return sc.strs[n : n+len(list) : n+len(list)]
 }
 
 // verdict decides one account from its (account, address) pairs, which
-// are sorted by their first event, into *v; false when it has none.
+// are sorted by their first event (and address), into *v; false when it
+// has none.
 // ipText is an address's cleaned text.
-func (t *Triage) verdict(v *AccountVerdict, acct uint32, ps []*pairStats, cls []ipClass, ipText func(uint32) string, attackerAgent func(uint64) bool,
-	marks *[]ipMark, sc *verdictScratch) bool {
+func (t *Triage) verdict(v *AccountVerdict, acct uint32, ps []runPair, rp *resultPairs, cls []ipClass, ipText func(uint32) string,
+	attackerAgents []uint64, marks *[]ipMark, sc *verdictScratch) bool {
 	a := &t.accts[acct]
 	firstAttack, firstTried := int64(noTime), int64(noTime)
 	succ, chall, fail := sc.succ[:0], sc.chall[:0], sc.fail[:0]
-	for _, p := range ps {
-		if !cls[p.ip].flagged() {
+	for _, k := range ps {
+		if !cls[k.ip].flagged() {
 			continue
 		}
+		p := rp.pair(k.e &^ runSucc)
 		firstAttack = min(firstAttack, p.first)
 		if p.succ > 0 {
 			succ = append(succ, p)
@@ -694,7 +752,7 @@ func (t *Triage) verdict(v *AccountVerdict, acct uint32, ps []*pairStats, cls []
 			ips = append(ips, s)
 		}
 	}
-	var reasons []string
+	reasons := sc.reasons[:0]
 	switch {
 	case len(succ) > 0:
 		v.Verdict = VerdictCompromised
@@ -706,7 +764,7 @@ func (t *Triage) verdict(v *AccountVerdict, acct uint32, ps []*pairStats, cls []
 			*marks = append(*marks, ipMark{p.ip, acct, markCompromised})
 		}
 	default:
-		if p, why := t.sharedSuccessRule(ps, cls, firstTried, attackerAgent); p != nil {
+		if p, why := t.sharedSuccessRule(ps, rp, cls, firstTried, attackerAgents); p != nil {
 			v.Verdict = VerdictCompromised
 			succEv = keep(succEv, logRef{p.firstSucc, p.succID})
 			v.EvidenceEvents += int64(p.succ)
@@ -743,9 +801,11 @@ func (t *Triage) verdict(v *AccountVerdict, acct uint32, ps []*pairStats, cls []
 		ev = append(ev, list[:min(len(list), t.cfg.MaxEvidence)]...)
 	}
 	sc.succEv, sc.challEv, sc.failEv, sc.ips = succEv, challEv, failEv, ips
+	// The reason about failures and the log ids' text, in one string.
+	b, ends := sc.text[:0], sc.ends[:0]
 	if len(fail) > 0 {
 		// plural and nAddresses, without fmt: tens of thousands of targets.
-		b := appendPlural(sc.text[:0], int(tries), "failed login")
+		b = appendPlural(b, int(tries), "failed login")
 		b = append(b, " from "...)
 		b = appendPlural(b, len(fail), "address")
 		b = append(b, " flagged"...)
@@ -753,32 +813,31 @@ func (t *Triage) verdict(v *AccountVerdict, acct uint32, ps []*pairStats, cls []
 			b = append(b, ", "...)
 			b = appendPlural(b, int(apEvents), "attack-protection event")
 		}
-		sc.text = b
-		reasons = append(reasons, string(b))
 	}
-	v.Reasons = reasons
+	why := len(b)
 	slices.SortFunc(ev, t.cmpRef)
 	sc.ev = ev
-	// The log ids' text, in one string.
-	b, ends := sc.text[:0], sc.ends[:0]
 	for _, e := range ev {
 		b = t.appendEvidence(b, e)
 		ends = append(ends, len(b))
 	}
 	sc.text, sc.ends = b, ends
-	if len(ev) > 0 {
-		all, from := string(b), 0
-		v.Evidence = make([]string, 0, len(ev))
-		for _, end := range ends {
-			if s := all[from:end]; !slices.Contains(v.Evidence, s) {
-				v.Evidence = append(v.Evidence, s)
-			}
-			from = end
+	all := string(b)
+	if len(fail) > 0 {
+		reasons = append(reasons, all[:why])
+	}
+	sc.reasons = reasons
+	v.Reasons = sc.strings(reasons)
+	evidence, from := sc.evidence[:0], why
+	for _, end := range ends {
+		if s := all[from:end]; !slices.Contains(evidence, s) {
+			evidence = append(evidence, s)
 		}
+		from = end
 	}
-	if len(ips) > 0 {
-		v.IPs = slices.Clone(ips)
-	}
+	sc.evidence = evidence
+	v.Evidence = sc.strings(evidence)
+	v.IPs = sc.strings(ips)
 	if firstAttack != noTime {
 		v.FirstAttack = time.UnixMilli(firstAttack).UTC()
 	}
@@ -840,27 +899,34 @@ func appendPlural(b []byte, n int, noun string) []byte {
 // customers log in from a new home or work address after the botnet tried
 // them, and that alone is no evidence of a takeover. The operator's
 // addresses never count.
-func (t *Triage) sharedSuccessRule(ps []*pairStats, cls []ipClass, firstTried int64, attackerAgent func(uint64) bool) (*pairStats, string) {
-	for _, p := range ps {
-		pc := cls[p.ip]
-		if p.succ == 0 || pc.flagged() || pc.operator() {
+//
+// attackerAgents are the user agents of the tooling rule.
+func (t *Triage) sharedSuccessRule(ps []runPair, rp *resultPairs, cls []ipClass, firstTried int64, attackerAgents []uint64) (*pairStats, string) {
+	for _, k := range ps {
+		pc := cls[k.ip]
+		if k.e&runSucc == 0 || pc.flagged() || pc.operator() {
 			continue
 		}
-		var other, before *pairStats
-		for _, q := range ps {
-			if q.ip == p.ip || cls[q.ip].flagged() || cls[q.ip].sharedNet() {
+		p := rp.pair(k.e &^ runSucc)
+		tooling, tried := hasAgent(p, attackerAgents), firstTried < p.firstSucc
+		if !tooling && (!tried || !pc.label().IsShared()) {
+			continue // none of the three rules can hold
+		}
+		var other, before *runPair
+		for j := range ps {
+			q := &ps[j]
+			if q.ip == k.ip || cls[q.ip].flagged() || cls[q.ip].sharedNet() {
 				continue // a web backend's seacft is no address of the customer's
 			}
 			if other == nil {
 				other = q
 			}
-			if q.first < p.first {
+			if q.first < k.first {
 				before = q
 				break
 			}
 		}
 		ip := auth0client.Clean(t.ips[p.ip].ip)
-		tooling, tried := slices.ContainsFunc(p.agents[:], attackerAgent), firstTried < p.firstSucc
 		switch {
 		case tooling && other != nil:
 			return p, fmt.Sprintf("signed in from %s with the user agent of the flagged addresses' failures; the account's own activity comes from %s",

@@ -184,8 +184,11 @@ func runIPTriageFile(ctx context.Context, env *environment, o *ipTriageOptions, 
 		return err
 	}
 	out.Read, out.Limited = &stats, stats.Limited
-	out.UnresolvedNames = len(tr.UnresolvedNames())
+	// Both only read the triage: the names are counted beside the result.
+	unresolved := make(chan int, 1)
+	go func() { unresolved <- len(tr.UnresolvedNames()) }()
 	out.TriageResult = tr.Result()
+	out.UnresolvedNames = <-unresolved
 	if stats.Malformed > 0 {
 		nums := make([]string, len(stats.MalformedLines))
 		for i, n := range stats.MalformedLines {
