@@ -164,27 +164,29 @@ func (r *resultPairs) fold(canon []uint32) {
 	}
 	// The affected pairs grouped by account (a counting sort: in pair
 	// order within an account).
-	// (One scan of the pairs finds them, with their accounts: the second
-	// reads only theirs.)
 	start := make([]uint32, len(t.accts)+1)
-	type found struct{ i, c uint32 }
-	var all []found
+	folded := 0 // name-only pairs: at most as many copies in extra
 	for i := range t.pairs {
 		if a := t.pairs[i].acct; affected[a] {
-			c := canon[a]
-			start[c+1]++
-			all = append(all, found{uint32(i), c})
+			start[canon[a]+1]++
+			if canon[a] != a {
+				folded++
+			}
 		}
 	}
 	for a := range len(t.accts) {
 		start[a+1] += start[a]
 	}
-	touched := make([]uint32, len(all))
+	touched := make([]uint32, start[len(t.accts)])
 	next := slices.Clone(start[:len(t.accts)])
-	for _, f := range all {
-		touched[next[f.c]] = f.i
-		next[f.c]++
+	for i := range t.pairs {
+		if a := t.pairs[i].acct; affected[a] {
+			c := canon[a]
+			touched[next[c]] = uint32(i)
+			next[c]++
+		}
 	}
+	r.extra = make([]pairStats, 0, folded)
 	r.gone = make([]bool, len(t.pairs))
 	// An account's pairs by address: a pair of t.pairs (below n) or of
 	// extra. A long run, rare, finds them through a map.
@@ -517,24 +519,31 @@ func (t *Triage) Result() TriageResult {
 }
 
 // sortAccounts returns the decided accounts sorted by verdict, then user
-// id. It sorts
-// small keys and moves each verdict once, in the very order slices.SortFunc
-// would put the verdicts themselves (the same comparisons, the same
-// algorithm): tens of thousands of verdicts of ~170 bytes.
+// id, in place (accts is reused). It sorts small keys, in the very order
+// slices.SortFunc would put the verdicts themselves (the same comparisons,
+// the same algorithm), then moves each verdict once: tens of thousands of
+// verdicts of ~150 bytes.
 func sortAccounts(accts []AccountVerdict, decided []bool) []AccountVerdict {
+	n := 0
+	for i := range accts {
+		if decided[i] {
+			accts[n] = accts[i]
+			n++
+		}
+	}
+	clear(accts[n:])
+	accts = accts[:n:n]
+	if n == 0 {
+		return nil
+	}
 	type key struct {
 		rank int
 		id   string
 		i    int
 	}
-	var keys []key
+	keys := make([]key, n)
 	for i := range accts {
-		if decided[i] {
-			keys = append(keys, key{verdictRank(accts[i].Verdict), accts[i].UserID, i})
-		}
-	}
-	if len(keys) == 0 {
-		return nil
+		keys[i] = key{verdictRank(accts[i].Verdict), accts[i].UserID, i}
 	}
 	slices.SortFunc(keys, func(a, b key) int {
 		if a.rank != b.rank {
@@ -542,11 +551,25 @@ func sortAccounts(accts []AccountVerdict, decided []bool) []AccountVerdict {
 		}
 		return cmp.Compare(a.id, b.id)
 	})
-	sorted := make([]AccountVerdict, len(keys))
-	for j, k := range keys {
-		sorted[j] = accts[k.i]
+	// Apply the permutation cycle by cycle: accts[j] = old accts[keys[j].i].
+	for j := range keys {
+		if keys[j].i < 0 {
+			continue
+		}
+		held := accts[j]
+		k := j
+		for {
+			src := keys[k].i
+			keys[k].i = -1
+			if src == j {
+				accts[k] = held
+				break
+			}
+			accts[k] = accts[src]
+			k = src
+		}
 	}
-	return sorted
+	return accts
 }
 
 // hasAgent says whether one of p's success user agents is in agents.
