@@ -918,6 +918,11 @@ func (t *Triage) canonical() (canon []uint32, folded bool) {
 // answer to ResolveNames.
 func (t *Triage) UnresolvedNames() []string {
 	canon, _ := t.canonical()
+	return t.unresolvedNames(canon)
+}
+
+// unresolvedNames is UnresolvedNames with the accounts' canonical ones.
+func (t *Triage) unresolvedNames(canon []uint32) []string {
 	var out []string
 	for i := range t.accts {
 		if a := &t.accts[i]; a.byName && canon[i] == uint32(i) && a.tried && !a.unknownUser {

@@ -261,6 +261,21 @@ func (r *resultPairs) fold(canon []uint32) {
 // Result applies the rules to what was added. It does not change t: more
 // events may be added and Result called again.
 func (t *Triage) Result() TriageResult {
+	canon, folded := t.canonical()
+	return t.result(canon, folded)
+}
+
+// ResultAndUnresolvedNames is Result and UnresolvedNames together, the
+// accounts that name-only events belong to found once.
+func (t *Triage) ResultAndUnresolvedNames() (TriageResult, []string) {
+	canon, folded := t.canonical()
+	names := make(chan []string, 1)
+	go func() { names <- t.unresolvedNames(canon) }()
+	return t.result(canon, folded), <-names
+}
+
+// result is Result with the accounts' canonical ones (canonical).
+func (t *Triage) result(canon []uint32, folded bool) TriageResult {
 	res := TriageResult{Events: t.events, SkippedBeforeSince: t.skipped}
 	if t.from != noTime {
 		res.From, res.To = time.UnixMilli(t.from).UTC(), time.UnixMilli(t.to).UTC()
@@ -269,7 +284,7 @@ func (t *Triage) Result() TriageResult {
 	// Pass 1: the addresses' account counts and the accounts' numbers of
 	// pairs (start[a+1], made into run starts below).
 	rp := &resultPairs{t: t, n: uint32(len(t.pairs))}
-	if canon, folded := t.canonical(); folded {
+	if folded {
 		rp.fold(canon)
 	}
 	named := make([]bool, len(t.accts)) // name-only accounts

@@ -184,11 +184,8 @@ func runIPTriageFile(ctx context.Context, env *environment, o *ipTriageOptions, 
 		return err
 	}
 	out.Read, out.Limited = &stats, stats.Limited
-	// Both only read the triage: the names are counted beside the result.
-	unresolved := make(chan int, 1)
-	go func() { unresolved <- len(tr.UnresolvedNames()) }()
-	out.TriageResult = tr.Result()
-	out.UnresolvedNames = <-unresolved
+	res, unresolved := tr.ResultAndUnresolvedNames()
+	out.TriageResult, out.UnresolvedNames = res, len(unresolved)
 	if stats.Malformed > 0 {
 		nums := make([]string, len(stats.MalformedLines))
 		for i, n := range stats.MalformedLines {
