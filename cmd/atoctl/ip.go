@@ -278,9 +278,10 @@ func printTriageJSON(w io.Writer, out triageOutput) error {
 	bw := bufio.NewWriterSize(w, 256<<10)
 	// An escaped string cannot hold `"ips": null` (its quotes would be
 	// escaped): the first match is the field itself.
-	head, err = streamJSONArray(bw, head, `"ips": `, ips, appendTriageIP)
+	bufs := make([][]byte, runtime.GOMAXPROCS(0))
+	head, err = streamJSONArray(bw, bufs, head, `"ips": `, ips, appendTriageIP)
 	if err == nil {
-		head, err = streamJSONArray(bw, head, `"accounts": `, accts, appendTriageAccount)
+		head, err = streamJSONArray(bw, bufs, head, `"accounts": `, accts, appendTriageAccount)
 	}
 	if err != nil {
 		return fmt.Errorf("write JSON: %w", err)
@@ -294,15 +295,22 @@ func printTriageJSON(w io.Writer, out triageOutput) error {
 }
 
 // jsonBlock is how many elements of an array one goroutine writes at a
-// time: the memory streamJSONArray holds is a block's JSON per core.
-const jsonBlock = 2048
+// time: the memory streamJSONArray holds is a block's JSON per core. A
+// block's buffer starts with room for elements of jsonElementBytes (an
+// account of a large export's triage takes ~700).
+const (
+	jsonBlock        = 2048
+	jsonElementBytes = 1024
+)
 
 // streamJSONArray writes head up to the null value of key, then list in
 // its place (indented as a member of the top-level object), and returns
 // what follows. The elements are written by appendElem (encoding/json for
-// those it declines), a block per core at a time: a large export's triage
-// lists tens of thousands of accounts.
-func streamJSONArray[T any](bw *bufio.Writer, head []byte, key string, list []T, appendElem func([]byte, *T) ([]byte, bool)) ([]byte, error) {
+// those it declines), a block per core at a time (each into its buffer of
+// bufs, kept for the next call): a large export's triage lists tens of
+// thousands of accounts.
+func streamJSONArray[T any](bw *bufio.Writer, bufs [][]byte, head []byte, key string, list []T,
+	appendElem func([]byte, *T) ([]byte, bool)) ([]byte, error) {
 	i := bytes.Index(head, []byte(key+"null"))
 	if i < 0 {
 		return nil, fmt.Errorf("no %s field", key)
@@ -313,8 +321,7 @@ func streamJSONArray[T any](bw *bufio.Writer, head []byte, key string, list []T,
 		return head[i+len(key)+len("null"):], nil
 	}
 	bw.WriteString("[")
-	workers := runtime.GOMAXPROCS(0)
-	bufs := make([][]byte, workers)
+	workers := len(bufs)
 	errs := make([]error, workers)
 	for from := 0; from < len(list); from += workers * jsonBlock {
 		var wg sync.WaitGroup
@@ -323,6 +330,9 @@ func streamJSONArray[T any](bw *bufio.Writer, head []byte, key string, list []T,
 			hi := min(len(list), lo+jsonBlock)
 			wg.Go(func() {
 				b := bufs[w][:0]
+				if need := (hi - lo) * jsonElementBytes; cap(b) < need {
+					b = make([]byte, 0, need)
+				}
 				for j := lo; j < hi; j++ {
 					if j > 0 {
 						b = append(b, ',')

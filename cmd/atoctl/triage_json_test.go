@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -120,7 +121,7 @@ func TestTriageJSONAppendersDeclineWhatTheyCannotWrite(t *testing.T) {
 			list := []responders.AccountVerdict{{UserID: "a"}, {UserID: "b", FirstAttack: tt.at}}
 			var got bytes.Buffer
 			bw := bufio.NewWriter(&got)
-			rest, err := streamJSONArray(bw, []byte("{\n  \"accounts\": null\n}"), `"accounts": `, list, appendTriageAccount)
+			rest, err := streamJSONArray(bw, make([][]byte, 2), []byte("{\n  \"accounts\": null\n}"), `"accounts": `, list, appendTriageAccount)
 			bw.Write(rest)
 			bw.Flush()
 			if (err != nil) != tt.wantErr {
@@ -193,4 +194,42 @@ func FuzzTriageJSONStrings(f *testing.F) {
 		got, ok = appendTriageAccount(nil, &acct)
 		check("account", &acct, got, ok)
 	})
+}
+
+// BenchmarkPrintTriageJSON writes the JSON of a triage of issue 13's
+// large export's shape (600 flagged addresses, 20,000 accounts) to
+// io.Discard.
+//
+//	go test ./cmd/atoctl -run '^$' -bench PrintTriageJSON -benchmem
+func BenchmarkPrintTriageJSON(b *testing.B) {
+	ips, accts := triageJSONCases()
+	out := triageOutput{Source: "file"}
+	for i := range 600 {
+		ip := ips[1]
+		ip.Rank, ip.IP = i+1, fmt.Sprintf("45.134.%d.%d", 26+i/256, i%256)
+		out.IPs = append(out.IPs, ip)
+	}
+	for i := range 20_000 {
+		a := accts[1]
+		a.UserID = fmt.Sprintf("auth0|%024x", i)
+		a.IPs = []string{"45.134.26.164", "45.134.26.169", "45.134.26.83"}
+		a.Evidence = []string{"90020261128043717184000000000000000000000000000000096280", "90020261128161653932000000000000000000000000000000339201",
+			"90020261128173400134000000000000000000000000000000365973"}
+		out.Accounts = append(out.Accounts, a)
+	}
+	var n countingWriter
+	b.ReportAllocs()
+	for range b.N {
+		if err := printTriageJSON(&n, out); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.SetBytes(int64(n) / int64(b.N))
+}
+
+type countingWriter int64
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	*c += countingWriter(len(p))
+	return len(p), nil
 }
