@@ -72,6 +72,14 @@ type ipCounts struct {
 	tried, failed, succeeded, active int32
 }
 
+// add adds o's counts.
+func (c *ipCounts) add(o *ipCounts) {
+	c.tried += o.tried
+	c.failed += o.failed
+	c.succeeded += o.succeeded
+	c.active += o.active
+}
+
 // count adds a pair of the address (byName: of a name-only account).
 func (c *ipCounts) count(p *pairStats, byName bool) {
 	if byName && p.fails+p.ap > 0 {
@@ -138,16 +146,32 @@ func (r *resultPairs) pair(e uint32) *pairStats {
 	return &r.extra[e-r.n]
 }
 
-// each calls f with every pair and its index.
-func (r *resultPairs) each(f func(e uint32, p *pairStats)) {
-	for i := range r.t.pairs {
+// eachPart calls f with every pair of part k of n, and its index: the
+// parts, in order, hold every pair in order (extra in the last one).
+func (r *resultPairs) eachPart(k, n int, f func(e uint32, p *pairStats)) {
+	for i := k * len(r.t.pairs) / n; i < (k+1)*len(r.t.pairs)/n; i++ {
 		if r.gone == nil || !r.gone[i] {
 			f(uint32(i), &r.t.pairs[i])
 		}
 	}
-	for i := range r.extra {
-		f(r.n+uint32(i), &r.extra[i])
+	if k == n-1 {
+		for i := range r.extra {
+			f(r.n+uint32(i), &r.extra[i])
+		}
 	}
+}
+
+// runParts runs f(0) … f(n-1) at once and waits for them.
+func runParts(n int, f func(k int)) {
+	if n == 1 {
+		f(0)
+		return
+	}
+	var wg sync.WaitGroup
+	for k := range n {
+		wg.Go(func() { f(k) })
+	}
+	wg.Wait()
 }
 
 // fold merges the pairs of name-only accounts into their account's
@@ -262,7 +286,7 @@ func (r *resultPairs) fold(canon []uint32) {
 // events may be added and Result called again.
 func (t *Triage) Result() TriageResult {
 	canon, folded := t.canonical()
-	return t.result(canon, folded)
+	return t.result(canon, folded, resultParts(len(t.pairs)))
 }
 
 // ResultAndUnresolvedNames is Result and UnresolvedNames together, the
@@ -271,11 +295,16 @@ func (t *Triage) ResultAndUnresolvedNames() (TriageResult, []string) {
 	canon, folded := t.canonical()
 	names := make(chan []string, 1)
 	go func() { names <- t.unresolvedNames(canon) }()
-	return t.result(canon, folded), <-names
+	return t.result(canon, folded, resultParts(len(t.pairs))), <-names
 }
 
-// result is Result with the accounts' canonical ones (canonical).
-func (t *Triage) result(canon []uint32, folded bool) TriageResult {
+// resultParts is how many parts Result's passes over the pairs are cut
+// into: one per core, for a large triage.
+func resultParts(pairs int) int { return max(1, min(runtime.GOMAXPROCS(0), pairs/(16<<10))) }
+
+// result is Result with the accounts' canonical ones (canonical), its
+// passes over the pairs in nw parts.
+func (t *Triage) result(canon []uint32, folded bool, nw int) TriageResult {
 	res := TriageResult{Events: t.events, SkippedBeforeSince: t.skipped}
 	if t.from != noTime {
 		res.From, res.To = time.UnixMilli(t.from).UTC(), time.UnixMilli(t.to).UTC()
@@ -291,12 +320,36 @@ func (t *Triage) result(canon []uint32, folded bool) TriageResult {
 	for a := range t.accts {
 		named[a] = t.accts[a].byName
 	}
+	// The passes over the pairs run on every core, each over a part of
+	// them (rp.eachPart), with its own counters, summed after, in part
+	// order where order matters.
 	counts := make([]ipCounts, len(t.ips))
-	start := make([]uint32, len(t.accts)+1)
-	rp.each(func(_ uint32, p *pairStats) {
-		counts[p.ip].count(p, named[p.acct])
-		start[p.acct+1]++
+	partCounts := make([][]ipCounts, nw)
+	perAcct := make([][]uint32, nw) // each part's pairs by account
+	for k := range nw {
+		partCounts[k], perAcct[k] = counts, make([]uint32, len(t.accts))
+		if k > 0 {
+			partCounts[k] = make([]ipCounts, len(t.ips))
+		}
+	}
+	runParts(nw, func(k int) {
+		c, pa := partCounts[k], perAcct[k]
+		rp.eachPart(k, nw, func(_ uint32, p *pairStats) {
+			c[p.ip].count(p, named[p.acct])
+			pa[p.acct]++
+		})
 	})
+	for _, c := range partCounts[1:] {
+		for i := range counts {
+			counts[i].add(&c[i])
+		}
+	}
+	start := make([]uint32, len(t.accts)+1)
+	for _, pa := range perAcct {
+		for a, n := range pa {
+			start[a+1] += n
+		}
+	}
 
 	// Pass 2: the addresses' labels. Only the reported ones keep a view.
 	cls := make([]ipClass, len(t.ips))
@@ -348,19 +401,34 @@ func (t *Triage) result(canon []uint32, folded bool) TriageResult {
 	}
 	agentUsers := map[uint64]map[uint32]bool{}
 	if len(tools) > 0 {
-		rp.each(func(_ uint32, p *pairStats) {
-			if p.succ == 0 || cls[p.ip].flagged() {
-				return
-			}
-			for _, h := range p.agents {
-				if h != 0 && slices.Contains(tools, h) {
-					if agentUsers[h] == nil {
-						agentUsers[h] = map[uint32]bool{}
+		parts := make([]map[uint64]map[uint32]bool, nw)
+		runParts(nw, func(k int) {
+			users := map[uint64]map[uint32]bool{}
+			rp.eachPart(k, nw, func(_ uint32, p *pairStats) {
+				if p.succ == 0 || cls[p.ip].flagged() {
+					return
+				}
+				for _, h := range p.agents {
+					if h != 0 && slices.Contains(tools, h) {
+						if users[h] == nil {
+							users[h] = map[uint32]bool{}
+						}
+						users[h][p.acct] = true
 					}
-					agentUsers[h][p.acct] = true
+				}
+			})
+			parts[k] = users
+		})
+		for _, users := range parts {
+			for h, accts := range users {
+				if agentUsers[h] == nil {
+					agentUsers[h] = map[uint32]bool{}
+				}
+				for a := range accts {
+					agentUsers[h][a] = true
 				}
 			}
-		})
+		}
 	}
 	attackerAgent := func(h uint64) bool { return h != 0 && agentIPs[h] >= 3 && len(agentUsers[h]) <= 2 }
 	var attackerAgents []uint64
@@ -402,32 +470,61 @@ func (t *Triage) result(canon []uint32, folded bool) TriageResult {
 		start[a+1] += start[a]
 	}
 	grouped := make([]runPair, start[len(t.accts)])
-	next := slices.Clone(start[:len(t.accts)])
-	candidate := make([]bool, len(t.accts))
-	var netAccts []uint64 // network index << 32 | account
-	rp.each(func(e uint32, p *pairStats) {
-		k := runPair{p.first, p.ip, e}
-		if p.succ > 0 {
-			k.e |= runSucc
+	type pass4 struct {
+		next      []uint32 // where the part's next pair of each account goes
+		candidate []bool
+		succFor   []ipMark // view index, account
+		netAccts  []uint64 // network index << 32 | account
+	}
+	p4 := make([]pass4, nw)
+	for k := range p4 {
+		p4[k].candidate = make([]bool, len(t.accts))
+		if k == 0 {
+			p4[k].next = slices.Clone(start[:len(t.accts)])
+			continue
 		}
-		grouped[next[p.acct]] = k
-		next[p.acct]++
-		c := cls[p.ip]
-		switch {
-		case c.flagged():
-			candidate[p.acct] = true
-		case p.succ > 0 && !c.operator() && hasAgent(p, attackerAgents):
-			candidate[p.acct] = true
+		p4[k].next = slices.Clone(p4[k-1].next)
+		for a, n := range perAcct[k-1] {
+			p4[k].next[a] += n
 		}
-		if k := viewOf[p.ip]; k >= 0 && p.succ > 0 && (!named[p.acct] || p.fails+p.ap == 0) {
-			views[k].succFor = append(views[k].succFor, p.acct)
-		}
-		if nets.member != nil && p.fails+p.ap > 0 {
-			if k := nets.member[p.ip]; k > 0 {
-				netAccts = append(netAccts, uint64(k-1)<<32|uint64(p.acct))
+	}
+	runParts(nw, func(k int) {
+		w := &p4[k]
+		rp.eachPart(k, nw, func(e uint32, p *pairStats) {
+			r := runPair{p.first, p.ip, e}
+			if p.succ > 0 {
+				r.e |= runSucc
 			}
-		}
+			grouped[w.next[p.acct]] = r
+			w.next[p.acct]++
+			c := cls[p.ip]
+			switch {
+			case c.flagged():
+				w.candidate[p.acct] = true
+			case p.succ > 0 && !c.operator() && hasAgent(p, attackerAgents):
+				w.candidate[p.acct] = true
+			}
+			if v := viewOf[p.ip]; v >= 0 && p.succ > 0 && (!named[p.acct] || p.fails+p.ap == 0) {
+				w.succFor = append(w.succFor, ipMark{ip: uint32(v), acct: p.acct})
+			}
+			if nets.member != nil && p.fails+p.ap > 0 {
+				if n := nets.member[p.ip]; n > 0 {
+					w.netAccts = append(w.netAccts, uint64(n-1)<<32|uint64(p.acct))
+				}
+			}
+		})
 	})
+	candidate := p4[0].candidate
+	var netAccts []uint64
+	for k := range p4 {
+		for a, c := range p4[k].candidate {
+			candidate[a] = candidate[a] || c
+		}
+		for _, m := range p4[k].succFor {
+			views[m.ip].succFor = append(views[m.ip].succFor, m.acct)
+		}
+		netAccts = append(netAccts, p4[k].netAccts...)
+	}
 
 	// The verdicts, on as many goroutines as there are processors, each
 	// over a range of the candidate accounts. What a verdict marks on the

@@ -64,3 +64,34 @@ func TestSortAccountsOrdersAsSortFunc(t *testing.T) {
 		})
 	}
 }
+
+// TestTriageResultInPartsEqualsOnePass: Result's passes over the pairs
+// cut into parts (as on a large triage) give the result of one pass, on
+// the scenario with and without its directory (name-only accounts folded
+// into their accounts, or left alone), with ordinary addresses listed or
+// counted.
+func TestTriageResultInPartsEqualsOnePass(t *testing.T) {
+	st, _ := generated()
+	for _, resolve := range []bool{false, true} {
+		for _, omit := range []bool{false, true} {
+			tr := NewTriage(TriageConfig{OmitOrdinaryIPs: omit})
+			for _, e := range st.Logs {
+				tr.Add(scenarioEvent(e))
+			}
+			if resolve {
+				resolveFromDirectory(tr, st)
+			}
+			canon, folded := tr.canonical()
+			want, _ := json.Marshal(tr.result(canon, folded, 1))
+			if !folded && resolve {
+				t.Error("nothing folds into the directory's accounts")
+			}
+			for _, nw := range []int{2, 3, 7} {
+				got, _ := json.Marshal(tr.result(canon, folded, nw))
+				if !bytes.Equal(got, want) {
+					t.Errorf("resolved %v, ordinary omitted %v: the result in %d parts differs from one pass", resolve, omit, nw)
+				}
+			}
+		}
+	}
+}
