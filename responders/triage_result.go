@@ -477,8 +477,19 @@ func (t *Triage) result(canon []uint32, folded bool, nw int) TriageResult {
 		netAccts  []uint64 // network index << 32 | account
 	}
 	p4 := make([]pass4, nw)
+	netPairs := 0 // the pairs of failures in the networks: their accounts tried
+	if nets.member != nil {
+		for i, n := range nets.member {
+			if n > 0 {
+				netPairs += int(counts[i].tried)
+			}
+		}
+	}
 	for k := range p4 {
 		p4[k].candidate = make([]bool, len(t.accts))
+		if netPairs > 0 {
+			p4[k].netAccts = make([]uint64, 0, netPairs)
+		}
 		if k == 0 {
 			p4[k].next = slices.Clone(start[:len(t.accts)])
 			continue
@@ -515,7 +526,7 @@ func (t *Triage) result(canon []uint32, folded bool, nw int) TriageResult {
 		})
 	})
 	candidate := p4[0].candidate
-	var netAccts []uint64
+	netAccts := p4[0].netAccts
 	for k := range p4 {
 		for a, c := range p4[k].candidate {
 			candidate[a] = candidate[a] || c
@@ -523,7 +534,9 @@ func (t *Triage) result(canon []uint32, folded bool, nw int) TriageResult {
 		for _, m := range p4[k].succFor {
 			views[m.ip].succFor = append(views[m.ip].succFor, m.acct)
 		}
-		netAccts = append(netAccts, p4[k].netAccts...)
+		if k > 0 {
+			netAccts = append(netAccts, p4[k].netAccts...)
+		}
 	}
 
 	// The verdicts, on as many goroutines as there are processors, each

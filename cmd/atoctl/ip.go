@@ -299,7 +299,7 @@ func printTriageJSON(w io.Writer, out triageOutput) error {
 // block's buffer starts with room for elements of jsonElementBytes (an
 // account of a large export's triage takes ~700).
 const (
-	jsonBlock        = 2048
+	jsonBlock        = 512
 	jsonElementBytes = 1024
 )
 
