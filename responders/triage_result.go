@@ -355,6 +355,9 @@ func (t *Triage) result(canon []uint32, folded bool, nw int) TriageResult {
 	cls := make([]ipClass, len(t.ips))
 	viewOf := make([]int32, len(t.ips)) // index in views, -1 for none
 	views := make([]ipView, 0, 1024)
+	if !t.cfg.OmitOrdinaryIPs {
+		views = make([]ipView, 0, len(t.ips)) // every one
+	}
 	needAddr := len(t.cfg.OperatorIPs) > 0 || len(t.cfg.Allowlist) > 0
 	for i := range t.ips {
 		c := &counts[i]
