@@ -184,8 +184,8 @@ func runIPTriageFile(ctx context.Context, env *environment, o *ipTriageOptions, 
 		return err
 	}
 	out.Read, out.Limited = &stats, stats.Limited
-	out.UnresolvedNames = len(tr.UnresolvedNames())
-	out.TriageResult = tr.Result()
+	res, unresolved := tr.ResultAndUnresolvedNames()
+	out.TriageResult, out.UnresolvedNames = res, len(unresolved)
 	if stats.Malformed > 0 {
 		nums := make([]string, len(stats.MalformedLines))
 		for i, n := range stats.MalformedLines {
@@ -265,9 +265,9 @@ func printFingerprints(env *environment, fps []responders.FingerprintReport) {
 }
 
 // printTriageJSON prints out as printJSON does, streaming the addresses
-// and accounts one at a time: a triage of a large export holds hundreds
-// of thousands of addresses, whose JSON would otherwise be built whole in
-// memory before the first byte is written.
+// and accounts a block at a time: a triage of a large export holds
+// hundreds of thousands of addresses, whose JSON would otherwise be built
+// whole in memory before the first byte is written.
 func printTriageJSON(w io.Writer, out triageOutput) error {
 	ips, accts := out.IPs, out.Accounts
 	out.IPs, out.Accounts = nil, nil
@@ -278,9 +278,10 @@ func printTriageJSON(w io.Writer, out triageOutput) error {
 	bw := bufio.NewWriterSize(w, 256<<10)
 	// An escaped string cannot hold `"ips": null` (its quotes would be
 	// escaped): the first match is the field itself.
-	head, err = streamJSONArray(bw, head, `"ips": `, ips)
+	bufs := make([][]byte, runtime.GOMAXPROCS(0))
+	head, err = streamJSONArray(bw, bufs, head, `"ips": `, ips, appendTriageIP)
 	if err == nil {
-		head, err = streamJSONArray(bw, head, `"accounts": `, accts)
+		head, err = streamJSONArray(bw, bufs, head, `"accounts": `, accts, appendTriageAccount)
 	}
 	if err != nil {
 		return fmt.Errorf("write JSON: %w", err)
@@ -293,31 +294,23 @@ func printTriageJSON(w io.Writer, out triageOutput) error {
 	return nil
 }
 
-// marshalEach marshals the elements of list (indented as streamJSONArray
-// writes them) on every core: a large export's triage lists tens of
-// thousands of accounts, a few hundred milliseconds on one core.
-func marshalEach[T any](list []T) ([][]byte, error) {
-	out := make([][]byte, len(list))
-	workers := min(runtime.GOMAXPROCS(0), len(list))
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			for j := w * len(list) / workers; j < (w+1)*len(list)/workers; j++ {
-				if out[j], errs[w] = json.MarshalIndent(&list[j], "    ", "  "); errs[w] != nil {
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	return out, errors.Join(errs...)
-}
+// jsonBlock is how many elements of an array one goroutine writes at a
+// time: the memory streamJSONArray holds is a block's JSON per core. A
+// block's buffer starts with room for elements of jsonElementBytes (an
+// account of a large export's triage takes ~700).
+const (
+	jsonBlock        = 512
+	jsonElementBytes = 1024
+)
 
 // streamJSONArray writes head up to the null value of key, then list in
 // its place (indented as a member of the top-level object), and returns
-// what follows.
-func streamJSONArray[T any](bw *bufio.Writer, head []byte, key string, list []T) ([]byte, error) {
+// what follows. The elements are written by appendElem (encoding/json for
+// those it declines), a block per core at a time (each into its buffer of
+// bufs, kept for the next call): a large export's triage lists tens of
+// thousands of accounts.
+func streamJSONArray[T any](bw *bufio.Writer, bufs [][]byte, head []byte, key string, list []T,
+	appendElem func([]byte, *T) ([]byte, bool)) ([]byte, error) {
 	i := bytes.Index(head, []byte(key+"null"))
 	if i < 0 {
 		return nil, fmt.Errorf("no %s field", key)
@@ -325,20 +318,45 @@ func streamJSONArray[T any](bw *bufio.Writer, head []byte, key string, list []T)
 	bw.Write(head[:i+len(key)])
 	if len(list) == 0 {
 		bw.WriteString("[]")
-	} else {
-		elems, err := marshalEach(list)
-		if err != nil {
+		return head[i+len(key)+len("null"):], nil
+	}
+	bw.WriteString("[")
+	workers := len(bufs)
+	errs := make([]error, workers)
+	for from := 0; from < len(list); from += workers * jsonBlock {
+		var wg sync.WaitGroup
+		for w := range workers {
+			lo := min(len(list), from+w*jsonBlock)
+			hi := min(len(list), lo+jsonBlock)
+			wg.Go(func() {
+				b := bufs[w][:0]
+				if need := (hi - lo) * jsonElementBytes; cap(b) < need {
+					b = make([]byte, 0, need)
+				}
+				for j := lo; j < hi; j++ {
+					if j > 0 {
+						b = append(b, ',')
+					}
+					b = append(b, "\n    "...)
+					n := len(b)
+					var ok bool
+					if b, ok = appendElem(b, &list[j]); !ok {
+						if b, errs[w] = appendIndented(b[:n], &list[j]); errs[w] != nil {
+							break
+						}
+					}
+				}
+				bufs[w] = b
+			})
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
 			return nil, err
 		}
-		bw.WriteString("[")
-		for j, b := range elems {
-			if j > 0 {
-				bw.WriteString(",")
-			}
-			bw.WriteString("\n    ")
+		for _, b := range bufs {
 			bw.Write(b)
 		}
-		bw.WriteString("\n  ]")
 	}
+	bw.WriteString("\n  ]")
 	return head[i+len(key)+len("null"):], nil
 }
