@@ -76,6 +76,8 @@ type Triage struct {
 	staleIPs, stalePairs int
 	oddIDs               []string
 	oddIndex             map[string]uint32
+	// texts is the arena of the records' strings (triage_text.go).
+	texts []byte
 	// touched sums what foldBatch reads ahead (so that the reads stay).
 	touched int64
 }
@@ -285,26 +287,34 @@ func (c *slotCounts) add(s int, n uint32) { c[s] = min(c[s], math.MaxUint32-n) +
 // n is the count of slot s.
 func (c *slotCounts) n(s int) int64 { return int64(c[s]) }
 
+// ipStats and acctStats hold no pointer (their strings are in the
+// triage's text arena), so the collector never scans them: a large
+// export's triage holds some 120,000 addresses and 65,000 accounts a
+// share, which it would otherwise walk at every cycle.
 type ipStats struct {
 	key         uint64
-	ip          string
+	ip          text
 	counts      slotCounts
 	first, last int64
-	country     string
+	country     text
 	countryAt   int64
-	asn         string
+	asn         text
 	agents      [maxAgents]agentCount // failure user agents, by hash
 }
 
+// maxNames bounds the user names kept for an account.
+const maxNames = 4
+
 type acctStats struct {
 	hash   uint64 // its key's hash (triage_keys.go)
-	key    string // user id, or the lowercased user name of a name-only account
+	key    text   // user id, or the lowercased user name of a name-only account
 	byName bool
-	name   string // the user name first seen (by date)
+	name   text // the user name first seen (by date)
 	nameAt int64
-	// names are the user names seen with this user id (an attacker may
-	// change the email: both must map to the account).
-	names []string
+	// names are the user names seen with this user id, lowercased (an
+	// attacker may change the email: both must map to the account).
+	names  [maxNames]text
+	nNames uint8
 	// lastName is the key of the user name last noted (noteName).
 	lastName uint64
 	// tried: failures or attack-protection events name the account;
@@ -413,11 +423,11 @@ func addEvent[S string | []byte](t *Triage, k eventKeys, slot int, logID, ip, us
 			is.last = at
 		}
 	}
-	if len(country) > 0 && (at < is.countryAt || is.country == "") {
-		is.country, is.countryAt = string(country), at
+	if len(country) > 0 && (at < is.countryAt || is.country.empty()) {
+		is.country, is.countryAt = keepText(t, country), at
 	}
-	if len(asn) > 0 && is.asn == "" {
-		is.asn = string(asn)
+	if len(asn) > 0 && is.asn.empty() {
+		is.asn = keepText(t, asn)
 	}
 	if isFailure(slot) && agent != 0 {
 		is.addAgent(agent, 1)
@@ -436,7 +446,7 @@ func addEvent[S string | []byte](t *Triage, k eventKeys, slot int, logID, ip, us
 	t.lastPair, t.lastIdx = pk, pi
 	a := &t.accts[ai]
 	if !k.byName && k.name != 0 && (k.name != a.lastName || at < a.nameAt) {
-		noteName(a, userName, at)
+		noteName(t, a, userName, at)
 		a.lastName = k.name
 	}
 	switch {
@@ -472,7 +482,7 @@ func addressOf[S string | []byte](t *Triage, k uint64, ip S) uint32 {
 	if !ok {
 		ipi = uint32(len(t.ips))
 		t.ipIndex.put(k, ipi)
-		t.ips = append(t.ips, ipStats{key: k, ip: string(ip), first: noTime, last: math.MinInt64, countryAt: noTime})
+		t.ips = append(t.ips, ipStats{key: k, ip: keepText(t, ip), first: noTime, last: math.MinInt64, countryAt: noTime})
 	}
 	return ipi
 }
@@ -492,10 +502,10 @@ func accountOf[S string | []byte](t *Triage, k eventKeys, userID, userName S, at
 	ai = uint32(len(t.accts))
 	index.put(k.acct, ai)
 	if k.byName {
-		t.accts = append(t.accts, acctStats{hash: k.acct, key: string(lowerASCII(userName)), byName: true, nameAt: noTime})
-		noteName(&t.accts[ai], userName, at)
+		t.accts = append(t.accts, acctStats{hash: k.acct, key: keepLower(t, userName), byName: true, nameAt: noTime})
+		noteName(t, &t.accts[ai], userName, at)
 	} else {
-		t.accts = append(t.accts, acctStats{hash: k.acct, key: string(userID), nameAt: noTime})
+		t.accts = append(t.accts, acctStats{hash: k.acct, key: keepText(t, userID), nameAt: noTime})
 	}
 	return ai
 }
@@ -519,20 +529,21 @@ func lowerASCII[S string | []byte](s S) S {
 // noteName remembers the user name of an account: the first seen (by
 // date) for display, and every distinct one (at most a few) so that
 // name-only events (captcha failures, pwd_leak, limit_wc) map to the id.
-func noteName[S string | []byte](a *acctStats, name S, at int64) {
-	if a.name == "" || at < a.nameAt {
-		a.name, a.nameAt = string(name), at
+func noteName[S string | []byte](t *Triage, a *acctStats, name S, at int64) {
+	if a.name.empty() || at < a.nameAt {
+		a.name, a.nameAt = keepText(t, name), at
 	}
 	if a.byName {
 		return
 	}
-	for _, n := range a.names {
-		if len(n) == len(name) && strings.EqualFold(n, string(name)) {
+	for _, n := range a.names[:a.nNames] {
+		if int(n.n) == len(name) && strings.EqualFold(t.textString(n), string(name)) {
 			return
 		}
 	}
-	if len(a.names) < 4 {
-		a.names = append(a.names, string(lowerASCII(name)))
+	if a.nNames < maxNames {
+		a.names[a.nNames] = keepLower(t, name)
+		a.nNames++
 	}
 }
 
@@ -617,20 +628,20 @@ func (t *Triage) Merge(o *Triage) {
 		src := &o.ips[i]
 		k := src.key
 		if !sameSeeds {
-			k = hashKey(t.seeds.key, src.ip)
+			k = hashKey(t.seeds.key, o.textString(src.ip))
 		}
-		ipi := addressOf(t, k, src.ip)
+		ipi := addressOf(t, k, o.textBytes(src.ip))
 		ipMap[i] = ipi
 		dst := &t.ips[ipi]
 		for s := range dst.counts {
 			dst.counts.add(s, src.counts[s])
 		}
 		dst.first, dst.last = min(dst.first, src.first), max(dst.last, src.last)
-		if src.country != "" && (dst.country == "" || src.countryAt < dst.countryAt) {
-			dst.country, dst.countryAt = src.country, src.countryAt
+		if !src.country.empty() && (dst.country.empty() || src.countryAt < dst.countryAt) {
+			dst.country, dst.countryAt = keepText(t, o.textBytes(src.country)), src.countryAt
 		}
-		if dst.asn == "" {
-			dst.asn = src.asn
+		if dst.asn.empty() && !src.asn.empty() {
+			dst.asn = keepText(t, o.textBytes(src.asn))
 		}
 		for _, a := range src.agents {
 			if a.hash != 0 {
@@ -665,23 +676,23 @@ func (t *Triage) mergeAccounts(o *Triage, sameSeeds bool) []uint32 {
 		}
 		k := src.hash
 		if !sameSeeds {
-			k = t.seeds.acctKey(src.key, src.byName)
+			k = t.seeds.acctKey(o.textString(src.key), src.byName)
 		}
 		ai, ok := index.get(k)
 		if !ok {
 			ai = uint32(len(t.accts))
 			index.put(k, ai)
-			t.accts = append(t.accts, acctStats{hash: k, key: src.key, byName: src.byName, nameAt: noTime})
+			t.accts = append(t.accts, acctStats{hash: k, key: keepText(t, o.textBytes(src.key)), byName: src.byName, nameAt: noTime})
 		}
 		acctMap[i] = ai
 		dst := &t.accts[ai]
 		dst.tried = dst.tried || src.tried
 		dst.unknownUser = dst.unknownUser || src.unknownUser
-		if src.name != "" {
-			noteName(dst, src.name, src.nameAt)
+		if !src.name.empty() {
+			noteName(t, dst, o.textBytes(src.name), src.nameAt)
 		}
-		for _, n := range src.names {
-			noteName(dst, n, noTime)
+		for _, n := range src.names[:src.nNames] {
+			noteName(t, dst, o.textBytes(n), noTime)
 		}
 	}
 	return acctMap
@@ -704,7 +715,12 @@ func (t *Triage) mergeShare(o *Triage) {
 	t.skipped += o.skipped
 	t.from, t.to = min(t.from, o.from), max(t.to, o.to)
 	ipBase := uint32(len(t.ips))
+	textBase := t.appendTexts(o)
 	t.ips = append(t.ips, o.ips...)
+	for i := range t.ips[ipBase:] {
+		is := &t.ips[int(ipBase)+i]
+		is.ip, is.country, is.asn = is.ip.moved(textBase), is.country.moved(textBase), is.asn.moved(textBase)
+	}
 	acctMap := t.mergeAccounts(o, true)
 	t.lastPair = 0
 	t.pairs = slices.Grow(t.pairs, len(o.pairs))
@@ -916,12 +932,13 @@ func (t *Triage) canonical() (canon []uint32, folded bool) {
 		if a.byName {
 			continue
 		}
-		for _, n := range a.names {
-			j, ok := t.nameIdx.get(hashKey(t.seeds.name, n))
-			if !ok || !t.accts[j].byName || t.accts[j].key != n {
+		for _, n := range a.names[:a.nNames] {
+			name := t.textBytes(n)
+			j, ok := t.nameIdx.get(maphash.Bytes(t.seeds.name, name) | 1)
+			if !ok || !t.accts[j].byName || string(t.textBytes(t.accts[j].key)) != string(name) {
 				continue
 			}
-			if c := canon[j]; c == j || a.key < t.accts[c].key {
+			if c := canon[j]; c == j || t.compareText(a.key, t.accts[c].key) < 0 {
 				canon[j], folded = uint32(i), true
 			}
 		}
@@ -945,7 +962,7 @@ func (t *Triage) unresolvedNames(canon []uint32) []string {
 	var out []string
 	for i := range t.accts {
 		if a := &t.accts[i]; a.byName && canon[i] == uint32(i) && a.tried && !a.unknownUser {
-			out = append(out, a.key)
+			out = append(out, t.textString(a.key))
 		}
 	}
 	slices.Sort(out)
@@ -965,8 +982,8 @@ func (t *Triage) ResolveNames(ids map[string]string) {
 		if !ok {
 			ai = uint32(len(t.accts))
 			t.idIndex.put(k, ai)
-			t.accts = append(t.accts, acctStats{hash: k, key: id, nameAt: noTime})
+			t.accts = append(t.accts, acctStats{hash: k, key: keepText(t, id), nameAt: noTime})
 		}
-		noteName(&t.accts[ai], lowerASCII(name), noTime)
+		noteName(t, &t.accts[ai], lowerASCII(name), noTime)
 	}
 }

@@ -370,7 +370,7 @@ func (t *Triage) result(canon []uint32, folded bool, nw int) TriageResult {
 		v.fails, v.ap, v.succ, v.chall = t.ips[i].counts.totals()
 		v.tried, v.failed, v.succeeded, v.active = int(c.tried), int(c.failed), int(c.succeeded), int(c.active)
 		if needAddr {
-			v.addr = parseAddr(t.ips[i].ip)
+			v.addr = parseAddr(t.textView(t.ips[i].ip))
 		}
 		t.label(&v)
 		cls[i] = classOf(v.label, v.flagged)
@@ -460,9 +460,9 @@ func (t *Triage) result(canon []uint32, folded bool, nw int) TriageResult {
 	for i := range views {
 		v := &views[i]
 		if !needAddr {
-			v.addr = parseAddr(t.ips[v.ip].ip)
+			v.addr = parseAddr(t.textView(t.ips[v.ip].ip))
 		}
-		v.text = auth0client.Clean(t.ips[v.ip].ip)
+		v.text = auth0client.Clean(t.textView(t.ips[v.ip].ip))
 	}
 	nets := t.clusterNets(views)
 
@@ -551,7 +551,7 @@ func (t *Triage) result(canon []uint32, folded bool, nw int) TriageResult {
 		if k := viewOf[ip]; k >= 0 {
 			return views[k].text
 		}
-		return auth0client.Clean(t.ips[ip].ip)
+		return auth0client.Clean(t.textView(t.ips[ip].ip))
 	}
 	var cands []uint32
 	cstart := []uint32{0} // the candidates' runs' bounds, for verdictParts
@@ -577,7 +577,7 @@ func (t *Triage) result(canon []uint32, folded bool, nw int) TriageResult {
 					if a.first != b.first {
 						return cmp.Compare(a.first, b.first)
 					}
-					return cmp.Compare(t.ips[a.ip].ip, t.ips[b.ip].ip)
+					return cmp.Compare(t.textView(t.ips[a.ip].ip), t.textView(t.ips[b.ip].ip))
 				})
 				sc.run = run
 				if named[a] {
@@ -931,7 +931,7 @@ func (t *Triage) verdict(v *AccountVerdict, acct uint32, ps []runPair, rp *resul
 			return false
 		}
 	}
-	v.UserID, v.UserName = auth0client.Clean(a.key), auth0client.Clean(a.name)
+	v.UserID, v.UserName = auth0client.Clean(t.textView(a.key)), auth0client.Clean(t.textView(a.name))
 	for _, p := range chall {
 		challEv = keep(challEv, logRef{p.firstChall, p.challID})
 		v.EvidenceEvents += int64(p.chall)
@@ -1077,14 +1077,14 @@ func (t *Triage) sharedSuccessRule(ps []runPair, rp *resultPairs, cls []ipClass,
 				break
 			}
 		}
-		ip := auth0client.Clean(t.ips[p.ip].ip)
+		ip := auth0client.Clean(t.textView(t.ips[p.ip].ip))
 		switch {
 		case tooling && other != nil:
 			return p, fmt.Sprintf("signed in from %s with the user agent of the flagged addresses' failures; the account's own activity comes from %s",
-				ip, auth0client.Clean(t.ips[other.ip].ip))
+				ip, auth0client.Clean(t.textView(t.ips[other.ip].ip)))
 		case tried && before != nil && pc.label().IsShared():
 			return p, fmt.Sprintf("tried from flagged addresses, then signed in from shared address %s, new to the account (active from %s before)",
-				ip, auth0client.Clean(t.ips[before.ip].ip))
+				ip, auth0client.Clean(t.textView(t.ips[before.ip].ip)))
 		case tried && tooling && pc.label().IsShared():
 			return p, fmt.Sprintf("tried from flagged addresses, then signed in from shared address %s with the user agent of the flagged addresses' failures", ip)
 		}
@@ -1121,8 +1121,8 @@ func (t *Triage) score(v *ipView) {
 
 func (t *Triage) ipReport(v *ipView) IPReport {
 	is := &t.ips[v.ip]
-	r := IPReport{IP: auth0client.Clean(is.ip), Score: v.score, Flagged: v.flagged, Label: v.label,
-		Country: auth0client.Clean(is.country), ASN: auth0client.Clean(is.asn),
+	r := IPReport{IP: auth0client.Clean(t.textView(is.ip)), Score: v.score, Flagged: v.flagged, Label: v.label,
+		Country: auth0client.Clean(t.textView(is.country)), ASN: auth0client.Clean(t.textView(is.asn)),
 		Failures: v.fails, AttackProtection: v.ap, Successes: v.succ, MFAChallenges: v.chall,
 		AccountsTried: v.tried, AccountsSucceeded: v.succeeded, AccountsActive: v.active, Events: map[string]int64{}}
 	if is.first != noTime {
@@ -1175,7 +1175,7 @@ func (t *Triage) ipReport(v *ipView) IPReport {
 func (t *Triage) keys(accts []uint32, max int) []string {
 	var out []string
 	for _, a := range accts {
-		out = append(out, auth0client.Clean(t.accts[a].key))
+		out = append(out, auth0client.Clean(t.textView(t.accts[a].key)))
 	}
 	slices.Sort(out)
 	out = slices.Compact(out)
@@ -1242,7 +1242,7 @@ func (t *Triage) clusterNets(views []ipView) clusterNets {
 	}
 	cn.member = make([]int32, len(t.ips))
 	for i := range t.ips {
-		s := t.ips[i].ip
+		s := t.textView(t.ips[i].ip)
 		if strings.IndexByte(s, ':') < 0 {
 			d := strings.LastIndexByte(s, '.')
 			if d < 0 || !v4[s[:d]] {
@@ -1283,7 +1283,7 @@ func (t *Triage) clusters(nets clusterNets, views []ipView, viewOf []int32, cls 
 			c.top = max(c.top, views[viewOf[i]].score)
 		}
 		if cls[i].label().IsShared() {
-			c.r.SharedAddresses = append(c.r.SharedAddresses, auth0client.Clean(is.ip))
+			c.r.SharedAddresses = append(c.r.SharedAddresses, auth0client.Clean(t.textView(is.ip)))
 		}
 		fails, ap, succ, _ := is.counts.totals()
 		c.r.Failures += fails
