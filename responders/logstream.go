@@ -71,6 +71,15 @@ func (s *LogStreamStats) malformed(line int64) {
 	}
 }
 
+// mergeBlock merges the stats of a block whose line numbers count from
+// its first line, which follows before lines.
+func (s *LogStreamStats) mergeBlock(o LogStreamStats, before int64) {
+	for i := range o.MalformedLines {
+		o.MalformedLines[i] += before
+	}
+	s.merge(o)
+}
+
 func (s *LogStreamStats) merge(o LogStreamStats) {
 	s.Lines += o.Lines
 	s.Events += o.Events
@@ -114,6 +123,7 @@ func ParseLogEvent(line []byte) (TriageEvent, bool) {
 func ReadLogStream(ctx context.Context, r io.Reader, limit int64, fn func(TriageEvent) error) (LogStreamStats, error) {
 	var stats LogStreamStats
 	var ferr error
+	var lines int64 // before the block
 	err := splitLines(ctx, r, LogStreamOptions{Limit: limit}, &stats, func(c *chunk) bool {
 		c.lines(func(line []byte, n int64) {
 			if ferr != nil {
@@ -132,7 +142,8 @@ func ReadLogStream(ctx context.Context, r io.Reader, limit int64, fn func(Triage
 			c.stats.Events++
 			ferr = fn(e)
 		})
-		stats.merge(c.stats)
+		stats.mergeBlock(c.stats, lines)
+		lines += c.stats.Lines
 		return ferr == nil
 	})
 	if ferr != nil {
@@ -175,6 +186,7 @@ func TriageLogStream(ctx context.Context, r io.Reader, cfg TriageConfig, opts Lo
 	// the block's events; the last one to finish with a block releases it.
 	// The channels' capacity bounds the blocks in flight.
 	triages := make([]*Triage, shares)
+	var lines int64 // before the block folder 0 is at
 	ordered := make([]chan *chunk, shares)
 	stats := make([]LogStreamStats, shares)
 	var folders sync.WaitGroup
@@ -186,7 +198,8 @@ func TriageLogStream(ctx context.Context, r io.Reader, cfg TriageConfig, opts Lo
 				<-c.parsed
 				t.foldBatch(c.shares[k])
 				if k == 0 {
-					stats[k].merge(c.stats)
+					stats[k].mergeBlock(c.stats, lines)
+					lines += c.stats.Lines
 				}
 				if c.pending.Add(-1) == 0 {
 					c.release()
@@ -222,8 +235,9 @@ func TriageLogStream(ctx context.Context, r io.Reader, cfg TriageConfig, opts Lo
 // parse fills its events and stats. Blocks are recycled through a pool
 // with their buffers.
 type chunk struct {
-	buf       []byte
-	firstLine int64
+	buf []byte
+	// overLong: the block is one line longer than the maximum, not read.
+	overLong bool
 	// stats are the counts of the pass over the block.
 	stats LogStreamStats
 	pool  *sync.Pool
@@ -319,9 +333,17 @@ func (c *chunk) parse(f *eventFields, seeds triageSeeds, shares int) {
 }
 
 // lines calls fn with each line of the block (which holds whole lines,
-// its last newline removed) and its number.
+// its last newline removed) and its number in the block, from 1 (the
+// block's stats are shifted to line numbers of the input when merged in
+// order: counting lines as they are read would be one more pass over
+// every byte). An over-long line's block counts it as malformed.
 func (c *chunk) lines(fn func(line []byte, n int64)) {
-	n, b := c.firstLine, c.buf
+	if c.overLong {
+		c.stats.Lines++
+		c.stats.malformed(1)
+		return
+	}
+	n, b := int64(1), c.buf
 	for {
 		i := bytes.IndexByte(b, '\n')
 		if i < 0 {
@@ -350,8 +372,9 @@ func isBlank(line []byte) bool {
 }
 
 // splitLines reads r in blocks of whole lines and hands each to emit (which
-// returns false to stop). A line longer than MaxLogLineBytes is skipped
-// and counted as malformed in stats. The read stops after opts.Limit lines.
+// returns false to stop). A line longer than MaxLogLineBytes is skipped,
+// handed over as a block of its own that counts it as malformed. The read
+// stops after opts.Limit lines (only then does it count lines).
 func splitLines(ctx context.Context, r io.Reader, opts LogStreamOptions, stats *LogStreamStats, emit func(*chunk) bool) error {
 	size := opts.ChunkBytes
 	if size <= 0 {
@@ -363,8 +386,12 @@ func splitLines(ctx context.Context, r io.Reader, opts LogStreamOptions, stats *
 	}
 	pool := &sync.Pool{New: func() any { return &chunk{buf: make([]byte, 0, size)} }}
 	var carry []byte  // the partial line at the end of the last block
-	line := int64(1)  // number of the next line
+	line := int64(1)  // number of the next line, counted when there is a limit
 	skipping := false // inside a line over MaxLogLineBytes
+	overLong := func() bool {
+		line++
+		return emit(&chunk{overLong: true})
+	}
 	for eof := false; !eof; {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -389,9 +416,9 @@ func splitLines(ctx context.Context, r io.Reader, opts LogStreamOptions, stats *
 			stats.Bytes += int64(n)
 			if skipping {
 				if i := bytes.IndexByte(buf, '\n'); i >= 0 {
-					stats.Lines++
-					stats.malformed(line)
-					line++
+					if !overLong() {
+						return nil
+					}
 					buf = append(buf[:0], buf[i+1:]...)
 					skipping = false
 				} else {
@@ -407,8 +434,9 @@ func splitLines(ctx context.Context, r io.Reader, opts LogStreamOptions, stats *
 			}
 		}
 		if skipping { // the input ended inside an over-long line
-			stats.Lines++
-			stats.malformed(line)
+			if !overLong() {
+				return nil
+			}
 			buf = buf[:0]
 		}
 		if !eof {
@@ -420,22 +448,26 @@ func splitLines(ctx context.Context, r io.Reader, opts LogStreamOptions, stats *
 			break // only at the end of the input: nothing after the last newline
 		}
 		buf = bytes.TrimSuffix(buf, []byte{'\n'})
-		n := int64(bytes.Count(buf, []byte{'\n'})) + 1
-		if opts.Limit > 0 && line-1+n > opts.Limit {
-			keep := opts.Limit - (line - 1)
-			cut := 0
-			for range keep {
-				cut += bytes.IndexByte(buf[cut:], '\n') + 1
+		if opts.Limit > 0 {
+			if opts.Limit-(line-1) <= 0 {
+				stats.Limited = true
+				return nil
 			}
-			stats.Limited = true
-			if keep > 0 {
-				c.buf, c.firstLine, c.pool, c.stats = buf[:cut-1], line, pool, LogStreamStats{}
+			n := int64(bytes.Count(buf, []byte{'\n'})) + 1
+			if line-1+n > opts.Limit {
+				keep := opts.Limit - (line - 1)
+				cut := 0
+				for range keep {
+					cut += bytes.IndexByte(buf[cut:], '\n') + 1
+				}
+				stats.Limited = true
+				c.buf, c.pool, c.stats = buf[:cut-1], pool, LogStreamStats{}
 				emit(c)
+				return nil
 			}
-			return nil
+			line += n
 		}
-		c.buf, c.firstLine, c.pool, c.stats = buf, line, pool, LogStreamStats{}
-		line += n
+		c.buf, c.pool, c.stats = buf, pool, LogStreamStats{}
 		if !emit(c) {
 			return nil
 		}
