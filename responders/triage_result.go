@@ -32,8 +32,9 @@ import (
 //     accounts that may have a verdict marked, the addresses' successes
 //     and the networks' accounts tried collected;
 //
-// then the verdicts, on every core, of the marked accounts only (those with
-// a pair on a flagged address, or a success with the attacker's tooling).
+// then the verdicts of the marked accounts only (those with a pair on a
+// flagged address, or a success with the attacker's tooling). The passes
+// over the pairs and the verdicts run on every core.
 
 // ipView is an address's derived figures during Result: every reported
 // address has one.
