@@ -440,7 +440,7 @@ func addEvent[S string | []byte](t *Triage, k eventKeys, slot int, logID, ip, us
 		ai = accountOf(t, k, userID, userName, at)
 		pi = uint32(len(t.pairs))
 		t.pairIdx.put(pk, pi)
-		t.pairs = append(t.pairs, pairStats{ip: ipi, acct: ai, first: noTime, firstFail: noTime, firstSucc: noTime, firstChall: noTime})
+		t.pairs = append(growFlat(t.pairs), pairStats{ip: ipi, acct: ai, first: noTime, firstFail: noTime, firstSucc: noTime, firstChall: noTime})
 		p = &t.pairs[pi]
 	}
 	t.lastPair, t.lastIdx = pk, pi
@@ -482,7 +482,7 @@ func addressOf[S string | []byte](t *Triage, k uint64, ip S) uint32 {
 	if !ok {
 		ipi = uint32(len(t.ips))
 		t.ipIndex.put(k, ipi)
-		t.ips = append(t.ips, ipStats{key: k, ip: keepText(t, ip), first: noTime, last: math.MinInt64, countryAt: noTime})
+		t.ips = append(growFlat(t.ips), ipStats{key: k, ip: keepText(t, ip), first: noTime, last: math.MinInt64, countryAt: noTime})
 	}
 	return ipi
 }
@@ -502,12 +502,27 @@ func accountOf[S string | []byte](t *Triage, k eventKeys, userID, userName S, at
 	ai = uint32(len(t.accts))
 	index.put(k.acct, ai)
 	if k.byName {
-		t.accts = append(t.accts, acctStats{hash: k.acct, key: keepLower(t, userName), byName: true, nameAt: noTime})
+		t.accts = append(growFlat(t.accts), acctStats{hash: k.acct, key: keepLower(t, userName), byName: true, nameAt: noTime})
 		noteName(t, &t.accts[ai], userName, at)
 	} else {
-		t.accts = append(t.accts, acctStats{hash: k.acct, key: keepText(t, userID), nameAt: noTime})
+		t.accts = append(growFlat(t.accts), acctStats{hash: k.acct, key: keepText(t, userID), nameAt: noTime})
 	}
 	return ai
+}
+
+// growFlat returns s with room for one more,
+// doubling it when it is full, in memory advised for huge pages: append
+// would grow a large array by a quarter, so its records would be copied
+// into fresh memory some five times over as a triage fills, each time
+// faulting in every page of the new array.
+func growFlat[T any](s []T) []T {
+	if len(s) < cap(s) {
+		return s
+	}
+	grown := make([]T, len(s), max(2*len(s), 256))
+	adviseHugePages(grown)
+	copy(grown, s)
+	return grown
 }
 
 // lowerASCII lowercases ASCII letters, copying only when there is one.
@@ -723,7 +738,11 @@ func (t *Triage) mergeShare(o *Triage) {
 	}
 	acctMap := t.mergeAccounts(o, true)
 	t.lastPair = 0
-	t.pairs = slices.Grow(t.pairs, len(o.pairs))
+	if len(t.pairs)+len(o.pairs) > cap(t.pairs) {
+		grown := make([]pairStats, len(t.pairs), len(t.pairs)+len(o.pairs))
+		adviseHugePages(grown)
+		t.pairs = grown[:copy(grown, t.pairs)]
+	}
 	for i := range o.pairs {
 		p := o.pairs[i]
 		p.ip, p.acct = ipBase+p.ip, acctMap[p.acct]

@@ -159,6 +159,7 @@ func (x *keyIndex) len() int { return x.n }
 func (x *keyIndex) grow() {
 	old := x.slots
 	x.slots, x.n = make([]keySlot, max(2*len(old), 64)), 0
+	adviseHugePages(x.slots)
 	for _, s := range old {
 		if s.key != 0 {
 			x.put(s.key, s.val)

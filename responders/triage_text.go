@@ -24,6 +24,11 @@ func keepText[S string | []byte](t *Triage, s S) text {
 		panic("triage: more than 4 GiB of addresses, user ids and names")
 	}
 	x := text{uint32(len(t.texts)), uint32(len(s))}
+	if len(t.texts)+len(s) > cap(t.texts) {
+		grown := make([]byte, len(t.texts), max(2*cap(t.texts), len(t.texts)+len(s), 64<<10))
+		adviseHugePages(grown)
+		t.texts = grown[:copy(grown, t.texts)]
+	}
 	t.texts = append(t.texts, s...)
 	return x
 }
