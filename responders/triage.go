@@ -4,8 +4,10 @@ import (
 	"hash/maphash"
 	"math"
 	"net/netip"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/atoctl/atoctl/auth0client"
@@ -525,6 +527,17 @@ func growFlat[T any](s []T) []T {
 	return grown
 }
 
+// roomFor returns s with room for n more, in memory advised for huge
+// pages when it must grow.
+func roomFor[T any](s []T, n int) []T {
+	if len(s)+n <= cap(s) {
+		return s
+	}
+	grown := make([]T, len(s), len(s)+n)
+	adviseHugePages(grown)
+	return grown[:copy(grown, s)]
+}
+
 // lowerASCII lowercases ASCII letters, copying only when there is one.
 func lowerASCII[S string | []byte](s S) S {
 	for i := 0; i < len(s); i++ {
@@ -552,7 +565,7 @@ func noteName[S string | []byte](t *Triage, a *acctStats, name S, at int64) {
 		return
 	}
 	for _, n := range a.names[:a.nNames] {
-		if int(n.n) == len(name) && strings.EqualFold(t.textString(n), string(name)) {
+		if int(n.n) == len(name) && strings.EqualFold(t.textView(n), string(name)) {
 			return
 		}
 	}
@@ -683,17 +696,36 @@ func (t *Triage) Merge(o *Triage) {
 // mergeAccounts folds o's accounts into t's and returns where each went.
 func (t *Triage) mergeAccounts(o *Triage, sameSeeds bool) []uint32 {
 	acctMap := make([]uint32, len(o.accts))
-	for i := range o.accts {
-		src := &o.accts[i]
+	keyOf := func(src *acctStats) (*keyIndex, uint64) {
 		index := &t.idIndex
 		if src.byName {
 			index = &t.nameIdx
 		}
-		k := src.hash
 		if !sameSeeds {
-			k = t.seeds.acctKey(o.textString(src.key), src.byName)
+			return index, t.seeds.acctKey(o.textString(src.key), src.byName)
 		}
-		ai, ok := index.get(k)
+		return index, src.hash
+	}
+	// First the accounts t has already, each lookup independent of the
+	// last so that many are in flight (every one a cache miss in a large
+	// triage), as foldBatch does.
+	if sameSeeds {
+		for i := range o.accts {
+			index, k := keyOf(&o.accts[i])
+			ai, ok := index.get(k)
+			if !ok {
+				ai = noPair
+			}
+			acctMap[i] = ai
+		}
+	}
+	for i := range o.accts {
+		src := &o.accts[i]
+		index, k := keyOf(src)
+		ai, ok := acctMap[i], sameSeeds && acctMap[i] != noPair
+		if !ok {
+			ai, ok = index.get(k)
+		}
 		if !ok {
 			ai = uint32(len(t.accts))
 			index.put(k, ai)
@@ -729,26 +761,40 @@ func (t *Triage) mergeShare(o *Triage) {
 	t.events += o.events
 	t.skipped += o.skipped
 	t.from, t.to = min(t.from, o.from), max(t.to, o.to)
-	ipBase := uint32(len(t.ips))
+	// It runs once the whole export is read, on one goroutine but for
+	// this: room for all of o at once, then o's addresses copied beside
+	// the merge of the accounts, and its pairs (which need the accounts'
+	// new indexes) on every core.
 	textBase := t.appendTexts(o)
-	t.ips = append(t.ips, o.ips...)
-	for i := range t.ips[ipBase:] {
-		is := &t.ips[int(ipBase)+i]
-		is.ip, is.country, is.asn = is.ip.moved(textBase), is.country.moved(textBase), is.asn.moved(textBase)
-	}
+	ipBase, pairBase := len(t.ips), len(t.pairs)
+	t.ips = roomFor(t.ips, len(o.ips))[:ipBase+len(o.ips)]
+	t.pairs = roomFor(t.pairs, len(o.pairs))[:pairBase+len(o.pairs)]
+	var ips sync.WaitGroup
+	ips.Go(func() {
+		for i, is := range o.ips {
+			is.ip, is.country, is.asn = is.ip.moved(textBase), is.country.moved(textBase), is.asn.moved(textBase)
+			t.ips[ipBase+i] = is
+		}
+	})
 	acctMap := t.mergeAccounts(o, true)
+	ips.Wait()
 	t.lastPair = 0
-	if len(t.pairs)+len(o.pairs) > cap(t.pairs) {
-		grown := make([]pairStats, len(t.pairs), len(t.pairs)+len(o.pairs))
-		adviseHugePages(grown)
-		t.pairs = grown[:copy(grown, t.pairs)]
+	parts := min(runtime.GOMAXPROCS(0), 1+len(o.pairs)/(32<<10))
+	if len(o.oddIDs) > 0 {
+		parts = 1 // repack interns odd ids in t: one goroutine
 	}
-	for i := range o.pairs {
-		p := o.pairs[i]
-		p.ip, p.acct = ipBase+p.ip, acctMap[p.acct]
-		p.failID, p.succID, p.challID = t.repack(p.failID, o), t.repack(p.succID, o), t.repack(p.challID, o)
-		t.pairs = append(t.pairs, p)
+	var pairs sync.WaitGroup
+	for k := range parts {
+		pairs.Go(func() {
+			for i := k * len(o.pairs) / parts; i < (k+1)*len(o.pairs)/parts; i++ {
+				p := o.pairs[i]
+				p.ip, p.acct = uint32(ipBase)+p.ip, acctMap[p.acct]
+				p.failID, p.succID, p.challID = t.repack(p.failID, o), t.repack(p.succID, o), t.repack(p.challID, o)
+				t.pairs[pairBase+i] = p
+			}
+		})
 	}
+	pairs.Wait()
 }
 
 // repack re-interns an odd log id of triage o in t.
