@@ -261,7 +261,7 @@ type rawEvent struct {
 	date                                 time.Time
 	agent                                uint64
 	slot                                 uint8
-	pair                                 uint32 // foldBatch's scratch
+	hints                                foldHints // foldBatch's scratch
 }
 
 // foldBatch adds events to t as addEvent on each in turn would, in three
@@ -277,24 +277,49 @@ func (t *Triage) foldBatch(evs []rawEvent) {
 	}
 	for i := range evs {
 		e := &evs[i]
-		e.pair = noPair
-		if e.keys.acct != 0 && len(e.ip) > 0 {
+		e.hints = noHints
+		if len(e.ip) == 0 {
+			continue
+		}
+		if e.keys.acct != 0 {
 			if pi, ok := t.pairIdx.get(pairKey(e.keys.ip, e.keys.acct)); ok {
-				e.pair = pi
+				e.hints.pair = pi
+				continue
+			}
+		}
+		// A new pair: its address and account may be known.
+		if ipi, ok := t.ipIndex.get(e.keys.ip); ok {
+			e.hints.ip = ipi
+		}
+		if e.keys.acct != 0 {
+			index := &t.idIndex
+			if e.keys.byName {
+				index = &t.nameIdx
+			}
+			if ai, ok := index.get(e.keys.acct); ok {
+				e.hints.acct = ai
 			}
 		}
 	}
 	var touched int64
 	for i := range evs {
-		if pi := evs[i].pair; pi != noPair {
-			p := &t.pairs[pi]
-			touched += p.first + int64(t.ips[p.ip].counts[evs[i].slot]) + int64(t.accts[p.acct].lastName)
+		h := evs[i].hints
+		if h.pair != noPair {
+			p := &t.pairs[h.pair]
+			h.ip, h.acct = p.ip, p.acct
+			touched += p.first
+		}
+		if h.ip != noPair {
+			touched += int64(t.ips[h.ip].counts[evs[i].slot])
+		}
+		if h.acct != noPair {
+			touched += int64(t.accts[h.acct].lastName)
 		}
 	}
 	t.touched += touched // kept, so the reads are not dropped
 	for i := range evs {
 		e := &evs[i]
-		addEvent(t, e.keys, int(e.slot), e.logID, e.ip, e.userID, e.userName, e.country, nil, e.date, e.agent, e.pair)
+		addEvent(t, e.keys, int(e.slot), e.logID, e.ip, e.userID, e.userName, e.country, nil, e.date, e.agent, e.hints)
 	}
 }
 

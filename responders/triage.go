@@ -366,17 +366,23 @@ func (t *Triage) Events() int64 { return t.events }
 // give each goroutine its own Triage and Merge them.
 func (t *Triage) Add(e TriageEvent) {
 	addEvent(t, t.seeds.stringKeys(e.IP, e.UserID, e.UserName), eventSlot(e.Type, e.RequiresVerification), e.LogID, e.IP,
-		e.UserID, e.UserName, e.Country, e.ASN, e.Date, e.Agent, noPair)
+		e.UserID, e.UserName, e.Country, e.ASN, e.Date, e.Agent, noHints)
 }
 
-// noPair is "not known yet" for addEvent's pair hint.
+// foldHints are the pair, address and account of an event when found
+// beforehand (foldBatch), noPair where not known.
+type foldHints struct{ pair, ip, acct uint32 }
+
+// noPair is "not known yet" in foldHints.
 const noPair = math.MaxUint32
+
+var noHints = foldHints{noPair, noPair, noPair}
 
 // addEvent is Add over strings or byte slices: the log-stream reader hands
 // in slices of its read buffer, and only what is kept is copied. k are
 // the event's keys (t.seeds'): a known pair is found by one lookup, or
-// given (hint: its index, noPair when not known).
-func addEvent[S string | []byte](t *Triage, k eventKeys, slot int, logID, ip, userID, userName, country, asn S, date time.Time, agent uint64, hint uint32) {
+// given (hints).
+func addEvent[S string | []byte](t *Triage, k eventKeys, slot int, logID, ip, userID, userName, country, asn S, date time.Time, agent uint64, hints foldHints) {
 	if t.unindexed {
 		t.reindex()
 	}
@@ -399,8 +405,8 @@ func addEvent[S string | []byte](t *Triage, k eventKeys, slot int, logID, ip, us
 	if k.acct != 0 {
 		ok := true
 		switch {
-		case hint != noPair:
-			pi = hint
+		case hints.pair != noPair:
+			pi = hints.pair
 		case pk == t.lastPair:
 			pi = t.lastIdx
 		default:
@@ -412,7 +418,10 @@ func addEvent[S string | []byte](t *Triage, k eventKeys, slot int, logID, ip, us
 		}
 	}
 	if p == nil {
-		ipi = addressOf(t, k.ip, ip)
+		ipi = hints.ip
+		if ipi == noPair {
+			ipi = addressOf(t, k.ip, ip)
+		}
 	}
 	is := &t.ips[ipi]
 	is.counts.add(slot, 1)
@@ -439,7 +448,10 @@ func addEvent[S string | []byte](t *Triage, k eventKeys, slot int, logID, ip, us
 	}
 
 	if p == nil {
-		ai = accountOf(t, k, userID, userName, at)
+		ai = hints.acct
+		if ai == noPair {
+			ai = accountOf(t, k, userID, userName, at)
+		}
 		pi = uint32(len(t.pairs))
 		t.pairIdx.put(pk, pi)
 		t.pairs = append(growFlat(t.pairs), pairStats{ip: ipi, acct: ai, first: noTime, firstFail: noTime, firstSucc: noTime, firstChall: noTime})
