@@ -255,6 +255,21 @@ func sameSet(a, b []string) bool {
 	return true
 }
 
+// triageExport triages the export at path, which holds n events.
+func triageExport(b *testing.B, path string, n int) *Triage {
+	b.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	tr, stats, err := TriageLogStream(context.Background(), f, TriageConfig{}, LogStreamOptions{})
+	if err != nil || stats.Events != int64(n) {
+		b.Fatalf("err %v stats %+v", err, stats)
+	}
+	return tr
+}
+
 // BenchmarkTriageLogStream is the engine alone, in process, on a smaller
 // export of the same population (no file, no subprocess): for profiling.
 //
@@ -263,16 +278,7 @@ func BenchmarkTriageLogStream(b *testing.B) {
 	n := 200_000
 	path, size, sum := exportFile(b, b.TempDir(), n)
 	for range b.N {
-		f, err := os.Open(path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		tr, stats, err := TriageLogStream(context.Background(), f, TriageConfig{}, LogStreamOptions{})
-		f.Close()
-		if err != nil || stats.Events != int64(n) {
-			b.Fatalf("err %v stats %+v", err, stats)
-		}
-		if r := tr.Result(); r.Compromised != len(sum.Compromised) {
+		if r := triageExport(b, path, n).Result(); r.Compromised != len(sum.Compromised) {
 			b.Fatalf("%d compromised, want %d", r.Compromised, len(sum.Compromised))
 		}
 	}

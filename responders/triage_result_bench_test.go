@@ -1,7 +1,6 @@
 package responders
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"testing"
@@ -24,15 +23,7 @@ func BenchmarkTriageResult(b *testing.B) {
 		dir = b.TempDir()
 	}
 	path, _, sum := exportFile(b, dir, n)
-	f, err := os.Open(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	tr, stats, err := TriageLogStream(context.Background(), f, TriageConfig{}, LogStreamOptions{})
-	f.Close()
-	if err != nil || stats.Events != int64(n) {
-		b.Fatalf("err %v stats %+v", err, stats)
-	}
+	tr := triageExport(b, path, n)
 	for _, omit := range []bool{true, false} {
 		tr.cfg.OmitOrdinaryIPs = omit
 		b.Run(fmt.Sprintf("events=%d/omit-ordinary=%v", n, omit), func(b *testing.B) {
