@@ -533,10 +533,7 @@ func growFlat[T any](s []T) []T {
 	if len(s) < cap(s) {
 		return s
 	}
-	grown := make([]T, len(s), max(2*len(s), 256))
-	adviseHugePages(grown)
-	copy(grown, s)
-	return grown
+	return roomFor(s, max(len(s), 256))
 }
 
 // roomFor returns s with room for n more, in memory advised for huge

@@ -25,9 +25,7 @@ func keepText[S string | []byte](t *Triage, s S) text {
 	}
 	x := text{uint32(len(t.texts)), uint32(len(s))}
 	if len(t.texts)+len(s) > cap(t.texts) {
-		grown := make([]byte, len(t.texts), max(2*cap(t.texts), len(t.texts)+len(s), 64<<10))
-		adviseHugePages(grown)
-		t.texts = grown[:copy(grown, t.texts)]
+		t.texts = roomFor(t.texts, max(len(t.texts), len(s), 64<<10)) // doubling
 	}
 	t.texts = append(t.texts, s...)
 	return x
