@@ -8,12 +8,15 @@ import (
 // The fast path of the log-stream reader. Almost every line of an export
 // is "clean": no backslash, no control character, valid UTF-8. In such a
 // line a string ends at the next quote and its bytes are its value, so the
-// scanner below finds string ends in a mask of the line's quotes
-// (quotemasks.go, which also tells whether the line is clean) and walks
+// functions below find string ends in a mask of the line's quotes
+// (quotemasks.go, which also tells whether the line is clean) and walk
 // the values triage skips (details, auth0_client, most of location_info)
-// in one loop with a bit stack instead of a call per member: about three
-// times fewer instructions a line than the general scanner in
-// logstream.go. It still validates everything it walks. It answers only
+// in one loop with a bit stack instead of a call per member. They pass the
+// index they are at as an argument and a result, so that it lives in a
+// register (a scanner's field was a load and a store around every token),
+// and read string values in line: about 9,500 instructions for a 1.4 KB
+// event (valgrind, BenchmarkParseLogEvent), a third of the general scanner
+// in logstream.go. It still validates everything it walks. It answers only
 // when sure: a line it finds odd (not clean, malformed, nested deeper
 // than 64) goes to the general scanner, which has the last word, so the
 // fields and the malformed count are the general scanner's on every line
@@ -30,29 +33,16 @@ func (f *eventFields) parseClean(line []byte) bool {
 	if !ok {
 		return false
 	}
-	s := scanner{b: line, quotes: quotes, compact: compact}
+	l := fastLine{b: line, quotes: quotes, spaced: !compact}
 	var outer, inner eventFields
 	envelope := false
-	if s.next() != '{' {
+	i := l.sp(0)
+	if i >= len(line) || line[i] != '{' {
 		return false
 	}
-	s.i++
-	if !s.members(func(key []byte) bool {
-		if string(key) == "data" {
-			if s.next() != '{' {
-				envelope = false
-				return s.fastSkip()
-			}
-			inner, envelope = eventFields{}, true
-			s.i++
-			return s.members(func(key []byte) bool { return s.fastField(&inner, key) })
-		}
-		return s.fastField(&outer, key)
-	}) {
-		return false
-	}
-	if s.next() != 0 {
-		return false // trailing bytes after the object
+	i = l.event(i+1, &outer, &inner, &envelope)
+	if i < 0 || l.sp(i) != len(line) {
+		return false // malformed, or trailing bytes after the object
 	}
 	if envelope {
 		if len(inner.logID) == 0 {
@@ -106,230 +96,357 @@ func (f *eventFields) quoteMasks(line []byte) (quotes []uint64, compact, ok bool
 	return masks, flags&maskSpaced == 0, true
 }
 
-// next skips spaces (the only whitespace a clean line can hold) and
-// returns the byte there, 0 at the end. A compact line has no space to
-// skip: it is called before every token, a quarter of the fast path's
-// work when it looped.
-func (s *scanner) next() byte {
-	if s.compact {
-		if s.i < len(s.b) {
-			return s.b[s.i]
-		}
-		return 0
-	}
-	for s.i < len(s.b) {
-		if c := s.b[s.i]; c != ' ' {
-			return c
-		}
-		s.i++
-	}
-	return 0
+// fastLine is a clean line and the masks of its quotes. Its methods take
+// the index to read at and return the index after what they read, or -1
+// when the line is malformed or odd (the general scanner decides).
+type fastLine struct {
+	b      []byte
+	quotes []uint64
+	// spaced: the line has spaces outside its strings (the only
+	// whitespace a clean line can hold). A compact line is not searched
+	// for them: that search, before every token, was a quarter of the
+	// fast path's work.
+	spaced bool
 }
 
-// cleanStr reads the string at s.i (a quote) of a clean line.
-func (s *scanner) cleanStr() ([]byte, bool) {
-	start := s.i + 1
-	end := s.skipStr()
-	if end < 0 {
-		return nil, false
+// sp skips the spaces at i.
+func (l *fastLine) sp(i int) int {
+	if l.spaced {
+		i = skipSpaces(l.b, i)
 	}
-	return s.b[start:end], true
+	return i
 }
 
-// skipStr moves past the string at s.i (a quote) of a clean line and
-// returns the index of its closing quote (-1: there is none): the next
-// quote, found in the masks.
-func (s *scanner) skipStr() int {
-	start := s.i + 1 // at most len(s.b): s.quotes has a word for it
-	b := start >> 6
-	w := s.quotes[b] >> (start & 63)
+func skipSpaces(b []byte, i int) int {
+	for i < len(b) && b[i] == ' ' {
+		i++
+	}
+	return i
+}
+
+// strEnd returns the index of the quote that closes the string whose
+// first byte is at start (the next quote: the line is clean), -1 if there
+// is none. start is at most the line's length: the masks have a word for
+// it.
+func strEnd(quotes []uint64, start int) int {
+	k := start >> 6
+	if k >= len(quotes) {
+		return -1
+	}
+	w := quotes[k] >> (start & 63)
 	for w == 0 {
-		if b++; b >= len(s.quotes) {
+		if k++; k >= len(quotes) {
 			return -1
 		}
-		w, start = s.quotes[b], b<<6
+		w, start = quotes[k], k<<6
 	}
-	end := start + bits.TrailingZeros64(w)
-	s.i = end + 1
-	return end
+	return start + bits.TrailingZeros64(w)
 }
 
-// members reads an object's members after its '{', calling member with
-// each key and the scanner before the value, which member consumes.
-func (s *scanner) members(member func(key []byte) bool) bool {
-	if s.next() == '}' {
-		s.i++
-		return true
+// keyAt reads `"key":` at i: the key's bounds and the index after the
+// colon. Its compact-line form is written out where it is hot (event,
+// member, skip): a call per key cost more than the reading.
+func keyAt(b []byte, quotes []uint64, i int) (start, end, next int) {
+	i = skipSpaces(b, i)
+	if i >= len(b) || b[i] != '"' {
+		return 0, 0, -1
+	}
+	if end = strEnd(quotes, i+1); end < 0 {
+		return 0, 0, -1
+	}
+	if next = skipSpaces(b, end+1); next >= len(b) || b[next] != ':' {
+		return 0, 0, -1
+	}
+	return i + 1, end, next + 1
+}
+
+// event reads the members of an event object from i (after its '{')
+// into ev, and returns the index after its '}'. For the line's outer
+// object, data and envelope are where its "data" object goes. Most of an
+// event's members are strings, read here without a call (a call spills
+// every register: a closure per member cost more than the member).
+func (l *fastLine) event(i int, ev, data *eventFields, envelope *bool) int {
+	b, quotes, spaced := l.b, l.quotes, l.spaced
+	if spaced {
+		i = skipSpaces(b, i)
+	}
+	if i < len(b) && b[i] == '}' {
+		return i + 1
 	}
 	for {
-		if s.next() != '"' {
-			return false
+		var start, end int
+		if spaced {
+			if start, end, i = keyAt(b, quotes, i); i < 0 {
+				return -1
+			}
+			i = skipSpaces(b, i)
+		} else {
+			if i >= len(b) || b[i] != '"' {
+				return -1
+			}
+			start, end = i+1, strEnd(quotes, i+1)
+			if end < 0 || end+1 >= len(b) || b[end+1] != ':' {
+				return -1
+			}
+			i = end + 2
 		}
-		// cleanStr, by hand: the hottest call of the fast path.
-		start := s.i + 1
-		end := s.skipStr()
-		if end < 0 || s.next() != ':' {
-			return false
-		}
-		key := s.b[start:end]
-		s.i++
-		if !member(key) {
-			return false
-		}
-		switch s.next() {
-		case ',':
-			s.i++
-		case '}':
-			s.i++
-			return true
+		key := b[start:end]
+		switch {
+		case data != nil && string(key) == "data":
+			if i >= len(b) || b[i] != '{' {
+				*envelope = false
+				i = l.skip(i)
+				break
+			}
+			*data, *envelope = eventFields{}, true
+			i = l.event(i+1, data, nil, nil)
+		case i < len(b) && b[i] == '"':
+			end := strEnd(quotes, i+1)
+			if end < 0 {
+				return -1
+			}
+			if dst := ev.stringField(key); dst != nil {
+				*dst = b[i+1 : end]
+			}
+			i = end + 1
 		default:
-			return false
+			i = l.field(ev, key, i)
+		}
+		if i < 0 {
+			return -1
+		}
+		if spaced {
+			i = skipSpaces(b, i)
+		}
+		if i >= len(b) {
+			return -1
+		}
+		switch b[i] {
+		case ',':
+			i++
+		case '}':
+			return i + 1
+		default:
+			return -1
 		}
 	}
 }
 
-// fastField is field for a clean line: the value of member key into ev
-// when triage wants it, skipped otherwise.
-func (s *scanner) fastField(ev *eventFields, key []byte) bool {
+// member reads the members of an object from i (after its '{') and
+// returns the index after its '}' and the text of the last value of the
+// member named key (nil: none). Like event, it reads string values
+// without a call.
+func (l *fastLine) member(i int, key string) (next int, raw []byte) {
+	b, quotes, spaced := l.b, l.quotes, l.spaced
+	if spaced {
+		i = skipSpaces(b, i)
+	}
+	if i < len(b) && b[i] == '}' {
+		return i + 1, nil
+	}
+	for {
+		var start, end int
+		if spaced {
+			if start, end, i = keyAt(b, quotes, i); i < 0 {
+				return -1, nil
+			}
+			i = skipSpaces(b, i)
+		} else {
+			if i >= len(b) || b[i] != '"' {
+				return -1, nil
+			}
+			start, end = i+1, strEnd(quotes, i+1)
+			if end < 0 || end+1 >= len(b) || b[end+1] != ':' {
+				return -1, nil
+			}
+			i = end + 2
+		}
+		at := i
+		if i < len(b) && b[i] == '"' {
+			if i = strEnd(quotes, i+1); i < 0 {
+				return -1, nil
+			}
+			i++
+		} else if i = l.skip(i); i < 0 {
+			return -1, nil
+		}
+		if string(b[start:end]) == key {
+			raw = b[at:i]
+		}
+		if spaced {
+			i = skipSpaces(b, i)
+		}
+		if i >= len(b) {
+			return -1, nil
+		}
+		switch b[i] {
+		case ',':
+			i++
+		case '}':
+			return i + 1, raw
+		default:
+			return -1, nil
+		}
+	}
+}
+
+// field is scanner.field for a clean line: the value at i of member key
+// into ev when triage wants it, skipped otherwise.
+func (l *fastLine) field(ev *eventFields, key []byte, i int) int {
 	if dst := ev.stringField(key); dst != nil {
-		return s.fastString(dst)
+		return l.str(i, dst)
 	}
 	switch string(key) {
 	case "location_info":
 		ev.country = nil
-		if s.next() != '{' {
-			return s.fastSkip()
+		if i = l.sp(i); i >= len(l.b) || l.b[i] != '{' {
+			return l.skip(i)
 		}
-		s.i++
-		return s.members(func(k []byte) bool {
-			if string(k) == "country_code" {
-				return s.fastString(&ev.country)
-			}
-			return s.fastSkip()
-		})
+		var raw []byte
+		if i, raw = l.member(i+1, "country_code"); len(raw) > 0 && raw[0] == '"' {
+			ev.country = raw[1 : len(raw)-1]
+		}
+		return i
 	case "details":
 		ev.verify = false
-		if s.next() != '{' {
-			return s.fastSkip()
+		if i = l.sp(i); i >= len(l.b) || l.b[i] != '{' {
+			return l.skip(i)
 		}
-		s.i++
-		return s.members(func(k []byte) bool {
-			if string(k) == "requiresVerification" {
-				start := s.next()
-				at := s.i
-				if !s.fastSkip() {
-					return false
-				}
-				ev.verify = start == 't' && string(s.b[at:s.i]) == "true"
-				return true
-			}
-			return s.fastSkip()
-		})
+		var raw []byte
+		i, raw = l.member(i+1, "requiresVerification")
+		ev.verify = string(raw) == "true"
+		return i
 	}
-	return s.fastSkip()
+	return l.skip(i)
 }
 
-// fastString reads a value into *dst if it is a string (nil otherwise).
-func (s *scanner) fastString(dst *[]byte) bool {
-	if s.next() != '"' {
+// str reads the value at i into *dst if it is a string (nil otherwise).
+func (l *fastLine) str(i int, dst *[]byte) int {
+	if i = l.sp(i); i >= len(l.b) || l.b[i] != '"' {
 		*dst = nil
-		return s.fastSkip()
+		return l.skip(i)
 	}
-	v, ok := s.cleanStr()
-	*dst = v
-	return ok
+	end := strEnd(l.quotes, i+1)
+	if end < 0 {
+		return -1
+	}
+	*dst = l.b[i+1 : end]
+	return end + 1
 }
 
-// maxFastDepth bounds the nesting fastSkip walks; deeper values go to the
+// maxFastDepth bounds the nesting skip walks; deeper values go to the
 // general scanner.
 const maxFastDepth = 64
 
-// fastSkip consumes and validates one value of a clean line, in one loop:
-// stack holds a bit per open container (1: object, 0: array).
-func (s *scanner) fastSkip() bool {
+// skip reads and validates the value at i, in one loop: stack holds a bit
+// per open container (1: object, 0: array).
+func (l *fastLine) skip(i int) int {
+	b, quotes, spaced := l.b, l.quotes, l.spaced
 	var stack uint64
 	depth := 0
+	key := false // a key comes first: after '{' or an object's ','
 	for {
-		// A value.
-		switch c := s.next(); {
-		case c == '"':
-			if s.skipStr() < 0 {
-				return false
+		if spaced {
+			i = skipSpaces(b, i)
+		}
+		if key {
+			key = false
+			if spaced {
+				if _, _, i = keyAt(b, quotes, i); i < 0 {
+					return -1
+				}
+				i = skipSpaces(b, i)
+			} else {
+				if i >= len(b) || b[i] != '"' {
+					return -1
+				}
+				end := strEnd(quotes, i+1)
+				if end < 0 || end+1 >= len(b) || b[end+1] != ':' {
+					return -1
+				}
+				i = end + 2
 			}
+		}
+		// A value.
+		if i >= len(b) {
+			return -1
+		}
+		switch c := b[i]; {
+		case c == '"':
+			if i = strEnd(quotes, i+1); i < 0 {
+				return -1
+			}
+			i++
 		case c == '{' || c == '[':
 			if depth == maxFastDepth {
-				return false
+				return -1
 			}
-			s.i++
+			i++
 			stack, depth = stack<<1, depth+1
+			if spaced {
+				i = skipSpaces(b, i)
+			}
 			if c == '{' {
 				stack |= 1
-				if s.next() == '}' {
-					s.i++
+				if i < len(b) && b[i] == '}' {
+					i++
 					stack, depth = stack>>1, depth-1
 					break
 				}
-				if !s.fastKey() {
-					return false
-				}
+				key = true
 				continue
 			}
-			if s.next() == ']' {
-				s.i++
+			if i < len(b) && b[i] == ']' {
+				i++
 				stack, depth = stack>>1, depth-1
 				break
 			}
 			continue
 		case c == 't':
-			if !s.literal("true") {
-				return false
+			if i+4 > len(b) || string(b[i:i+4]) != "true" {
+				return -1
 			}
+			i += 4
 		case c == 'f':
-			if !s.literal("false") {
-				return false
+			if i+5 > len(b) || string(b[i:i+5]) != "false" {
+				return -1
 			}
+			i += 5
 		case c == 'n':
-			if !s.literal("null") {
-				return false
+			if i+4 > len(b) || string(b[i:i+4]) != "null" {
+				return -1
 			}
-		case c == '-' || '0' <= c && c <= '9':
-			if !s.number() {
-				return false
+			i += 4
+		case c == '-' || c-'0' < 10:
+			if i = numberEnd(b, i); i < 0 {
+				return -1
 			}
 		default:
-			return false
+			return -1
 		}
 		// After a value: close containers, or go on to the next element.
 		for {
 			if depth == 0 {
-				return true
+				return i
 			}
-			c := s.next()
+			if spaced {
+				i = skipSpaces(b, i)
+			}
+			if i >= len(b) {
+				return -1
+			}
+			c := b[i]
 			if c == ',' {
-				s.i++
-				if stack&1 == 1 && !s.fastKey() {
-					return false
-				}
+				i++
+				key = stack&1 == 1
 				break
 			}
 			if c == '}' && stack&1 == 1 || c == ']' && stack&1 == 0 {
-				s.i++
+				i++
 				stack, depth = stack>>1, depth-1
 				continue
 			}
-			return false
+			return -1
 		}
 	}
-}
-
-// fastKey consumes `"key":` inside an object being skipped.
-func (s *scanner) fastKey() bool {
-	if s.next() != '"' {
-		return false
-	}
-	if s.skipStr() < 0 || s.next() != ':' {
-		return false
-	}
-	s.i++
-	return true
 }

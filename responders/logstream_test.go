@@ -218,6 +218,10 @@ func FuzzReadLogStream(f *testing.F) {
 		`{"type":"s","data":[1,2,{"a":null}],"ip":"\ud83d\ude00"}`,
 		"{\"type\":\"s\",\"user_name\":\"\xff\"}",
 		`[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]`, `{"type":"s"`, `{"a":-0.5e+3,"type":"x"}`,
+		// Spaces outside strings, where they may and may not be.
+		` { "data" : { "type" : "s" , "ip" : "1" , "details" : { "requiresVerification" : true } } } `,
+		`{"type":"s","n":[1 2]}`, `{"type":"s","n":- 1}`, `{"type":"s","n":12345678901234567890.5e-7}`,
+		`{"type":"s","location_info":{"country_code":"RO","country_code":7,"x":{}}}`,
 	} {
 		f.Add([]byte(s))
 	}
