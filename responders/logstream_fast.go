@@ -15,11 +15,12 @@ import (
 // index they are at as an argument and a result, so that it lives in a
 // register (a scanner's field was a load and a store around every token),
 // and read string values in line: about 9,500 instructions for a 1.4 KB
-// event (valgrind, BenchmarkParseLogEvent). It still validates
-// everything it walks. It answers only when sure: a line it finds odd (not clean, malformed, nested deeper
-// than 64) goes to the general scanner, which has the last word, so the
-// fields and the malformed count are the general scanner's on every line
-// (FuzzReadLogStream and TestTriageFastPathEqualsReferenceDecode check
+// event (valgrind, BenchmarkParseLogEvent). It still validates everything
+// it walks. It answers only when sure: a line it finds odd (not clean,
+// malformed, nested deeper than 64) goes to the general scanner, which has
+// the last word, so the fields and the malformed count are the general
+// scanner's on every line (FuzzReadLogStream and
+// TestTriageFastPathEqualsReferenceDecode check
 // both paths against encoding/json).
 
 // parseClean fills f from a clean line the way parseLine would; false
