@@ -2,8 +2,8 @@ package tui
 
 import (
 	"context"
-
 	"sync"
+	"sync/atomic"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -17,9 +17,21 @@ type detections struct {
 	mu   sync.Mutex
 	runs map[time.Duration]*detectionRun
 	// reading marks a window being read: a second page asking for it
-	// waits for that read instead of starting its own.
-	reading map[time.Duration]chan struct{}
+	// waits for that read instead of starting its own, and hears its
+	// progress meanwhile.
+	reading map[time.Duration]*windowRead
 }
+
+// windowRead is a read in flight: done closes when it ends, read counts
+// the events read so far.
+type windowRead struct {
+	done chan struct{}
+	read atomic.Int64
+}
+
+// waitProgressEvery is how often a page waiting for another page's read
+// of its window repeats that read's progress.
+const waitProgressEvery = 150 * time.Millisecond
 
 // detectionRun is one detection of a window, started at since.
 type detectionRun struct {
@@ -37,32 +49,33 @@ func (sh *shared) detect(ctx context.Context, window time.Duration, fresh bool, 
 			d.mu.Unlock()
 			return *run, nil
 		}
-		wait, busy := d.reading[window]
+		other, busy := d.reading[window]
 		if !busy {
 			break // d.mu held: this call reads
 		}
 		d.mu.Unlock()
-		select {
-		case <-wait:
-			fresh = false // the read just finished is fresh enough
-		case <-ctx.Done():
-			return detectionRun{}, ctx.Err()
+		if err := waitRead(ctx, other, progress); err != nil {
+			return detectionRun{}, err
 		}
+		fresh = false // the read just finished is fresh enough
 	}
 	if d.reading == nil {
-		d.reading, d.runs = map[time.Duration]chan struct{}{}, map[time.Duration]*detectionRun{}
+		d.reading, d.runs = map[time.Duration]*windowRead{}, map[time.Duration]*detectionRun{}
 	}
-	done := make(chan struct{})
-	d.reading[window] = done
+	mine := &windowRead{done: make(chan struct{})}
+	d.reading[window] = mine
 	d.mu.Unlock()
 	defer func() {
 		d.mu.Lock()
 		delete(d.reading, window)
 		d.mu.Unlock()
-		close(done)
+		close(mine.done)
 	}()
 	since := sh.now().Add(-window)
-	det, err := responders.DetectTenantFrom(ctx, sh.opts.events(), responders.DetectConfig{Since: since, Guard: sh.opts.Guard}, 0, progress)
+	det, err := responders.DetectTenantFrom(ctx, sh.opts.events(), responders.DetectConfig{Since: since, Guard: sh.opts.Guard}, 0, func(n int) {
+		mine.read.Store(int64(n))
+		progress(n)
+	})
 	if err != nil {
 		return detectionRun{}, err
 	}
@@ -100,4 +113,24 @@ func (sh *shared) readDetection(window time.Duration, fresh bool, progress func(
 		})
 		send(done(run, err))
 	})
+}
+
+// waitRead waits for another page's read of the window to end, telling
+// progress how far it got meanwhile (a page that only said "0 read" for
+// the minute the other read took looked stuck).
+func waitRead(ctx context.Context, r *windowRead, progress func(int)) error {
+	tick := time.NewTicker(waitProgressEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-r.done:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+			if n := r.read.Load(); n > 0 {
+				progress(int(n))
+			}
+		}
+	}
 }
