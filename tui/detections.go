@@ -29,9 +29,9 @@ type windowRead struct {
 	read atomic.Int64
 }
 
-// waitProgressEvery is how often a page waiting for another page's read
-// of its window repeats that read's progress.
-const waitProgressEvery = 150 * time.Millisecond
+// progressEvery is how often a page reading a window, or waiting for
+// another page's read of it, reports the count of events read.
+const progressEvery = 150 * time.Millisecond
 
 // detectionRun is one detection of a window, started at since.
 type detectionRun struct {
@@ -106,7 +106,7 @@ func (sh *shared) readDetection(window time.Duration, fresh bool, progress func(
 		defer cancel()
 		last := time.Time{}
 		run, err := sh.detect(ctx, window, fresh, func(n int) {
-			if time.Since(last) >= 150*time.Millisecond {
+			if time.Since(last) >= progressEvery {
 				last = time.Now()
 				st.offer(progress(st, n))
 			}
@@ -119,7 +119,7 @@ func (sh *shared) readDetection(window time.Duration, fresh bool, progress func(
 // progress how far it got meanwhile (a page that only said "0 read" for
 // the minute the other read took looked stuck).
 func waitRead(ctx context.Context, r *windowRead, progress func(int)) error {
-	tick := time.NewTicker(waitProgressEvery)
+	tick := time.NewTicker(progressEvery)
 	defer tick.Stop()
 	for {
 		select {
